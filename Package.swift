@@ -1,0 +1,70 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Stampede",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "stampede", targets: ["stampede"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries (Debian: libuv1-dev, libhiredis-dev, libssl-dev). Nothing else lives here.
+        .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Pure protocol and routing logic: bytes in, values or actions out. No I/O, no logging.
+        .target(name: "HTTPWire", swiftSettings: strict),
+        .target(name: "WebSocketWire", dependencies: ["HTTPWire"], swiftSettings: strict),
+        .target(name: "STOMPWire", swiftSettings: strict),
+        .target(name: "Router", swiftSettings: strict),
+        .target(name: "Broker", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
+        .target(name: "STOMPSession", dependencies: ["STOMPWire", "Broker"], swiftSettings: strict),
+
+        // The thin shell: libuv loop, sockets, timers, signals, the batched write path.
+        .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: strict),
+
+        // Composition of a node: listeners → connections → sessions → broker.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "CCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "stampede",
+            dependencies: [
+                "Gateway",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"]),
+        .testTarget(name: "WebSocketWireTests", dependencies: ["WebSocketWire", "HTTPWire"]),
+        .testTarget(name: "STOMPWireTests", dependencies: ["STOMPWire"]),
+        .testTarget(name: "RouterTests", dependencies: ["Router"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "STOMPWire", "Router"]),
+        .testTarget(name: "STOMPSessionTests", dependencies: ["STOMPSession", "STOMPWire", "Broker"]),
+        .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CLibUV"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "stampede", "STOMPWire", "WebSocketWire", "HTTPWire", "UVLoop", .product(name: "Logging", package: "swift-log")]
+        ),
+    ]
+)

@@ -1,0 +1,148 @@
+public import STOMPWire
+public import Router
+
+/// Identifies one client session (one STOMP connection) within a node.
+public typealias SessionID = UInt64
+
+/// One subscription: the session and the `id` header of its SUBSCRIBE frame.
+public struct SubscriptionKey: Hashable, Sendable {
+    public var session: SessionID
+    public var id: String
+
+    /// The subscription `id` of `session`.
+    public init(session: SessionID, id: String) {
+        self.session = session
+        self.id = id
+    }
+}
+
+/// The STOMP `ack` header of a SUBSCRIBE.
+public enum AckMode: String, Sendable {
+    /// Delivered means consumed.
+    case auto
+    /// An ACK or NACK covers the named message and every earlier one of the subscription.
+    case client
+    /// An ACK or NACK covers only the named message.
+    case clientIndividual = "client-individual"
+}
+
+/// The destination prefixes selecting topic, queue and per-user semantics.
+public struct DestinationPrefixes: Sendable, Equatable {
+    /// Broadcast: every matching subscription gets every message. Wildcards allowed.
+    public var topic = "/topic/"
+    /// Competing consumers: each message goes to one subscription.
+    public var queue = "/queue/"
+    /// Per-user destinations: `/user/queue/x` subscribed by U is reached by `/user/U/queue/x`.
+    public var user = "/user/"
+
+    /// The usual `/topic/`, `/queue/` and `/user/` prefixes.
+    public init(topic: String = "/topic/", queue: String = "/queue/", user: String = "/user/") {
+        self.topic = topic
+        self.queue = queue
+        self.user = user
+    }
+
+    /// All three prefixes, for error messages.
+    var all: [String] { [topic, queue, user] }
+}
+
+/// Resource limits of a broker.
+public struct BrokerLimits: Sendable, Equatable {
+    /// Messages kept per queue while it has no consumer with capacity.
+    public var queueBufferCapacity = 10_000
+    /// What a full queue buffer does with one more message.
+    public var queueOverflow: OverflowPolicy = .dropOldest
+    /// Per-subscription prefetch (0 = unlimited); the SUBSCRIBE header `prefetch-count` wins.
+    public var defaultPrefetch = 0
+    /// Most subscriptions one session may hold.
+    public var maxSubscriptionsPerSession = 1024
+    /// Hard cap on un-ACKed deliveries per subscription, whatever its prefetch.
+    public var maxUnackedPerSubscription = 10_000
+
+    /// Limits with the documented defaults, any of them overridden.
+    public init(
+        queueBufferCapacity: Int = 10_000,
+        queueOverflow: OverflowPolicy = .dropOldest,
+        defaultPrefetch: Int = 0,
+        maxSubscriptionsPerSession: Int = 1024,
+        maxUnackedPerSubscription: Int = 10_000
+    ) {
+        self.queueBufferCapacity = queueBufferCapacity
+        self.queueOverflow = queueOverflow
+        self.defaultPrefetch = defaultPrefetch
+        self.maxSubscriptionsPerSession = maxSubscriptionsPerSession
+        self.maxUnackedPerSubscription = maxUnackedPerSubscription
+    }
+}
+
+/// One published message, shared by every delivery (never copied per subscriber).
+public final class Publication: Sendable {
+    /// The destination it was sent to.
+    public let destination: String
+    /// User headers of the SEND; the caller removes transport headers.
+    public let headers: [STOMPHeader]
+    /// The message body.
+    public let body: [UInt8]
+    /// Unique per publication within the broker.
+    public let messageID: String
+
+    /// A publication as the broker (or a cluster peer) created it.
+    public init(destination: String, headers: [STOMPHeader], body: [UInt8], messageID: String) {
+        self.destination = destination
+        self.headers = headers
+        self.body = body
+        self.messageID = messageID
+    }
+}
+
+/// One publication to hand to one subscription as a MESSAGE frame.
+public struct Delivery: Sendable {
+    /// Whose subscription receives it.
+    public var subscription: SubscriptionKey
+    /// The shared message.
+    public var publication: Publication
+    /// The `destination` header to show: for /user deliveries the subscribed form (`/user/queue/x`).
+    public var destination: String
+    /// The `ack` header value; nil for auto ack. Unique per delivery within the broker.
+    public var ackID: String?
+    /// True if this message was delivered before and taken back (NACK, unsubscribe, disconnect).
+    public var redelivered: Bool
+
+    /// A delivery with every field given.
+    public init(subscription: SubscriptionKey, publication: Publication, destination: String, ackID: String?, redelivered: Bool) {
+        self.subscription = subscription
+        self.publication = publication
+        self.destination = destination
+        self.ackID = ackID
+        self.redelivered = redelivered
+    }
+}
+
+/// Counters and gauges of a broker.
+public struct BrokerStats: Sendable, Equatable {
+    /// Sessions holding at least one subscription.
+    public var sessions = 0
+    /// Live subscriptions of every kind.
+    public var subscriptions = 0
+    /// Distinct topic destinations and patterns with subscribers (/user ones included).
+    public var topicPatterns = 0
+    /// Queues with a consumer or a pending message.
+    public var queues = 0
+    /// Messages waiting in queue buffers.
+    public var queuedMessages = 0
+    /// Deliveries awaiting ACK (queue and tracked topic deliveries).
+    public var unackedMessages = 0
+    /// Publications accepted so far.
+    public var published: UInt64 = 0
+    /// Deliveries handed out so far, redeliveries included.
+    public var delivered: UInt64 = 0
+    /// Redeliveries handed out so far.
+    public var redelivered: UInt64 = 0
+    /// Queue messages lost to the drop-oldest policy so far.
+    public var dropped: UInt64 = 0
+    /// Publications refused by the reject-new policy so far.
+    public var rejected: UInt64 = 0
+
+    /// All zero.
+    public init() {}
+}

@@ -1,0 +1,71 @@
+public import STOMPWire
+public import WebSocketWire
+public import HTTPWire
+public import Broker
+public import Router
+public import STOMPSession
+
+/// Everything a node can be told. Defaults are the documented single-node defaults; the file
+/// `deploy/stampede.example.yml` documents every field, and `ConfigurationLoader` fills this from
+/// YAML, `STAMPEDE_*` environment variables and command-line flags.
+public struct NodeConfiguration: Sendable, Equatable {
+    // Listeners
+    public var host: String = "127.0.0.1"
+    /// WebSocket (and later HTTP API) port.
+    public var webSocketPort: Int = 15674
+    public var webSocketPaths: [String] = ["/ws", "/stomp"]
+    /// Raw STOMP over TCP; nil turns the listener off.
+    public var stompPort: Int? = 61613
+    /// Browser Origins allowed at the WebSocket handshake. Requests without Origin (non-browser
+    /// clients) are always allowed. `*` allows every origin and must be configured explicitly.
+    public var allowedOrigins: [String] = ["http://localhost:*", "http://127.0.0.1:*", "https://localhost:*", "https://127.0.0.1:*"]
+
+    // Limits
+    public var maxConnections: Int = 10_000
+    public var stomp: STOMPLimits = .init()
+    public var webSocket: WebSocketLimits = .init()
+    public var http: HTTPLimits = .init()
+    public var broker: BrokerLimits = .init()
+    /// Bytes waiting to be written to one client before it is a slow consumer and is disconnected.
+    public var maxOutputBufferBytes: Int = 8 * 1024 * 1024
+    /// A connection must finish CONNECT (and the WebSocket handshake) within this time.
+    public var connectTimeoutMilliseconds: UInt64 = 10_000
+    /// How long a closing connection may take to drain its output before it is cut.
+    public var closeGraceMilliseconds: UInt64 = 5_000
+
+    // STOMP
+    public var session: SessionConfiguration = .init()
+    public var prefixes: DestinationPrefixes = .init()
+    public var destinationSyntax: DestinationSyntax = .init()
+    /// Logins and passcodes; empty means everyone may connect (anonymous or with any login).
+    public var users: [String: String] = [:]
+    /// With a users list: whether a CONNECT without login is still accepted.
+    public var allowAnonymous: Bool = false
+
+    // Runtime
+    /// Granularity of heart-beat and timeout checks.
+    public var tickMilliseconds: UInt64 = 1_000
+    /// Time a shutdown waits for clients to receive their goodbye before closing them hard.
+    public var shutdownGraceMilliseconds: UInt64 = 3_000
+    public var logLevel: String = "info"
+
+    public init() {}
+
+    /// The authenticator the configuration asks for.
+    public var authenticator: any Authenticator {
+        users.isEmpty ? AllowAllAuthenticator() : UsersListAuthenticator(passcodes: users, allowAnonymous: allowAnonymous)
+    }
+
+    public var handshakePolicy: WebSocketHandshakePolicy {
+        WebSocketHandshakePolicy(
+            paths: webSocketPaths,
+            allowedOrigins: allowedOrigins,
+            subprotocols: session.supportedVersions.sorted(by: >).map { "v" + $0.rawValue.replacingDots() + ".stomp" }
+        )
+    }
+}
+
+extension String {
+    /// "1.2" → "12" for the `v12.stomp` subprotocol names.
+    fileprivate func replacingDots() -> String { String(self.filter { $0 != "." }) }
+}

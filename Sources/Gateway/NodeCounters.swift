@@ -1,0 +1,13 @@
+/// Monotonic counters of one node, read by logs now and by the admin endpoint and /metrics later.
+public struct NodeCounters: Sendable, Equatable {
+    public var connectionsAccepted: UInt64 = 0
+    public var connectionsRefused: UInt64 = 0
+    public var framesIn: UInt64 = 0
+    public var framesOut: UInt64 = 0
+    public var messagesOut: UInt64 = 0
+    public var messagesPublished: UInt64 = 0
+    public var errorsSent: UInt64 = 0
+    public var slowConsumers: UInt64 = 0
+
+    public init() {}
+}

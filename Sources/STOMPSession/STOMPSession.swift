@@ -1,0 +1,264 @@
+public import STOMPWire
+public import Broker
+
+/// One client's STOMP conversation, from CONNECT to DISCONNECT. A pure state machine: frames and
+/// clock readings in, `SessionAction`s out. It never touches a socket or the broker itself.
+public struct STOMPSession: Sendable {
+    public enum State: Sendable, Equatable {
+        case awaitingConnect
+        case connected
+        /// An ERROR or DISCONNECT receipt was sent; everything else is ignored.
+        case closed
+    }
+
+    public let id: SessionID
+    public let configuration: SessionConfiguration
+    public private(set) var state: State = .awaitingConnect
+    /// Negotiated at CONNECT; the connection encodes and decodes with it.
+    public private(set) var version: STOMPVersion = .v1_2
+    /// The authenticated login, nil for anonymous sessions.
+    public private(set) var user: String?
+    public private(set) var heartBeat: HeartBeatMonitor
+    var transactions: TransactionTable
+
+    public init(id: SessionID, configuration: SessionConfiguration = .init(), now: UInt64) {
+        self.id = id
+        self.configuration = configuration
+        self.heartBeat = HeartBeatMonitor(now: now)
+        self.transactions = TransactionTable(
+            maxTransactions: configuration.maxTransactions,
+            maxFramesPerTransaction: configuration.maxFramesPerTransaction
+        )
+    }
+
+    /// The name `/user/...` destinations are resolved with: the login, or for anonymous sessions
+    /// a name no login can take.
+    public var principal: String { user ?? "anonymous-\(id)" }
+
+    // MARK: Events
+
+    /// A decoded frame arrived.
+    public mutating func receive(_ frame: STOMPFrame, authenticator: some Authenticator, now: UInt64) -> [SessionAction] {
+        heartBeat.noteReceived(now: now)
+        switch state {
+        case .closed:
+            return []
+        case .awaitingConnect:
+            guard frame.command == .CONNECT || frame.command == .STOMP else {
+                return fail("expected CONNECT or STOMP, got \(frame.command.rawValue)", receipt: frame["receipt"])
+            }
+            return connect(frame, authenticator: authenticator, now: now)
+        case .connected:
+            return handleConnected(frame)
+        }
+    }
+
+    /// Any bytes arrived (heart-beat EOLs included).
+    public mutating func noteReceived(now: UInt64) { heartBeat.noteReceived(now: now) }
+
+    /// The connection wrote something to the client (frames written outside the session count too).
+    public mutating func noteSent(now: UInt64) { heartBeat.noteSent(now: now) }
+
+    /// Periodic check: sends a heart-beat when we have been quiet, closes a silent client.
+    public mutating func tick(now: UInt64) -> [SessionAction] {
+        guard state == .connected else { return [] }
+        switch heartBeat.check(now: now, tolerance: configuration.heartBeatToleranceFactor) {
+        case .nothing: return []
+        case .sendHeartBeat: return [.sendHeartBeat]
+        case .peerTimedOut(let silentFor):
+            return fail("heart-beat timeout: nothing received for \(silentFor) ms", receipt: nil)
+        }
+    }
+
+    /// The decoder rejected the input.
+    public mutating func decodingFailed(_ error: STOMPWireError) -> [SessionAction] {
+        fail(error.message, receipt: error.receipt)
+    }
+
+    /// The broker refused an operation this session asked for.
+    public mutating func operationFailed(_ message: String, receipt: String?) -> [SessionAction] {
+        fail(message, receipt: receipt)
+    }
+
+    /// The node is shutting down or refusing this client for a reason of its own.
+    public mutating func terminate(_ message: String) -> [SessionAction] {
+        fail(message, receipt: nil)
+    }
+
+    // MARK: CONNECT
+
+    private mutating func connect(_ frame: STOMPFrame, authenticator: some Authenticator, now: UInt64) -> [SessionAction] {
+        let offered = configuration.supportedVersions
+        guard let negotiated = STOMPVersion.negotiate(acceptVersion: frame["accept-version"], supported: offered) else {
+            let list = offered.sorted().map(\.rawValue).joined(separator: ",")
+            return fail("no common STOMP version: the server supports \(list)", receipt: nil, extra: [("version", list)])
+        }
+        version = negotiated
+        var clientBeat = HeartBeat(canSend: 0, wantsReceive: 0)
+        if let header = frame["heart-beat"] {
+            guard let parsed = HeartBeat(header: header) else {
+                return fail("malformed heart-beat header '\(header)'", receipt: nil)
+            }
+            clientBeat = parsed
+        }
+        switch authenticator.authenticate(login: frame["login"], passcode: frame["passcode"]) {
+        case .rejected(let reason):
+            return fail("authentication failed: \(reason)", receipt: nil)
+        case .accepted(let user):
+            self.user = user
+        }
+        let intervals = HeartBeat.negotiate(client: clientBeat, server: configuration.heartBeat)
+        heartBeat.start(outgoing: UInt64(intervals.outgoing), incoming: UInt64(intervals.incoming), now: now)
+        state = .connected
+        var headers: [(String, String)] = [
+            ("version", negotiated.rawValue),
+            ("session", String(id)),
+            ("server", configuration.serverName),
+            ("heart-beat", configuration.heartBeat.headerValue),
+        ]
+        if let user { headers.append(("user-name", user)) }
+        return [.send(STOMPFrame(.CONNECTED, headers: headers))]
+    }
+
+    // MARK: Connected
+
+    private mutating func handleConnected(_ frame: STOMPFrame) -> [SessionAction] {
+        let receipt = frame["receipt"]
+        switch frame.command {
+        case .CONNECT, .STOMP:
+            return fail("already connected", receipt: receipt)
+        case .SEND:
+            guard let destination = required(frame, "destination") else { return missing("destination", frame) }
+            return inTransactionOrNow(frame, .send(destination: destination, headers: forwardedHeaders(frame), body: frame.body))
+        case .SUBSCRIBE:
+            return subscribe(frame)
+        case .UNSUBSCRIBE:
+            let id = frame["id"] ?? (version == .v1_0 ? frame["destination"] : nil)
+            guard let id else { return missing("id", frame) }
+            return perform(.unsubscribe(id: id), receipt: receipt)
+        case .ACK, .NACK:
+            return acknowledge(frame)
+        case .BEGIN, .COMMIT, .ABORT:
+            return transaction(frame)
+        case .DISCONNECT:
+            transactions.removeAll()
+            state = .closed
+            if let receipt { return [.send(STOMPFrame(.RECEIPT, headers: [("receipt-id", receipt)])), .close] }
+            return [.close]
+        case .CONNECTED, .MESSAGE, .RECEIPT, .ERROR:
+            return fail("\(frame.command.rawValue) is a server frame", receipt: receipt)
+        }
+    }
+
+    private mutating func subscribe(_ frame: STOMPFrame) -> [SessionAction] {
+        guard let destination = required(frame, "destination") else { return missing("destination", frame) }
+        let id: String
+        if let given = frame["id"] {
+            id = given
+        } else if version == .v1_0 {
+            id = destination
+        } else {
+            return missing("id", frame)
+        }
+        let ackValue = frame["ack"] ?? "auto"
+        guard let ackMode = AckMode(rawValue: ackValue) else {
+            return fail("unknown ack mode '\(ackValue)': use auto, client or client-individual", receipt: frame["receipt"])
+        }
+        var prefetch: Int?
+        if let value = frame["prefetch-count"] {
+            guard let parsed = Int(value), parsed >= 0 else {
+                return fail("prefetch-count must be a non-negative integer", receipt: frame["receipt"])
+            }
+            prefetch = parsed
+        }
+        let operation = BrokerOperation.subscribe(id: id, destination: destination, ackMode: ackMode, prefetch: prefetch)
+        return perform(operation, receipt: frame["receipt"])
+    }
+
+    private mutating func acknowledge(_ frame: STOMPFrame) -> [SessionAction] {
+        let isAck = frame.command == .ACK
+        if !isAck && version == .v1_0 { return fail("NACK is not part of STOMP 1.0", receipt: frame["receipt"]) }
+        let operation: BrokerOperation
+        if version == .v1_2 {
+            guard let id = frame["id"] else { return missing("id", frame) }
+            operation = isAck ? .ack(id: id) : .nack(id: id)
+        } else {
+            guard let messageID = frame["message-id"] else { return missing("message-id", frame) }
+            let subscription = frame["subscription"]
+            if version == .v1_1 && subscription == nil { return missing("subscription", frame) }
+            operation = isAck
+                ? .ackMessage(subscription: subscription, messageID: messageID)
+                : .nackMessage(subscription: subscription, messageID: messageID)
+        }
+        return inTransactionOrNow(frame, operation)
+    }
+
+    private mutating func transaction(_ frame: STOMPFrame) -> [SessionAction] {
+        let receipt = frame["receipt"]
+        guard let name = frame["transaction"] else { return missing("transaction", frame) }
+        let result: Result<[BrokerOperation], TransactionTable.Failure>
+        switch frame.command {
+        case .BEGIN: result = transactions.begin(name).map { [] }
+        case .COMMIT: result = transactions.commit(name)
+        default: result = transactions.abort(name).map { [] }
+        }
+        switch result {
+        case .failure(let failure):
+            return fail(failure.message, receipt: receipt)
+        case .success(let operations):
+            var actions = operations.map { SessionAction.perform($0, receipt: receipt) }
+            if let receipt { actions.append(.send(STOMPFrame(.RECEIPT, headers: [("receipt-id", receipt)]))) }
+            return actions
+        }
+    }
+
+    // MARK: Helpers
+
+    private mutating func inTransactionOrNow(_ frame: STOMPFrame, _ operation: BrokerOperation) -> [SessionAction] {
+        let receipt = frame["receipt"]
+        guard let name = frame["transaction"] else { return perform(operation, receipt: receipt) }
+        if case .failure(let failure) = transactions.append(operation, to: name) {
+            return fail(failure.message, receipt: receipt)
+        }
+        return receipt.map { [.send(STOMPFrame(.RECEIPT, headers: [("receipt-id", $0)]))] } ?? []
+    }
+
+    private func perform(_ operation: BrokerOperation, receipt: String?) -> [SessionAction] {
+        var actions: [SessionAction] = [.perform(operation, receipt: receipt)]
+        if let receipt { actions.append(.send(STOMPFrame(.RECEIPT, headers: [("receipt-id", receipt)]))) }
+        return actions
+    }
+
+    private func required(_ frame: STOMPFrame, _ name: String) -> String? {
+        guard let value = frame[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    private mutating func missing(_ header: String, _ frame: STOMPFrame) -> [SessionAction] {
+        fail("\(frame.command.rawValue) requires a '\(header)' header", receipt: frame["receipt"])
+    }
+
+    /// Headers a SEND passes on to its MESSAGEs: everything but what only concerns the SEND itself.
+    private func forwardedHeaders(_ frame: STOMPFrame) -> [STOMPHeader] {
+        frame.headers.filter { header in
+            switch header.name {
+            case "destination", "transaction", "receipt", "content-length", "message-id", "subscription", "ack":
+                return false
+            default:
+                return true
+            }
+        }
+    }
+
+    /// ERROR with `message` (and `receipt-id`), then close. The session is dead afterwards.
+    private mutating func fail(_ message: String, receipt: String?, extra: [(String, String)] = []) -> [SessionAction] {
+        guard state != .closed else { return [] }
+        state = .closed
+        transactions.removeAll()
+        var headers: [(String, String)] = [("message", message)]
+        if let receipt { headers.append(("receipt-id", receipt)) }
+        headers.append(contentsOf: extra)
+        headers.append(("content-type", "text/plain"))
+        return [.send(STOMPFrame(.ERROR, headers: headers, body: Array(message.utf8))), .close]
+    }
+}

@@ -1,0 +1,232 @@
+import CLibUV
+
+/// What keeps a piece's bytes alive until the kernel has them.
+enum PieceOwner {
+    case shared(SharedBytes)
+    case arena(ArenaChunk)
+}
+
+/// A contiguous run of bytes waiting to be written.
+struct Piece {
+    var base: UnsafeRawPointer
+    var count: Int
+    let owner: PieceOwner
+}
+
+/// A block that small copies are appended to. It is reused once every piece cut from it has
+/// been written, so copying small pieces allocates nothing in steady state.
+final class ArenaChunk {
+    static let capacity = 2048
+    /// Copies larger than this get their own allocation instead of wasting most of a chunk.
+    static let largestCopy = capacity / 2
+
+    let base: UnsafeMutableRawPointer
+    var used = 0
+    /// Pieces cut from this chunk and not yet written; the chunk is reusable at zero.
+    var outstandingPieces = 0
+
+    init() {
+        base = .allocate(byteCount: Self.capacity, alignment: 16)
+    }
+
+    deinit {
+        base.deallocate()
+    }
+}
+
+/// A connection's output while it has any: the pending pieces (in order), the pieces owned by
+/// the one in-flight `uv_write`, the current arena chunk and the write request. Pooled per loop,
+/// so an idle connection holds none of it.
+final class OutputQueue {
+    /// Pieces per `uv_try_write` / `uv_write` call (Linux IOV_MAX).
+    static let maxPiecesPerCall = 1024
+    /// Piece arrays larger than this are dropped instead of pooled.
+    static let retainedPieceCapacity = 128
+
+    private var pieces: [Piece] = []
+    /// Index of the first pending piece; pieces before it are written and no longer read.
+    private var head = 0
+    /// Bytes in pending pieces (not yet handed to the kernel or to `uv_write`).
+    private(set) var pendingBytes = 0
+    /// Pieces the in-flight `uv_write` points into; kept alive until its callback.
+    private var inFlight: [Piece] = []
+    private var chunk: ArenaChunk?
+    /// The request of the single `uv_write` a connection may have in flight.
+    let writeRequest: UnsafeMutablePointer<uv_write_t> = .allocate(capacity: 1)
+
+    deinit {
+        // Only idle queues are dropped (never one with a write in flight).
+        writeRequest.deallocate()
+    }
+
+    var hasPending: Bool { head < pieces.count }
+    var isWriting: Bool { !inFlight.isEmpty }
+    var isIdle: Bool { !hasPending && !isWriting }
+
+    /// Appends a reference to shared bytes (no copy).
+    func append(_ bytes: SharedBytes) {
+        pieces.append(Piece(base: bytes.baseAddress, count: bytes.count, owner: .shared(bytes)))
+        pendingBytes += bytes.count
+    }
+
+    /// Copies `bytes` into the arena, extending the last piece when it ends where the copy starts.
+    func appendCopy(_ bytes: UnsafeRawBufferPointer, pool: OutputPool) {
+        let count = bytes.count
+        guard let source = bytes.baseAddress, count > 0 else { return }
+        if count > ArenaChunk.largestCopy {
+            append(SharedBytes(count: count) { $0.copyMemory(from: bytes) })
+            return
+        }
+        var current = chunk ?? pool.takeChunk()
+        if current.outstandingPieces == 0 { current.used = 0 }
+        if ArenaChunk.capacity - current.used < count {
+            // The full chunk stays alive through its pieces and returns to the pool when they
+            // are written (see `release`).
+            current = pool.takeChunk()
+        }
+        chunk = current
+        let destination = current.base + current.used
+        destination.copyMemory(from: source, byteCount: count)
+        current.used += count
+        pendingBytes += count
+        if head < pieces.count, case .arena(let lastChunk) = pieces[pieces.count - 1].owner,
+            lastChunk === current,
+            pieces[pieces.count - 1].base + pieces[pieces.count - 1].count == UnsafeRawPointer(destination)
+        {
+            pieces[pieces.count - 1].count += count
+        } else {
+            pieces.append(Piece(base: UnsafeRawPointer(destination), count: count, owner: .arena(current)))
+            current.outstandingPieces += 1
+        }
+    }
+
+    /// Fills `iovecs` with up to `limit` pending pieces from the front; returns how many.
+    func gather(into iovecs: UnsafeMutablePointer<uv_buf_t>, limit: Int) -> Int {
+        let count = min(limit, pieces.count - head)
+        for index in 0..<count {
+            let piece = pieces[head + index]
+            iovecs[index] = uv_buf_t(
+                base: UnsafeMutableRawPointer(mutating: piece.base).assumingMemoryBound(to: CChar.self),
+                len: piece.count
+            )
+        }
+        return count
+    }
+
+    /// Drops `byteCount` written bytes from the front of the pending pieces.
+    func consume(_ byteCount: Int, pool: OutputPool) {
+        var remaining = byteCount
+        pendingBytes -= byteCount
+        while remaining > 0 {
+            let count = pieces[head].count
+            if count <= remaining {
+                remaining -= count
+                release(pieces[head], pool: pool)
+                head += 1
+            } else {
+                pieces[head].base += remaining
+                pieces[head].count -= remaining
+                remaining = 0
+            }
+        }
+        compact()
+    }
+
+    /// Moves the first `count` pending pieces to the in-flight write; returns their byte count.
+    @discardableResult
+    func moveToInFlight(_ count: Int) -> Int {
+        var bytes = 0
+        for index in head..<(head + count) {
+            inFlight.append(pieces[index])
+            bytes += pieces[index].count
+        }
+        head += count
+        pendingBytes -= bytes
+        compact()
+        return bytes
+    }
+
+    /// The in-flight write finished (or failed): its pieces may go.
+    func finishWrite(pool: OutputPool) {
+        for piece in inFlight { release(piece, pool: pool) }
+        inFlight.removeAll(keepingCapacity: inFlight.capacity <= Self.retainedPieceCapacity)
+    }
+
+    /// Drops everything (the connection closed).
+    func discardAll(pool: OutputPool) {
+        finishWrite(pool: pool)
+        for index in head..<pieces.count { release(pieces[index], pool: pool) }
+        head = pieces.count
+        pendingBytes = 0
+        compact()
+    }
+
+    /// Resets an idle queue before it goes back to the pool; keeps its chunk for the next user.
+    func prepareForReuse() {
+        precondition(isIdle, "only idle output queues are pooled")
+        if pieces.capacity > Self.retainedPieceCapacity { pieces = [] }
+        if inFlight.capacity > Self.retainedPieceCapacity { inFlight = [] }
+        chunk?.used = 0
+    }
+
+    private func release(_ piece: Piece, pool: OutputPool) {
+        guard case .arena(let owner) = piece.owner else { return }
+        owner.outstandingPieces -= 1
+        if owner.outstandingPieces == 0 && owner !== chunk {
+            pool.recycle(owner)
+        }
+    }
+
+    /// Forgets written pieces: all at once when drained, otherwise when they are half the array.
+    private func compact() {
+        if head == pieces.count {
+            pieces.removeAll(keepingCapacity: pieces.capacity <= Self.retainedPieceCapacity)
+            head = 0
+        } else if head >= 256 && head * 2 >= pieces.count {
+            pieces.removeSubrange(0..<head)
+            head = 0
+        }
+    }
+}
+
+/// Per-loop free lists of output queues and arena chunks, bounded so a burst does not pin memory.
+final class OutputPool {
+    private var queues: [OutputQueue] = []
+    private var chunks: [ArenaChunk] = []
+    let retainedQueueLimit: Int
+    let retainedChunkLimit: Int
+
+    init(retainedQueueLimit: Int, retainedChunkLimit: Int) {
+        self.retainedQueueLimit = retainedQueueLimit
+        self.retainedChunkLimit = retainedChunkLimit
+    }
+
+    var pooledQueueCount: Int { queues.count }
+    var pooledChunkCount: Int { chunks.count }
+
+    func takeQueue() -> OutputQueue {
+        queues.popLast() ?? OutputQueue()
+    }
+
+    func recycle(_ queue: OutputQueue) {
+        queue.prepareForReuse()
+        if queues.count < retainedQueueLimit { queues.append(queue) }
+    }
+
+    func takeChunk() -> ArenaChunk {
+        if let chunk = chunks.popLast() {
+            chunk.used = 0
+            return chunk
+        }
+        return ArenaChunk()
+    }
+
+    func recycle(_ chunk: ArenaChunk) {
+        if chunks.count < retainedChunkLimit { chunks.append(chunk) }
+    }
+
+    func removeAll() {
+        queues.removeAll()
+        chunks.removeAll()
+    }
+}

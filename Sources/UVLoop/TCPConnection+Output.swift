@@ -1,0 +1,109 @@
+import CLibUV
+
+extension TCPConnection {
+    /// Queues shared bytes by reference (no copy); they leave in the flush before the loop next
+    /// blocks. Ignored once the connection is closing.
+    public func enqueue(_ bytes: SharedBytes) {
+        guard acceptsOutput, bytes.count > 0 else { return }
+        outputForAppend().append(bytes)
+        markDirty()
+    }
+
+    /// Copies small pieces into the connection's arena chunk (consecutive copies become one
+    /// iovec; no allocation in steady state). Pieces over 1 KiB get an allocation of their own.
+    public func enqueue(copying bytes: UnsafeRawBufferPointer) {
+        guard acceptsOutput, bytes.count > 0 else { return }
+        outputForAppend().appendCopy(bytes, pool: loop.outputPool)
+        markDirty()
+    }
+
+    /// Queues a copy of the array (see `enqueue(copying:)`).
+    public func enqueue(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { enqueue(copying: $0) }
+    }
+
+    /// Bytes queued and not yet taken by the kernel: the pending queue plus what the in-flight
+    /// `uv_write` has left. The measure for slow-consumer limits.
+    public var queuedByteCount: Int {
+        guard let output else { return 0 }
+        let writing = state == .closed ? 0 : uv_stream_get_write_queue_size(stream)
+        return output.pendingBytes + writing
+    }
+
+    private var acceptsOutput: Bool { state == .open || state == .connecting }
+
+    private func outputForAppend() -> OutputQueue {
+        if let output { return output }
+        let fresh = loop.outputPool.takeQueue()
+        output = fresh
+        return fresh
+    }
+
+    func markDirty() {
+        guard !isDirty else { return }
+        isDirty = true
+        loop.markDirty(self)
+    }
+
+    /// Called by the loop's flush: one writev of up to 1024 pieces with `uv_try_write`; what the
+    /// kernel does not take goes into ONE `uv_write` (up to 1024 pieces) whose request keeps the
+    /// pieces alive. While it is pending, new pieces wait in order; its callback re-marks the
+    /// connection dirty.
+    func flushOutput() {
+        guard state == .open || state == .draining, let output, !output.isWriting, output.hasPending else { return }
+        let iovecs = loop.iovecs
+        let pool = loop.outputPool
+        var count = output.gather(into: iovecs, limit: OutputQueue.maxPiecesPerCall)
+        var written = uv_try_write(stream, iovecs, UInt32(count))
+        loop.statistics.tryWriteCalls += 1
+        if written == Int32(UV_EAGAIN.rawValue) { written = 0 }
+        if written < 0 {
+            closeNow(error: UVError(code: written))
+            return
+        }
+        loop.statistics.tryWriteBytes += Int(written)
+        output.consume(Int(written), pool: pool)
+        guard output.hasPending else {
+            outputDrained()
+            return
+        }
+        count = output.gather(into: iovecs, limit: OutputQueue.maxPiecesPerCall)
+        let bytes = output.moveToInFlight(count)
+        let request = output.writeRequest
+        request.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        let status = uv_write(request, stream, iovecs, UInt32(count)) { request, status in
+            guard let request else { return }
+            // The handle's +1 keeps the connection alive: libuv runs cancelled write callbacks
+            // before the close callback.
+            Unmanaged<TCPConnection>.fromOpaque(request.pointee.data).takeUnretainedValue().didWrite(status)
+        }
+        loop.statistics.writeRequests += 1
+        loop.statistics.writeRequestBytes += bytes
+        if status < 0 {
+            output.finishWrite(pool: pool)
+            closeNow(error: UVError(code: status))
+        }
+    }
+
+    private func didWrite(_ status: Int32) {
+        guard let output else { return }
+        output.finishWrite(pool: loop.outputPool)
+        if status < 0 {
+            // ECANCELED: we are closing already and the close callback follows.
+            closeNow(error: UVError(code: status))
+        } else if output.hasPending {
+            markDirty()
+        } else {
+            outputDrained()
+        }
+    }
+
+    /// Everything was handed to the kernel: the output buffers go back to the pool.
+    private func outputDrained() {
+        if let output {
+            loop.outputPool.recycle(output)
+            self.output = nil
+        }
+        if state == .draining { startShutdown() }
+    }
+}

@@ -1,0 +1,456 @@
+import Foundation
+import XCTest
+import Gateway
+import STOMPWire
+
+final class ConfigurationLoaderTests: XCTestCase {
+    /// A value for every key, as an environment variable would spell it. The first candidate that
+    /// differs from the key's default is used, so a changed default cannot make a test vacuous.
+    static let samples: [String: [String]] = [
+        "listen.host": ["0.0.0.0", "::"], "listen.websocket-port": ["8080", "8081"], "listen.websocket-paths": ["/a,/b/c", "/x"],
+        "listen.stomp-port": ["6000", "6001"], "listen.allowed-origins": ["https://*.example.com,*", "*"],
+        "limits.max-connections": ["7", "8"], "limits.max-output-buffer-bytes": ["1234", "1235"],
+        "limits.connect-timeout-ms": ["250", "251"], "limits.close-grace-ms": ["0", "1"],
+        "limits.max-subscriptions-per-session": ["3", "4"], "limits.max-unacked-per-subscription": ["4", "5"],
+        "limits.stomp.max-frame-bytes": ["50000000", "50000001"], "limits.stomp.max-headers": ["9", "10"],
+        "limits.stomp.max-header-line-bytes": ["100", "101"], "limits.stomp.max-body-bytes": ["1000", "1001"],
+        "limits.websocket.max-message-bytes": ["2000", "2001"], "limits.websocket.max-frame-bytes": ["3000", "3001"],
+        "limits.http.max-request-line-bytes": ["101", "102"], "limits.http.max-header-count": ["11", "12"],
+        "limits.http.max-header-bytes": ["2001", "2002"], "limits.http.max-body-bytes": ["4096", "4097"],
+        "queues.buffer-capacity": ["5", "6"], "queues.overflow": ["reject-new", "drop-oldest"],
+        "queues.default-prefetch": ["7", "8"], "stomp.versions": ["1.1,1.0", "1.2"], "stomp.heart-beat": ["5000,7000", "1,2"],
+        "stomp.heart-beat-tolerance": ["3", "4"], "stomp.server-name": ["Test/1", "Test/2"], "stomp.max-transactions": ["0", "1"],
+        "stomp.max-frames-per-transaction": ["5", "6"], "destinations.topic-prefix": ["/t/", "/tt/"],
+        "destinations.queue-prefix": ["/q/", "/qq/"], "destinations.user-prefix": ["/u/", "/uu/"],
+        "destinations.wildcard-separators": ["|", "/"], "destinations.single-wildcard": ["+", "*"],
+        "destinations.multi-wildcard": ["#,>", "**"], "auth.users": ["alice:secret,bob:p:w", "carol:x"],
+        "auth.allow-anonymous": ["true", "false"], "runtime.tick-ms": ["50", "51"], "runtime.shutdown-grace-ms": ["0", "1"],
+        "log.level": ["debug", "info"],
+    ]
+
+    static let path = "/etc/stampede.yml"
+
+    /// The sample for `key` that differs from its default.
+    func sample(for key: ConfigurationKey) throws -> String {
+        let candidates = try XCTUnwrap(Self.samples[key.name], "no sample for \(key.name)")
+        return try XCTUnwrap(candidates.first { key.value(fromText: $0) != key.defaultValue }, "every sample of \(key.name) is its default")
+    }
+
+    func load(_ yaml: String? = nil, environment: [String: String] = [:], overrides: [(key: String, value: String)] = []) throws -> NodeConfiguration {
+        try ConfigurationLoader.load(yaml: yaml.map { ($0, Self.path) }, environment: environment, overrides: overrides)
+    }
+
+    /// The error the load throws, failing the test if it succeeds.
+    func loadError(_ yaml: String? = nil, environment: [String: String] = [:], overrides: [(key: String, value: String)] = [],
+                   file: StaticString = #filePath, line: UInt = #line) -> ConfigurationError? {
+        do {
+            _ = try ConfigurationLoader.load(yaml: yaml.map { ($0, Self.path) }, environment: environment, overrides: overrides)
+            XCTFail("load succeeded", file: file, line: line)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    // MARK: - The table
+
+    func testSamplesCoverExactlyTheKeyTable() {
+        XCTAssertEqual(Set(Self.samples.keys), Set(ConfigurationLoader.keys.map(\.name)))
+    }
+
+    func testKeyNamesAreUniqueDottedKebabCase() {
+        let names = ConfigurationLoader.keys.map(\.name)
+        XCTAssertEqual(Set(names).count, names.count)
+        for name in names {
+            XCTAssertTrue(name.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "." || $0 == "-" }, name)
+            XCTAssertTrue(name.contains("."), name)
+        }
+    }
+
+    func testEnvironmentVariableIsPrefixedUppercaseWithUnderscores() {
+        let key = ConfigurationLoader.key(named: "limits.stomp.max-body-bytes")
+        XCTAssertEqual(key?.environmentVariable, "STAMPEDE_LIMITS_STOMP_MAX_BODY_BYTES")
+    }
+
+    /// Every stored field, however deeply nested, is changed by exactly one key.
+    func testEveryFieldOfNodeConfigurationIsSetByExactlyOneKey() throws {
+        let defaults = Self.leaves(of: NodeConfiguration())
+        var owner: [String: String] = [:]
+        for key in ConfigurationLoader.keys {
+            let changed = Self.leaves(of: try load(overrides: [(key.name, try sample(for: key))]))
+            let fields = defaults.keys.filter { defaults[$0] != changed[$0] }
+            XCTAssertFalse(fields.isEmpty, "\(key.name) changes no field")
+            for field in fields {
+                XCTAssertNil(owner[field], "\(field) is set by both \(owner[field] ?? "") and \(key.name)")
+                owner[field] = key.name
+            }
+        }
+        XCTAssertEqual(Set(defaults.keys).subtracting(owner.keys).sorted(), [], "fields that no key sets")
+    }
+
+    /// Stored properties by dotted path, descending into nested structs.
+    static func leaves(of value: Any, path: String = "") -> [String: String] {
+        let mirror = Mirror(reflecting: value)
+        guard mirror.displayStyle == .struct, !mirror.children.isEmpty else { return [path: String(describing: value)] }
+        var result: [String: String] = [:]
+        for child in mirror.children {
+            let name = path.isEmpty ? child.label ?? "?" : path + "." + (child.label ?? "?")
+            result.merge(leaves(of: child.value, path: name)) { first, _ in first }
+        }
+        return result
+    }
+
+    // MARK: - Every key from every source
+
+    func testEveryKeyIsSettableFromYAML() throws {
+        for key in ConfigurationLoader.keys {
+            let value = key.value(fromText: try sample(for: key))
+            let configuration = try load(Self.nestedYAML(key.name, Self.yamlValue(value)))
+            XCTAssertEqual(key.value(in: configuration), value, key.name)
+        }
+    }
+
+    func testEveryKeyIsSettableFromTheEnvironment() throws {
+        for key in ConfigurationLoader.keys {
+            let text = try sample(for: key)
+            let configuration = try load(environment: [key.environmentVariable: text])
+            XCTAssertEqual(key.value(in: configuration), key.value(fromText: text), key.name)
+        }
+    }
+
+    func testEveryKeyIsSettableFromTheCommandLine() throws {
+        for key in ConfigurationLoader.keys {
+            let text = try sample(for: key)
+            let configuration = try load(overrides: [(key.name, text)])
+            XCTAssertEqual(key.value(in: configuration), key.value(fromText: text), key.name)
+        }
+    }
+
+    static func nestedYAML(_ name: String, _ value: String) -> String {
+        let parts = name.split(separator: ".")
+        var lines: [String] = []
+        for (depth, part) in parts.enumerated() {
+            let indent = String(repeating: "  ", count: depth)
+            lines.append(depth == parts.count - 1 ? "\(indent)\(part): \(value)" : "\(indent)\(part):")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func yamlValue(_ value: ConfigurationValue) -> String {
+        func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        switch value {
+        case .scalar(let text): return quoted(text)
+        case .list(let items): return "[" + items.map(quoted).joined(separator: ", ") + "]"
+        case .map(let pairs): return "{" + pairs.map { quoted($0.key) + ": " + quoted($0.value) }.joined(separator: ", ") + "}"
+        }
+    }
+
+    // MARK: - Precedence
+
+    func testEnvironmentOverridesFileAndFlagsOverrideEnvironment() throws {
+        let yaml = "limits:\n  max-connections: 10\nlisten:\n  host: 10.0.0.1\n"
+        let variable = ["STAMPEDE_LIMITS_MAX_CONNECTIONS": "20", "STAMPEDE_LISTEN_WEBSOCKET_PORT": "9000"]
+        let flags = [(key: "limits.max-connections", value: "30")]
+
+        XCTAssertEqual(try load(yaml).maxConnections, 10)
+        let withEnvironment = try load(yaml, environment: variable)
+        XCTAssertEqual(withEnvironment.maxConnections, 20)
+        XCTAssertEqual(withEnvironment.host, "10.0.0.1", "the file's other keys stay")
+        let withFlags = try load(yaml, environment: variable, overrides: flags)
+        XCTAssertEqual(withFlags.maxConnections, 30)
+        XCTAssertEqual(withFlags.webSocketPort, 9000, "the environment's other keys stay")
+        XCTAssertEqual(withFlags.host, "10.0.0.1")
+    }
+
+    func testLaterOverrideWins() throws {
+        let configuration = try load(overrides: [("listen.websocket-port", "1000"), ("listen.websocket-port", "2000")])
+        XCTAssertEqual(configuration.webSocketPort, 2000)
+    }
+
+    func testNoSourcesGiveTheDefaults() throws {
+        XCTAssertEqual(try ConfigurationLoader.load(file: nil, environment: [:], overrides: []), NodeConfiguration())
+        XCTAssertEqual(try load(""), NodeConfiguration())
+        XCTAssertEqual(try load("# only a comment\n"), NodeConfiguration())
+    }
+
+    func testLoadsFromAFileOnDisk() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-\(UUID().uuidString).yml")
+        try "listen:\n  websocket-port: 4321\n".write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        XCTAssertEqual(try ConfigurationLoader.load(file: url.path, environment: [:], overrides: []).webSocketPort, 4321)
+    }
+
+    // MARK: - Unknown keys
+
+    func testUnknownKeyInFileNamesItsLineAndTheClosestKey() {
+        let yaml = "listen:\n  host: a\nlimits:\n  stomp:\n    max-bdy-bytes: 5\n"
+        let error = loadError(yaml)
+        XCTAssertEqual(error?.kind, .unknownKey)
+        XCTAssertEqual(error?.description, "unknown key 'limits.stomp.max-bdy-bytes' in /etc/stampede.yml (line 5); did you mean 'limits.stomp.max-body-bytes'?")
+    }
+
+    func testUnknownKeyFarFromAnyKeyHasNoSuggestion() {
+        XCTAssertEqual(loadError("colour: red\n")?.description, "unknown key 'colour' in /etc/stampede.yml (line 1)")
+    }
+
+    func testUnknownOverrideKeyIsAnError() {
+        XCTAssertEqual(loadError(overrides: [("log.levl", "debug")])?.description,
+                       "unknown key 'log.levl' on the command line; did you mean 'log.level'?")
+    }
+
+    func testMisspelledVariableInAKnownSectionIsAnError() {
+        XCTAssertEqual(loadError(environment: ["STAMPEDE_LIMITS_MAX_CONECTIONS": "3"])?.description,
+                       "unknown environment variable STAMPEDE_LIMITS_MAX_CONECTIONS; did you mean STAMPEDE_LIMITS_MAX_CONNECTIONS?")
+    }
+
+    func testVariablesOutsideTheSettingsSectionsAreIgnored() throws {
+        let environment = ["STAMPEDE_CONFIG": "/nowhere.yml", "STAMPEDE_BIN": "/usr/bin/stampede", "PATH": "/bin"]
+        XCTAssertEqual(try load(environment: environment), NodeConfiguration())
+    }
+
+    func testDuplicateKeyInFileIsAnError() {
+        let yaml = "limits:\n  max-connections: 1\nlimits.max-connections: 2\n"
+        let error = loadError(yaml)
+        XCTAssertEqual(error?.kind, .duplicateKey)
+        XCTAssertEqual(error?.description, "duplicate key 'limits.max-connections' in /etc/stampede.yml (line 3)")
+    }
+
+    func testDottedKeysMayBeWrittenFlatOrNested() throws {
+        let configuration = try load("limits.stomp.max-body-bytes: 5\nlimits.stomp:\n  max-headers: 6\n")
+        XCTAssertEqual(configuration.stomp.maxBodyBytes, 5)
+        XCTAssertEqual(configuration.stomp.maxHeaders, 6)
+    }
+
+    func testSectionGivenAScalarIsAnError() {
+        XCTAssertEqual(loadError("listen: 5\n")?.description,
+                       "invalid value '5' for listen in /etc/stampede.yml (line 1): expected a mapping of settings such as listen.host")
+    }
+
+    func testEmptySectionIsAllowed() throws {
+        XCTAssertEqual(try load("listen:\nlimits: {}\n"), NodeConfiguration())
+    }
+
+    // MARK: - Files that are not configuration
+
+    func testMalformedYAMLNamesTheLine() {
+        let error = loadError("listen:\n  host: [a\nlimits: 1\n")
+        XCTAssertEqual(error?.kind, .malformedFile)
+        XCTAssertTrue(error?.description.hasPrefix("malformed YAML in /etc/stampede.yml (line ") == true, error?.description ?? "")
+    }
+
+    func testFileThatIsNotAMappingIsAnError() {
+        let error = loadError("- a\n- b\n")
+        XCTAssertEqual(error?.kind, .malformedFile)
+        XCTAssertEqual(error?.description, "configuration file /etc/stampede.yml must be a mapping of settings in /etc/stampede.yml (line 1)")
+    }
+
+    func testMissingFileIsAnErrorNamingIt() {
+        XCTAssertThrowsError(try ConfigurationLoader.load(file: "/nonexistent/stampede.yml", environment: [:], overrides: [])) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.kind, .unreadableFile)
+            XCTAssertEqual((error as? ConfigurationError)?.description, "cannot read configuration file /nonexistent/stampede.yml: No such file or directory")
+        }
+    }
+
+    // MARK: - Invalid values
+
+    func testInvalidValueMessagesNameKeyValueSourceAndExpectation() {
+        XCTAssertEqual(loadError("listen:\n  host: a\nlimits:\n  max-connections: abc\n")?.description,
+                       "invalid value 'abc' for limits.max-connections in /etc/stampede.yml (line 4): expected a positive integer")
+        XCTAssertEqual(loadError(environment: ["STAMPEDE_LIMITS_MAX_CONNECTIONS": "abc"])?.description,
+                       "invalid value 'abc' for limits.max-connections in environment variable STAMPEDE_LIMITS_MAX_CONNECTIONS: expected a positive integer")
+        XCTAssertEqual(loadError(overrides: [("limits.max-connections", "abc")])?.description,
+                       "invalid value 'abc' for limits.max-connections on the command line: expected a positive integer")
+        XCTAssertEqual(loadError(overrides: [("limits.max-connections", "abc")])?.key, "limits.max-connections")
+    }
+
+    func testPortAcceptsZeroThrough65535() throws {
+        XCTAssertEqual(try load(overrides: [("listen.websocket-port", "65535")]).webSocketPort, 65535)
+        XCTAssertEqual(try load(overrides: [("listen.websocket-port", "0")]).webSocketPort, 0)
+        XCTAssertEqual(loadError(overrides: [("listen.websocket-port", "65536")])?.description,
+                       "invalid value '65536' for listen.websocket-port on the command line: expected a port number 0-65535")
+        XCTAssertEqual(loadError(overrides: [("listen.websocket-port", "-1")])?.kind, .invalidValue)
+    }
+
+    func testStompPortOffOrZeroDisablesTheListener() throws {
+        XCTAssertNil(try load("listen:\n  stomp-port: off\n").stompPort)
+        XCTAssertNil(try load(environment: ["STAMPEDE_LISTEN_STOMP_PORT": "OFF"]).stompPort)
+        XCTAssertNil(try load(overrides: [("listen.stomp-port", "0")]).stompPort)
+        XCTAssertEqual(try load(overrides: [("listen.stomp-port", "65535")]).stompPort, 65535)
+        XCTAssertEqual(loadError(overrides: [("listen.stomp-port", "65536")])?.kind, .invalidValue)
+        XCTAssertEqual(ConfigurationLoader.key(named: "listen.stomp-port")?.value(in: try load(overrides: [("listen.stomp-port", "off")])), .scalar("off"))
+    }
+
+    func testSizesMustBePositive() throws {
+        XCTAssertEqual(try load(overrides: [("limits.stomp.max-body-bytes", "1")]).stomp.maxBodyBytes, 1)
+        XCTAssertEqual(loadError(overrides: [("limits.stomp.max-body-bytes", "0")])?.description,
+                       "invalid value '0' for limits.stomp.max-body-bytes on the command line: expected a positive integer")
+    }
+
+    func testNonNegativeCountsAcceptZeroButNotMinusOne() throws {
+        XCTAssertEqual(try load(overrides: [("stomp.max-transactions", "0")]).session.maxTransactions, 0)
+        XCTAssertEqual(loadError(overrides: [("stomp.max-transactions", "-1")])?.description,
+                       "invalid value '-1' for stomp.max-transactions on the command line: expected a non-negative integer")
+    }
+
+    func testIntegersAcceptUnderscoresAndRejectOverflowAndOtherForms() throws {
+        XCTAssertEqual(try load("limits:\n  max-connections: 10_000\n").maxConnections, 10_000)
+        for text in ["1e3", "0x10", "_1", "1_", "+5", "99999999999999999999", "", " "] {
+            XCTAssertEqual(loadError(overrides: [("limits.max-connections", text)])?.kind, .invalidValue, text)
+        }
+    }
+
+    func testOverflowPolicyNames() throws {
+        XCTAssertEqual(try load(overrides: [("queues.overflow", "reject-new")]).broker.queueOverflow, .rejectNew)
+        XCTAssertEqual(try load(overrides: [("queues.overflow", "drop-oldest")]).broker.queueOverflow, .dropOldest)
+        XCTAssertEqual(loadError(overrides: [("queues.overflow", "drop_oldest")])?.description,
+                       "invalid value 'drop_oldest' for queues.overflow on the command line: expected one of drop-oldest, reject-new")
+    }
+
+    func testLogLevelNames() throws {
+        for level in ["trace", "debug", "info", "notice", "warning", "error", "critical"] {
+            XCTAssertEqual(try load(overrides: [("log.level", level)]).logLevel, level)
+        }
+        XCTAssertEqual(loadError(overrides: [("log.level", "verbose")])?.description,
+                       "invalid value 'verbose' for log.level on the command line: expected one of trace, debug, info, notice, warning, error, critical")
+    }
+
+    func testBooleanSpellings() throws {
+        for text in ["true", "yes", "on", "1", "TRUE"] {
+            XCTAssertTrue(try load(overrides: [("auth.allow-anonymous", text)]).allowAnonymous, text)
+        }
+        XCTAssertFalse(try load("auth:\n  allow-anonymous: no\n").allowAnonymous)
+        XCTAssertEqual(loadError(overrides: [("auth.allow-anonymous", "maybe")])?.description,
+                       "invalid value 'maybe' for auth.allow-anonymous on the command line: expected true or false")
+    }
+
+    func testHeartBeatIsTwoIntervals() throws {
+        XCTAssertEqual(try load(overrides: [("stomp.heart-beat", "0,0")]).session.heartBeat, .disabled)
+        XCTAssertEqual(try load("stomp:\n  heart-beat: 5000,100\n").session.heartBeat, HeartBeat(canSend: 5000, wantsReceive: 100))
+        for text in ["5000", "a,b", "1,2,3", "-1,0"] {
+            XCTAssertEqual(loadError(overrides: [("stomp.heart-beat", text)])?.kind, .invalidValue, text)
+        }
+    }
+
+    func testVersionsListInOrderFromSequenceOrCommaText() throws {
+        XCTAssertEqual(try load("stomp:\n  versions: [1.2, 1.0]\n").session.supportedVersions, [.v1_2, .v1_0])
+        XCTAssertEqual(try load(environment: ["STAMPEDE_STOMP_VERSIONS": "1.0, 1.1"]).session.supportedVersions, [.v1_0, .v1_1])
+        for text in ["1.3", "1.2,1.2", ""] {
+            XCTAssertEqual(loadError(overrides: [("stomp.versions", text)])?.kind, .invalidValue, text)
+        }
+    }
+
+    func testWebSocketPathsMustStartWithSlashAndNotBeEmpty() throws {
+        XCTAssertEqual(try load("listen:\n  websocket-paths:\n    - /ws\n").webSocketPaths, ["/ws"])
+        XCTAssertEqual(loadError(overrides: [("listen.websocket-paths", "ws")])?.kind, .invalidValue)
+        XCTAssertEqual(loadError("listen:\n  websocket-paths: []\n")?.kind, .invalidValue)
+    }
+
+    func testAllowedOriginsTakeStarOnlyWhenWrittenAndRejectBarePatterns() throws {
+        XCTAssertFalse(NodeConfiguration().allowedOrigins.contains("*"))
+        XCTAssertEqual(try load("listen:\n  allowed-origins: [\"*\"]\n").allowedOrigins, ["*"])
+        XCTAssertEqual(try load(overrides: [("listen.allowed-origins", "")]).allowedOrigins, [])
+        for text in ["localhost", "https://a.example/path", "https://a,,https://b"] {
+            XCTAssertEqual(loadError(overrides: [("listen.allowed-origins", text)])?.kind, .invalidValue, text)
+        }
+    }
+
+    func testWildcardSeparatorsAreSinglePunctuationCharacters() throws {
+        XCTAssertEqual(try load(overrides: [("destinations.wildcard-separators", "/,.")]).destinationSyntax.separators,
+                       [UInt8(ascii: "/"), UInt8(ascii: ".")])
+        for text in ["ab", "a", "/,/", ""] {
+            XCTAssertEqual(loadError(overrides: [("destinations.wildcard-separators", text)])?.kind, .invalidValue, text)
+        }
+    }
+
+    func testUsersFromYAMLMappingAndFromLoginPasscodePairs() throws {
+        XCTAssertEqual(try load("auth:\n  users:\n    alice: secret\n    bob: 1234\n").users, ["alice": "secret", "bob": "1234"])
+        XCTAssertEqual(try load(environment: ["STAMPEDE_AUTH_USERS": "alice:secret,bob:p:w"]).users, ["alice": "secret", "bob": "p:w"])
+    }
+
+    func testMalformedUsersAreRejectedWithoutEchoingPasscodes() {
+        let error = loadError(environment: ["STAMPEDE_AUTH_USERS": "alice:secret,bob"])
+        XCTAssertEqual(error?.description,
+                       "invalid value for auth.users in environment variable STAMPEDE_AUTH_USERS: expected a map of login to passcode (login:passcode,… in a variable or flag)")
+        XCTAssertEqual(loadError(overrides: [("auth.users", ":pw")])?.kind, .invalidValue)
+    }
+
+    func testSequenceForAScalarKeyIsInvalid() {
+        XCTAssertEqual(loadError("listen:\n  host: [a, b]\n")?.description,
+                       "invalid value '[a, b]' for listen.host in /etc/stampede.yml (line 2): expected a non-empty string")
+    }
+
+    // MARK: - Values that do not fit together
+
+    func testStompPortMayNotEqualWebSocketPort() {
+        let error = loadError(overrides: [("listen.websocket-port", "7000"), ("listen.stomp-port", "7000")])
+        XCTAssertEqual(error?.kind, .inconsistentValues)
+        XCTAssertEqual(error?.description, "listen.stomp-port and listen.websocket-port are both 7000; give them different ports")
+    }
+
+    func testBothPortsZeroIsAllowed() throws {
+        XCTAssertNoThrow(try load(overrides: [("listen.websocket-port", "0"), ("listen.stomp-port", "0")]))
+    }
+
+    func testStompBodyLimitMayNotExceedFrameLimit() throws {
+        XCTAssertNoThrow(try load(overrides: [("limits.stomp.max-frame-bytes", "100"), ("limits.stomp.max-body-bytes", "100")]))
+        XCTAssertEqual(loadError(overrides: [("limits.stomp.max-frame-bytes", "100"), ("limits.stomp.max-body-bytes", "101")])?.description,
+                       "limits.stomp.max-body-bytes (101) exceeds limits.stomp.max-frame-bytes (100)")
+    }
+
+    func testDestinationPrefixesMustDiffer() {
+        XCTAssertEqual(loadError(overrides: [("destinations.queue-prefix", "/x/"), ("destinations.user-prefix", "/x/")])?.description,
+                       "destinations.queue-prefix and destinations.user-prefix are both '/x/'")
+    }
+
+    // MARK: - Printing
+
+    func testPrintedConfigurationLoadsBackUnchanged() throws {
+        let overrides = try ConfigurationLoader.keys.map { (key: $0.name, value: try sample(for: $0)) }
+        let configuration = try load(overrides: overrides)
+        XCTAssertNotEqual(configuration, NodeConfiguration())
+        XCTAssertEqual(try load(ConfigurationLoader.yaml(for: configuration, showSecrets: true)), configuration)
+    }
+
+    func testPrintedConfigurationMasksPasscodesUnlessAsked() throws {
+        let configuration = try load(overrides: [("auth.users", "alice:hunter2")])
+        XCTAssertFalse(ConfigurationLoader.yaml(for: configuration).contains("hunter2"))
+        XCTAssertTrue(ConfigurationLoader.yaml(for: configuration).contains("\"alice\""))
+        XCTAssertTrue(ConfigurationLoader.yaml(for: configuration, showSecrets: true).contains("hunter2"))
+    }
+
+    func testTextWithQuotesAndControlCharactersRoundTrips() throws {
+        let name = "a \"quoted\" \\ name\twith tab"
+        let configuration = try load(overrides: [("stomp.server-name", name)])
+        XCTAssertEqual(try load(ConfigurationLoader.yaml(for: configuration)).session.serverName, name)
+    }
+
+    func testExampleFileLoadsToTheDefaultsAndDocumentsEveryKey() throws {
+        let example = ConfigurationLoader.exampleYAML()
+        XCTAssertEqual(try load(example), NodeConfiguration())
+        for key in ConfigurationLoader.keys {
+            XCTAssertTrue(example.contains("# " + key.summary + "\n"), key.name)
+            XCTAssertTrue(example.contains("# " + key.environmentVariable + "\n"), key.name)
+        }
+    }
+
+    /// A file of the repository, found from this source file's place in it.
+    func repositoryFile(_ path: String) throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    /// deploy/stampede.example.yml is `stampede config example`; regenerate it when this fails.
+    func testCommittedExampleFileMatchesTheKeyTable() throws {
+        XCTAssertEqual(try repositoryFile("deploy/stampede.example.yml"), ConfigurationLoader.exampleYAML(),
+                       "stale: regenerate with `swift run stampede config example > deploy/stampede.example.yml`")
+    }
+
+    /// The reference section of docs/configuration.md is `stampede config keys --markdown`.
+    func testDocumentedReferenceMatchesTheKeyTable() throws {
+        let document = try repositoryFile("docs/configuration.md")
+        let begin = try XCTUnwrap(document.range(of: "<!-- BEGIN GENERATED KEYS -->\n"))
+        let end = try XCTUnwrap(document.range(of: "<!-- END GENERATED KEYS -->"))
+        XCTAssertEqual(String(document[begin.upperBound..<end.lowerBound]), "\n" + ConfigurationLoader.markdownReference() + "\n",
+                       "stale: paste `swift run stampede config keys --markdown` between the markers in docs/configuration.md")
+    }
+}

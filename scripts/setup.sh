@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Stampede needs on a fresh Debian machine with the
+# Swift toolchain: the C libraries (libuv, hiredis, OpenSSL), redis-server and haproxy for the
+# cluster scripts, and a Python virtualenv with the third-party STOMP client used by the tests.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libuv1-dev libhiredis-dev libssl-dev pkg-config redis-server haproxy python3-venv)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--with-python" ]; then
+    if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c 'import stomp, websocket' 2>/dev/null; then
+        echo "setup: creating .venv with stomp.py, websocket-client and pytest"
+        python3 -m venv .venv
+        .venv/bin/pip install -q --disable-pip-version-check 'stomp.py==9.0.0' 'websocket-client>=1.6' 'pytest>=8'
+    fi
+fi
