@@ -1,6 +1,6 @@
-public import STOMPWire
-public import Broker
-public import UVLoop
+internal import STOMPWire
+internal import Broker
+internal import UVLoop
 internal import WebSocketWire
 
 /// Encodes MESSAGE frames so the part every subscriber shares (destination, user headers, body)
@@ -13,7 +13,8 @@ struct MessageEncoder {
         let isUTF8: Bool
     }
 
-    private var publication: ObjectIdentifier?
+    /// Held strongly: an ObjectIdentifier alone could be reused by the next publication's address.
+    private var publication: Publication?
     private var destination = ""
     /// Index 0: STOMP 1.0 (no escaping), 1: 1.1, 2: 1.2.
     private var tails: [Tail?] = [nil, nil, nil]
@@ -28,9 +29,8 @@ struct MessageEncoder {
 
     /// The tail for this delivery, built at most once per publication, destination and version.
     mutating func tail(for delivery: Delivery, version: STOMPVersion) -> Tail {
-        let id = ObjectIdentifier(delivery.publication)
-        if publication != id || destination != delivery.destination {
-            publication = id
+        if publication !== delivery.publication || destination != delivery.destination {
+            publication = delivery.publication
             destination = delivery.destination
             tails = [nil, nil, nil]
         }

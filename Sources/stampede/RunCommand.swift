@@ -6,13 +6,15 @@ internal import Logging
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a node (the default command).",
+        abstract: "Run a node (the same as `stampede` with no subcommand).",
         discussion: "SIGINT or SIGTERM shuts the node down gracefully."
     )
 
     @OptionGroup var options: ConfigurationOptions
 
-    func run() throws {
+    func run() throws { try Self.runNode(options) }
+
+    static func runNode(_ options: ConfigurationOptions) throws {
         let configuration: NodeConfiguration
         do {
             configuration = try options.load()

@@ -17,7 +17,11 @@ struct Stampede: ParsableCommand {
               4. command-line flags: the named options, then each --set KEY=VALUE in order.
             """,
         // `cluster` (cluster status) will join these.
-        subcommands: [RunCommand.self, ConfigCommand.self],
-        defaultSubcommand: RunCommand.self
+        subcommands: [RunCommand.self, ConfigCommand.self]
     )
+
+    /// Running a node is what `stampede` does without a subcommand, so its options show in `--help`.
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() throws { try RunCommand.runNode(options) }
 }

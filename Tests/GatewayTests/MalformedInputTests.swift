@@ -48,7 +48,7 @@ final class MalformedInputTests: GatewayTestCase {
         try forEachTransport { kind in
             let c = try connectedClient(kind)
             try c.send(STOMPFrame(.SEND, headers: [("destination", "/topic/x"), ("receipt", "big"), ("content-length", "70000")], body: []))
-            try assertErrorThenClose(c, contains: "", receipt: "big", closeCode: kind == .webSocket ? 1009 : nil)
+            try assertErrorThenClose(c, contains: "body limit", receipt: "big", closeCode: kind == .webSocket ? 1009 : nil)
         }
     }
 

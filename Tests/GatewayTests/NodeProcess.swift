@@ -25,7 +25,7 @@ final class NodeProcess {
         webSocketPort = try NodeProcess.freePort()
         stompPort = try NodeProcess.freePort()
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-test-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = NodeProcess.executable
         process.arguments = ["--port", "\(webSocketPort)", "--stomp-port", "\(stompPort)", "--log-level", "debug"] + arguments
         var env = ProcessInfo.processInfo.environment

@@ -78,8 +78,10 @@ final class TestClient {
         }
     }
 
+    /// Text when the frame is valid UTF-8 (as browsers send), binary otherwise.
     func send(_ frame: STOMPFrame) throws {
-        try sendMessage(STOMPEncoder.encode(frame, version: version))
+        let bytes = STOMPEncoder.encode(frame, version: version)
+        try sendMessage(bytes, opcode: UTF8Validator.isValid(bytes) ? .text : .binary)
     }
 
     func send(_ command: STOMPCommand, _ headers: [(String, String)] = [], body: String = "") throws {
