@@ -42,6 +42,32 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// With a users list: whether a CONNECT without login is still accepted.
     public var allowAnonymous: Bool = false
 
+    // Cluster (nil redisURL: a single node with the in-memory router)
+    /// `redis://host:port`; when set the node joins the cluster that shares this Redis.
+    public var redisURL: String? = nil
+    /// Unique node id; nil derives one from the host name, the process id and a random suffix.
+    public var nodeID: String? = nil
+    /// Address other operators see for this node in the admin view; nil uses host:websocket-port.
+    public var advertisedAddress: String? = nil
+    /// Prefix of every Redis key and channel, so several clusters can share one Redis.
+    public var redisKeyPrefix: String = "stampede"
+    /// How often a node refreshes its heartbeat key and checks for dead peers.
+    public var nodeHeartbeatMilliseconds: UInt64 = 1_000
+    /// A node whose heartbeat is older than this is dead; its entries are removed.
+    public var nodeTimeoutMilliseconds: UInt64 = 5_000
+    /// Wait after the last local subscriber leaves before dropping the node's interest.
+    public var interestGraceMilliseconds: UInt64 = 2_000
+    /// Redis reconnect backoff ceiling.
+    public var redisReconnectMaxMilliseconds: UInt64 = 2_000
+    /// A Redis connect attempt is abandoned after this long.
+    public var redisConnectTimeoutMilliseconds: UInt64 = 2_000
+
+    // Admin endpoint (nil port: off)
+    public var adminHost: String = "127.0.0.1"
+    public var adminPort: Int? = 15675
+    /// Bearer token for the admin endpoint; required when adminHost is not a loopback address.
+    public var adminToken: String? = nil
+
     // Runtime
     /// Granularity of heart-beat and timeout checks.
     public var tickMilliseconds: UInt64 = 1_000

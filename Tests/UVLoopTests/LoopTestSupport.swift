@@ -22,11 +22,13 @@ func spin(
     loop.runNoWait()
 }
 
-/// Runs the loop for about `milliseconds` (to let the kernel and libuv settle).
+/// Runs the loop for about `milliseconds` (to let the kernel and libuv settle). The timer
+/// repeats so that the turn in which it fires does not block in poll afterwards.
 func idle(_ loop: EventLoop, milliseconds: UInt64) {
     var fired = false
     let timer = Timer(loop: loop)
-    timer.start(afterMilliseconds: milliseconds) { fired = true }
+    loop.updateTime()
+    timer.start(afterMilliseconds: milliseconds, repeatMilliseconds: 1) { fired = true }
     while !fired { loop.runOnce() }
     timer.close()
     loop.runNoWait()
