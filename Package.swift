@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "STOMPWire", swiftSettings: strict),
         .target(name: "Router", swiftSettings: strict),
         .target(name: "Broker", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
+        .target(name: "ClusterBus", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
         .target(name: "STOMPSession", dependencies: ["STOMPWire", "Broker"], swiftSettings: strict),
 
         // The thin shell: libuv loop, sockets, timers, signals, the batched write path.
@@ -39,7 +40,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "CCrypto",
+                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "CCrypto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -60,6 +61,7 @@ let package = Package(
         .testTarget(name: "STOMPWireTests", dependencies: ["STOMPWire"]),
         .testTarget(name: "RouterTests", dependencies: ["Router"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "STOMPWire", "Router"]),
+        .testTarget(name: "ClusterBusTests", dependencies: ["ClusterBus", "STOMPWire"]),
         .testTarget(name: "STOMPSessionTests", dependencies: ["STOMPSession", "STOMPWire", "Broker"]),
         .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CLibUV"]),
         .testTarget(

@@ -1,0 +1,125 @@
+/// The seam between a node and the rest of the cluster. One implementation keeps everything in
+/// memory (the single-node default, and tests with several nodes in one process); the other
+/// goes through Redis. The node's routing code is the same for both.
+///
+/// Semantics every implementation keeps:
+/// - topic and `/user` messages reach every node that holds a matching `Interest`, in publish
+///   order per publisher, at most once (Redis pub/sub);
+/// - a queue message is handed to exactly one node by `pull`, and stays owned by that node until
+///   `settle` (delivered and, for client-ack subscriptions, ACKed) or `requeue`; a node that
+///   dies first loses it to a survivor, which requeues it flagged `redelivered`.
+/// All calls and callbacks happen on the node's loop thread.
+public protocol ClusterBus: AnyObject {
+    var nodeID: String { get }
+    var state: BusLinkState { get }
+    var delegate: (any ClusterBusDelegate)? { get set }
+    /// True when queues are shared by several nodes (through `enqueue`/`pull`); false when a
+    /// node's queues live only in its own broker.
+    var sharesQueues: Bool { get }
+
+    func start()
+    /// Leaves the cluster (withdraws the node's entries where possible) and closes every handle.
+    func stop()
+
+    /// Starts or stops hearing about `interest`. `confirmed` runs once the cluster will route
+    /// matching messages here (at once for the in-memory bus; after Redis acknowledged).
+    func setInterest(_ interest: Interest, active: Bool, confirmed: (() -> Void)?)
+    /// Sends a topic or `/user` message to the nodes interested in `interest` (not to this one).
+    func publish(_ envelope: Envelope, to interest: Interest)
+
+    /// Starts or stops taking messages of `queue` (this node has consumers for it).
+    func setQueueInterest(_ queue: String, active: Bool)
+    /// Appends a message to a queue shared by the cluster.
+    func enqueue(_ envelope: Envelope, queue: String)
+    /// Takes up to `max` messages of `queue` for this node.
+    func pull(queue: String, max: Int, completion: @escaping ([QueueEntry]) -> Void)
+    /// Messages this node delivered for good: removed from the cluster.
+    func settle(queue: String, entryIDs: [String])
+    /// Messages this node took but cannot deliver: back to the queue for any node, flagged redelivered.
+    func requeue(queue: String, entries: [QueueEntry])
+
+    /// Publishes this node's state (heartbeat, counts, local tables) for the admin view.
+    func report(_ report: NodeReport)
+    /// Every live node's last report.
+    func clusterView(_ completion: @escaping (Result<[NodeReport], BusError>) -> Void)
+
+    /// Cross-node messages that could not be handed to the cluster (e.g. Redis unreachable).
+    var undeliverable: UInt64 { get }
+}
+
+public protocol ClusterBusDelegate: AnyObject {
+    /// A topic or `/user` message from another node.
+    func bus(didReceive envelope: Envelope)
+    /// `queue` has messages this node may pull.
+    func bus(queueHasMessages queue: String)
+    func bus(stateDidChange state: BusLinkState)
+    /// A peer was declared dead and its entries removed (by this node or another).
+    func bus(nodeDidDie nodeID: String)
+}
+
+public enum BusLinkState: Sendable, Equatable {
+    /// In-memory: there is no link to lose.
+    case standalone
+    case connected
+    /// The link is down: local delivery goes on, cross-node traffic is counted as undeliverable.
+    case degraded(String)
+
+    public var label: String {
+        switch self {
+        case .standalone: "standalone"
+        case .connected: "connected"
+        case .degraded: "disconnected"
+        }
+    }
+}
+
+public struct QueueEntry: Sendable, Equatable {
+    /// The cluster's id of this copy of the message (a Redis stream entry id).
+    public var id: String
+    public var envelope: Envelope
+
+    public init(id: String, envelope: Envelope) {
+        self.id = id
+        self.envelope = envelope
+    }
+}
+
+public struct BusError: Error, Sendable, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// A node's view of itself, published with every heartbeat.
+public struct NodeReport: Codable, Sendable, Equatable {
+    public var id: String
+    public var address: String
+    public var version: String
+    /// Milliseconds since the Unix epoch.
+    public var startedAt: Int64
+    public var reportedAt: Int64
+    public var connections: Int
+    public var subscriptions: Int
+    public var messagesInPerSecond: Double
+    public var messagesOutPerSecond: Double
+    public var redis: String
+    /// Local subscribers per topic destination or pattern.
+    public var destinations: [String: Int]
+    /// Local sessions per user.
+    public var users: [String: Int]
+
+    public init(id: String, address: String, version: String, startedAt: Int64, reportedAt: Int64, connections: Int, subscriptions: Int,
+                messagesInPerSecond: Double, messagesOutPerSecond: Double, redis: String, destinations: [String: Int], users: [String: Int]) {
+        self.id = id
+        self.address = address
+        self.version = version
+        self.startedAt = startedAt
+        self.reportedAt = reportedAt
+        self.connections = connections
+        self.subscriptions = subscriptions
+        self.messagesInPerSecond = messagesInPerSecond
+        self.messagesOutPerSecond = messagesOutPerSecond
+        self.redis = redis
+        self.destinations = destinations
+        self.users = users
+    }
+}
