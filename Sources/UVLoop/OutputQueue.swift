@@ -11,6 +11,10 @@ struct Piece {
     var base: UnsafeRawPointer
     var count: Int
     let owner: PieceOwner
+
+    /// Overwrites written slots so they stop keeping their bytes alive.
+    static var written: Piece { Piece(base: emptyBytes.baseAddress, count: 0, owner: .shared(emptyBytes)) }
+    private static let emptyBytes = SharedBytes([])
 }
 
 /// A block that small copies are appended to. It is reused once every piece cut from it has
@@ -122,6 +126,7 @@ final class OutputQueue {
             if count <= remaining {
                 remaining -= count
                 release(pieces[head], pool: pool)
+                pieces[head] = .written
                 head += 1
             } else {
                 pieces[head].base += remaining
@@ -139,6 +144,7 @@ final class OutputQueue {
         for index in head..<(head + count) {
             inFlight.append(pieces[index])
             bytes += pieces[index].count
+            pieces[index] = .written
         }
         head += count
         pendingBytes -= bytes

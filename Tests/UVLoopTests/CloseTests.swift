@@ -152,7 +152,7 @@ final class CloseTests: XCTestCase {
             delegate.onRead = { connection, _ in
                 connection.enqueue(Array("bye".utf8))
                 connection.close()
-                connection.close(afterFlush: false)
+                connection.close()
             }
         }
         let client = connectClients(loop, port: server.port, count: 1)[0]

@@ -67,6 +67,8 @@ final class OutputQueueTests: XCTestCase {
         XCTAssertEqual(gathered(queue), [[6], [7, 8, 9]])
         XCTAssertEqual(queue.pendingBytes, 4)
         queue.consume(2, pool: pool)
+        XCTAssertEqual(gathered(queue), [[8, 9]])
+        queue.consume(1, pool: pool)
         XCTAssertEqual(gathered(queue), [[9]])
         queue.consume(1, pool: pool)
         XCTAssertTrue(queue.isIdle)
