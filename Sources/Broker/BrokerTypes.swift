@@ -85,13 +85,21 @@ public final class Publication: Sendable {
     public let body: [UInt8]
     /// Unique per publication within the broker.
     public let messageID: String
+    /// For a queue message taken from the cluster's shared queue: its id there, so the node can
+    /// settle it once delivered (and ACKed). Nil for messages that never left this node.
+    public let clusterEntry: String?
+    /// Already delivered once elsewhere (a cluster peer died or gave it back): every MESSAGE of
+    /// it says `redelivered:true`.
+    public let redelivered: Bool
 
     /// A publication as the broker (or a cluster peer) created it.
-    public init(destination: String, headers: [STOMPHeader], body: [UInt8], messageID: String) {
+    public init(destination: String, headers: [STOMPHeader], body: [UInt8], messageID: String, clusterEntry: String? = nil, redelivered: Bool = false) {
         self.destination = destination
         self.headers = headers
         self.body = body
         self.messageID = messageID
+        self.clusterEntry = clusterEntry
+        self.redelivered = redelivered
     }
 }
 

@@ -40,10 +40,16 @@ extension LocalBroker {
         case .queue(let name):
             let consumer = QueueConsumer(key: record.key, serial: serial)
             let token = Queue.DeliveryToken(rawValue: sequence)
-            let assignments = redeliver
-                ? queues[name]?.nack(token, of: consumer, scope: record.scope)
-                : queues[name]?.ack(token, of: consumer, scope: record.scope)
-            guard let assignments else { throw .unknownAck(ackID) }
+            if redeliver {
+                guard let assignments = queues[name]?.nack(token, of: consumer, scope: record.scope) else { throw .unknownAck(ackID) }
+                return deliveries(from: assignments)
+            }
+            guard let (assignments, settled) = queues[name]?.acknowledge(token, of: consumer, scope: record.scope) else {
+                throw .unknownAck(ackID)
+            }
+            for publication in settled {
+                if let entry = publication.clusterEntry { settledClusterEntries.append(SettledEntry(queue: name, entry: entry)) }
+            }
             return deliveries(from: assignments)
         case .topic, .user:
             let found = switch record.scope {

@@ -32,6 +32,9 @@ public struct LocalBroker: Sendable {
     var lastSerial: UInt64 = 0
     var lastMessageNumber: UInt64 = 0
     var counters = BrokerStats()
+    /// Queue messages from the cluster that were delivered for good since the last
+    /// `takeSettledClusterEntries()`: auto-ack deliveries and ACKed client-ack ones.
+    var settledClusterEntries: [SettledEntry] = []
 
     /// An empty broker.
     public init(
@@ -179,6 +182,9 @@ public struct LocalBroker: Sendable {
                 AckID.format(serial: assignment.consumer.serial, sequence: $0.rawValue)
             }
             if assignment.redelivered { counters.redelivered += 1 }
+            if assignment.token == nil, let entry = assignment.message.clusterEntry {
+                settledClusterEntries.append(SettledEntry(queue: assignment.message.destination, entry: entry))
+            }
             out.append(Delivery(
                 subscription: assignment.consumer.key,
                 publication: assignment.message,

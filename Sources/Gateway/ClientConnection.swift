@@ -29,6 +29,9 @@ final class ClientConnection: TCPConnectionDelegate {
     private var errorCloseCode: UInt16 = WebSocketCloseCode.policyViolation
     /// An ERROR went out: the WebSocket close carries `errorCloseCode` instead of 1000.
     private var sentError = false
+    /// Actions waiting for the cluster to confirm a new interest (e.g. the RECEIPT of a
+    /// SUBSCRIBE); input waits too, so frames keep their order.
+    private var heldActions: [SessionAction]?
 
     init(tcp: TCPConnection, node: Node, transport: Transport, sessionID: SessionID, now: UInt64) {
         self.tcp = tcp
@@ -114,7 +117,11 @@ final class ClientConnection: TCPConnectionDelegate {
 
     private func readSTOMP(_ bytes: UnsafeRawBufferPointer) {
         decoder.feed(bytes)
-        while isOpen {
+        processDecodedFrames()
+    }
+
+    private func processDecodedFrames() {
+        while isOpen, heldActions == nil {
             let event: STOMPDecoder.Event?
             do {
                 event = try decoder.next()
@@ -140,7 +147,7 @@ final class ClientConnection: TCPConnectionDelegate {
 
     /// Carries session actions out in order; a refused broker operation turns into an ERROR.
     func apply(_ actions: [SessionAction]) {
-        for action in actions {
+        for (index, action) in actions.enumerated() {
             switch action {
             case .send(let frame):
                 write(frame)
@@ -148,7 +155,11 @@ final class ClientConnection: TCPConnectionDelegate {
                 writeRaw([0x0A])
             case .perform(let operation, let receipt):
                 do {
-                    try node.perform(operation, for: self)
+                    if try node.perform(operation, for: self) == .waitForCluster {
+                        heldActions = Array(actions[(index + 1)...])
+                        tcp.pauseReading()
+                        return
+                    }
                 } catch {
                     errorCloseCode = WebSocketCloseCode.policyViolation
                     node.log(refused: self, reason: error.message)
@@ -159,6 +170,16 @@ final class ClientConnection: TCPConnectionDelegate {
                 beginClose()
             }
         }
+    }
+
+    /// The cluster confirmed the interest: carry out the held actions, then go on reading.
+    func resumeAfterCluster() {
+        guard let held = heldActions else { return }
+        heldActions = nil
+        guard isOpen else { return }
+        tcp.resumeReading()
+        apply(held)
+        processDecodedFrames()
     }
 
     func write(_ frame: STOMPFrame) {

@@ -56,7 +56,7 @@ struct MessageEncoder {
             version: version,
             into: &stompHead
         )
-        if delivery.redelivered { stompHead.append(contentsOf: "redelivered:true\n".utf8) }
+        if delivery.redelivered || delivery.publication.redelivered { stompHead.append(contentsOf: "redelivered:true\n".utf8) }
         if webSocket {
             WebSocketFrameEncoder.writeHeader(
                 opcode: tail.isUTF8 ? .text : .binary, fin: true,

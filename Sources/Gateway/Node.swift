@@ -6,6 +6,7 @@ internal import WebSocketWire
 internal import HTTPWire
 internal import STOMPWire
 internal import Glibc
+public import ClusterBus
 
 /// A single Stampede node: listeners, connections, the broker and the lifecycle around them.
 /// Create it on the thread that will call `run()`; everything it owns is confined to that thread.
@@ -15,26 +16,68 @@ public final class Node {
     public let loop: EventLoop
     public internal(set) var counters = NodeCounters()
 
+    public static let version = "0.2.0"
+
     let authenticator: any Authenticator
     let handshakePolicy: WebSocketHandshakePolicy
     var broker: LocalBroker
-    private var connections: [SessionID: ClientConnection] = [:]
+    /// The rest of the cluster (an in-memory bus when this node is alone).
+    public let bus: any ClusterBus
+    var connections: [SessionID: ClientConnection] = [:]
+    var encoder = MessageEncoder()
+    /// Local subscribers per topic/user interest, with the grace period before withdrawal.
+    var interests: InterestTracker
+    /// Where each subscription registered, so leaving it updates the cluster tables.
+    var subscriptionRoutes: [SubscriptionKey: ClusterRoute] = [:]
+    /// Shared queues this node takes messages from.
+    var queueInterest: Set<String> = []
+    var pullsInFlight: Set<String> = []
+    var lastEnvelopeNumber: UInt64 = 0
+    var lastReport: (at: UInt64, framesIn: UInt64, messagesOut: UInt64) = (0, 0, 0)
+    let startedAtWallClock: Int64
     private var nextSessionID: SessionID = 1
-    private var encoder = MessageEncoder()
     private var webSocketListener: TCPListener?
     private var stompListener: TCPListener?
     private var ticker: Timer?
+    private var heartbeat: Timer?
     private var signals: [SignalWatcher] = []
     private var shutdownTimer: Timer?
     public private(set) var isShuttingDown = false
 
-    public init(configuration: NodeConfiguration, logger: Logger) throws {
+    /// A node on its own loop. `bus` nil: the configuration decides (Redis when
+    /// `redisURL` is set, otherwise a lone in-memory node).
+    public init(configuration: NodeConfiguration, logger: Logger, loop: EventLoop? = nil, bus: (any ClusterBus)? = nil) throws {
         self.configuration = configuration
         self.logger = logger
-        self.loop = try EventLoop()
+        let loop = try loop ?? EventLoop()
+        self.loop = loop
         self.authenticator = configuration.authenticator
         self.handshakePolicy = configuration.handshakePolicy
-        self.broker = LocalBroker(prefixes: configuration.prefixes, limits: configuration.broker, syntax: configuration.destinationSyntax)
+        let nodeID = configuration.nodeID ?? Node.defaultNodeID()
+        self.bus = try bus ?? Node.makeBus(configuration: configuration, nodeID: nodeID, loop: loop, logger: logger)
+        self.broker = LocalBroker(
+            prefixes: configuration.prefixes, limits: configuration.broker, syntax: configuration.destinationSyntax,
+            messageIDPrefix: self.bus.nodeID + "-")
+        self.interests = InterestTracker(graceMilliseconds: configuration.interestGraceMilliseconds)
+        self.startedAtWallClock = Node.wallClockMilliseconds()
+    }
+
+    /// host-pid-random: unique enough for nodes started on one machine at the same moment.
+    static func defaultNodeID() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(host.isEmpty ? "node" : host)-\(getpid())-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+    }
+
+    static func wallClockMilliseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+
+    var advertisedAddress: String {
+        configuration.advertisedAddress ?? "\(configuration.host):\(webSocketPort ?? configuration.webSocketPort)"
     }
 
     var now: UInt64 { loop.nowMilliseconds }
@@ -60,6 +103,14 @@ public final class Node {
             self.tick()
         }
         self.ticker = ticker
+        bus.delegate = self
+        bus.start()
+        lastReport = (now, 0, 0)
+        let heartbeat = Timer(loop: loop)
+        heartbeat.start(afterMilliseconds: 0, repeatMilliseconds: configuration.nodeHeartbeatMilliseconds) { [unowned self] in
+            self.bus.report(self.makeReport(wallClockMilliseconds: Node.wallClockMilliseconds()))
+        }
+        self.heartbeat = heartbeat
         if handleSignals {
             for signal in [SIGINT, SIGTERM] {
                 signals.append(try SignalWatcher(loop: loop, signal: signal) { [unowned self] number in
@@ -103,6 +154,9 @@ public final class Node {
         guard isShuttingDown, connections.isEmpty else { return }
         ticker?.close()
         ticker = nil
+        heartbeat?.close()
+        heartbeat = nil
+        bus.stop()
         shutdownTimer?.close()
         shutdownTimer = nil
         for signal in signals { signal.close() }
@@ -142,8 +196,7 @@ public final class Node {
 
     func connectionClosed(_ connection: ClientConnection, error: UVError?) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
-        let redeliveries = broker.disconnect(connection.id)
-        dispatch(redeliveries)
+        forgetSession(connection.id)
         var metadata: Logger.Metadata = ["peer": "\(connection.tcp.peerAddress)", "stomp.session": "\(connection.id)"]
         if let error { metadata["error"] = "\(error)" }
         logger.debug("connection closed", metadata: metadata)
@@ -159,48 +212,16 @@ public final class Node {
     private func tick() {
         let now = self.now
         for connection in Array(connections.values) { connection.tick(now: now) }
-    }
-
-    // MARK: Broker work
-
-    /// Carries out a session's broker request; deliveries it causes go out right away.
-    func perform(_ operation: BrokerOperation, for connection: ClientConnection) throws(BrokerError) {
-        let session = connection.id
-        switch operation {
-        case .subscribe(let id, let destination, let ackMode, let prefetch):
-            let key = SubscriptionKey(session: session, id: id)
-            dispatch(try broker.subscribe(key, destination: destination, user: connection.session.principal, ackMode: ackMode, prefetch: prefetch))
-        case .unsubscribe(let id):
-            dispatch(try broker.unsubscribe(SubscriptionKey(session: session, id: id)))
-        case .send(let destination, let headers, let body):
-            counters.messagesPublished += 1
-            dispatch(try broker.publish(destination: destination, headers: headers, body: body))
-        case .ack(let id):
-            dispatch(try broker.ack(session: session, ackID: id))
-        case .nack(let id):
-            dispatch(try broker.nack(session: session, ackID: id))
-        case .ackMessage(let subscription, let messageID), .nackMessage(let subscription, let messageID):
-            guard let ackID = broker.ackID(session: session, subscription: subscription ?? "", messageID: messageID) else {
-                throw BrokerError.unknownAck(messageID)
-            }
-            if case .ackMessage = operation {
-                dispatch(try broker.ack(session: session, ackID: ackID))
-            } else {
-                dispatch(try broker.nack(session: session, ackID: ackID))
-            }
-        }
-    }
-
-    func dispatch(_ deliveries: [Delivery]) {
-        for delivery in deliveries {
-            connections[delivery.subscription.session]?.deliver(delivery, encoder: &encoder)
-        }
+        expireInterests()
+        if bus.sharesQueues { pullQueuesWithRoom() }
     }
 
     private func logStartup() {
         var urls = configuration.webSocketPaths.map { "ws://\(hostForURL):\(webSocketPort ?? configuration.webSocketPort)\($0)" }
         if let stompPort { urls.append("stomp://\(hostForURL):\(stompPort)") }
         logger.notice("stampede node listening", metadata: [
+            "node": "\(bus.nodeID)",
+            "cluster": "\(configuration.redisURL ?? "none (single node, in-memory router)")",
             "urls": "\(urls.joined(separator: " "))",
             "max.connections": "\(configuration.maxConnections)",
         ])

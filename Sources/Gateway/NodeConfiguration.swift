@@ -59,6 +59,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var interestGraceMilliseconds: UInt64 = 2_000
     /// Redis reconnect backoff ceiling.
     public var redisReconnectMaxMilliseconds: UInt64 = 2_000
+    /// Most queue messages a node takes from the cluster in one pull.
+    public var clusterPullBatch: Int = 64
     /// A Redis connect attempt is abandoned after this long.
     public var redisConnectTimeoutMilliseconds: UInt64 = 2_000
 

@@ -8,6 +8,7 @@ public struct NodeCounters: Sendable, Equatable {
     public var messagesPublished: UInt64 = 0
     public var errorsSent: UInt64 = 0
     public var slowConsumers: UInt64 = 0
+    public var clusterMessagesIn: UInt64 = 0
 
     public init() {}
 }

@@ -213,15 +213,34 @@ public struct QueueDispatcher<Consumer: Hashable & Sendable, Message: Sendable>:
     /// Acknowledges `token` of `consumer` (and older ones for `.cumulative`), then hands out
     /// pending messages to the freed capacity. Nil if `token` is not outstanding for `consumer`.
     @inlinable public mutating func ack(_ token: DeliveryToken, of consumer: Consumer, scope: AckScope) -> [Assignment]? {
-        let settled: Int?
-        switch scope {
-        case .single: settled = consumers[consumer]?.unacked.remove(token: token.rawValue) == nil ? nil : 1
-        case .cumulative: settled = consumers[consumer]?.unacked.discardThrough(token: token.rawValue)
-        }
-        guard let settled else { return nil }
-        storedUnackedCount -= settled
+        acknowledge(token, of: consumer, scope: scope)?.assignments
+    }
+
+    /// Like `ack`, also returning the acknowledged messages (the cluster layer settles them).
+    @inlinable public mutating func acknowledge(_ token: DeliveryToken, of consumer: Consumer, scope: AckScope) -> (assignments: [Assignment], settled: [Message])? {
+        guard let settled = takeBack(token, of: consumer, scope: scope) else { return nil }
         var out: [Assignment] = []
         drain(into: &out)
+        return (out, settled)
+    }
+
+    /// How many more messages the consumers could take right now, beyond those already
+    /// waiting; `Int.max` when a consumer does not acknowledge (it always has room).
+    @inlinable public var spareCapacity: Int {
+        var total = 0
+        for consumer in order {
+            let state = consumers[consumer]!
+            guard state.acknowledges else { return Int.max }
+            total += max(0, state.limit - state.unacked.count)
+        }
+        return max(0, total - pending.count)
+    }
+
+    /// Removes and returns the waiting messages (the queue lost its last consumer here and the
+    /// cluster layer hands them back to the shared queue).
+    @inlinable public mutating func removePending() -> [Message] {
+        var out: [Message] = []
+        while let next = pending.popFirst() { out.append(next.message) }
         return out
     }
 

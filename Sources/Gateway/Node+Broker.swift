@@ -1,0 +1,141 @@
+internal import Broker
+internal import ClusterBus
+internal import STOMPSession
+internal import STOMPWire
+
+/// Broker work for sessions: local routing through `LocalBroker`, cross-node routing through the
+/// cluster bus, and the interest bookkeeping that ties the two together.
+extension Node {
+    /// What became of a session's broker request.
+    enum OperationOutcome {
+        case done
+        /// The cluster has not confirmed a new interest yet: the connection holds its further
+        /// actions (the RECEIPT among them) and input until `resume` runs.
+        case waitForCluster
+    }
+
+    /// Carries out a session's broker request; deliveries it causes go out right away.
+    func perform(_ operation: BrokerOperation, for connection: ClientConnection) throws(BrokerError) -> OperationOutcome {
+        let session = connection.id
+        defer { settleClusterEntries() }
+        switch operation {
+        case .subscribe(let id, let destination, let ackMode, let prefetch):
+            let key = SubscriptionKey(session: session, id: id)
+            let user = connection.session.principal
+            dispatch(try broker.subscribe(key, destination: destination, user: user, ackMode: ackMode, prefetch: prefetch))
+            guard let route = broker.clusterRoute(ofSubscription: key, user: user) else { return .done }
+            subscriptionRoutes[key] = route
+            return joinCluster(route, for: connection)
+        case .unsubscribe(let id):
+            let key = SubscriptionKey(session: session, id: id)
+            dispatch(try broker.unsubscribe(key))
+            leaveCluster(subscriptionRoutes.removeValue(forKey: key))
+        case .send(let destination, let headers, let body):
+            counters.messagesPublished += 1
+            try send(destination: destination, headers: headers, body: body)
+        case .ack(let id):
+            dispatch(try broker.ack(session: session, ackID: id))
+        case .nack(let id):
+            dispatch(try broker.nack(session: session, ackID: id))
+        case .ackMessage(let subscription, let messageID), .nackMessage(let subscription, let messageID):
+            guard let ackID = broker.ackID(session: session, subscription: subscription ?? "", messageID: messageID) else {
+                throw BrokerError.unknownAck(messageID)
+            }
+            if case .ackMessage = operation {
+                dispatch(try broker.ack(session: session, ackID: ackID))
+            } else {
+                dispatch(try broker.nack(session: session, ackID: ackID))
+            }
+        }
+        if bus.sharesQueues { pullQueuesWithRoom() }  // an ACK, NACK or UNSUBSCRIBE may have made room
+        return .done
+    }
+
+    /// A session is gone: its subscriptions leave the broker and the cluster.
+    func forgetSession(_ session: SessionID) {
+        dispatch(broker.disconnect(session))
+        let keys = subscriptionRoutes.keys.filter { $0.session == session }
+        for key in keys { leaveCluster(subscriptionRoutes.removeValue(forKey: key)) }
+        settleClusterEntries()
+    }
+
+    func dispatch(_ deliveries: [Delivery]) {
+        for delivery in deliveries {
+            connections[delivery.subscription.session]?.deliver(delivery, encoder: &encoder)
+        }
+    }
+
+    // MARK: SEND
+
+    private func send(destination: String, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) {
+        let route = try broker.clusterRoute(ofSend: destination)
+        if case .queue(let name) = route, bus.sharesQueues {
+            bus.enqueue(envelope(destination, headers, body), queue: name)
+            return
+        }
+        dispatch(try broker.publish(destination: destination, headers: headers, body: body))
+        switch route {
+        case .topic(let name, _): bus.publish(envelope(destination, headers, body), to: .destination(name))
+        case .user(let name): bus.publish(envelope(destination, headers, body), to: .user(name))
+        case .queue: break
+        }
+    }
+
+    private func envelope(_ destination: String, _ headers: [STOMPHeader], _ body: [UInt8]) -> Envelope {
+        lastEnvelopeNumber += 1
+        return Envelope(sourceNode: bus.nodeID, messageID: "\(bus.nodeID)-e\(lastEnvelopeNumber)", destination: destination, headers: headers, body: body)
+    }
+
+    // MARK: Interest
+
+    /// Announces the node's interest at its first local subscriber.
+    private func joinCluster(_ route: ClusterRoute, for connection: ClientConnection) -> OperationOutcome {
+        switch route {
+        case .queue(let name):
+            guard bus.sharesQueues else { return .done }
+            if queueInterest.insert(name).inserted { bus.setQueueInterest(name, active: true) }
+            pull(queue: name)
+            return .done
+        case .topic, .user:
+            let interest = Self.interest(of: route)
+            guard interests.add(interest) else { return .done }
+            var confirmed = false
+            var waiting = false
+            bus.setInterest(interest, active: true) { [weak connection] in
+                confirmed = true
+                if waiting { connection?.resumeAfterCluster() }
+            }
+            if confirmed { return .done }
+            waiting = true
+            return .waitForCluster
+        }
+    }
+
+    /// Withdraws interest at the last local subscriber (after the grace period for topics).
+    private func leaveCluster(_ route: ClusterRoute?) {
+        guard let route else { return }
+        switch route {
+        case .queue(let name):
+            guard bus.sharesQueues, !broker.hasConsumers(ofQueue: name) else { return }
+            queueInterest.remove(name)
+            bus.setQueueInterest(name, active: false)
+            giveBack(broker.takeOrphanedMessages(ofQueue: name), queue: name)
+        case .topic, .user:
+            let interest = Self.interest(of: route)
+            if interests.remove(interest, now: now) { bus.setInterest(interest, active: false, confirmed: nil) }
+        }
+    }
+
+    /// Drops interests whose grace period passed with no subscriber coming back.
+    func expireInterests() {
+        for interest in interests.expire(now: now) { bus.setInterest(interest, active: false, confirmed: nil) }
+    }
+
+    static func interest(of route: ClusterRoute) -> Interest {
+        switch route {
+        case .topic(let name, let isPattern): isPattern ? .pattern(name) : .destination(name)
+        case .user(let name): .user(name)
+        case .queue(let name): .destination(name)
+        }
+    }
+}

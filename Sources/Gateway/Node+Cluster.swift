@@ -1,0 +1,116 @@
+internal import Broker
+public import ClusterBus
+internal import STOMPSession
+internal import Logging
+internal import STOMPWire
+
+/// The node as a member of the cluster: what arrives from other nodes, shared queues, and the
+/// node's report (heartbeat) for the admin view.
+extension Node: ClusterBusDelegate {
+    public func bus(didReceive envelope: Envelope) {
+        counters.clusterMessagesIn += 1
+        do {
+            dispatch(try broker.publish(destination: envelope.destination, headers: envelope.headers, body: envelope.body))
+        } catch {
+            logger.debug("cluster message refused", metadata: ["stomp.destination": "\(envelope.destination)", "reason": "\(error.message)"])
+        }
+    }
+
+    public func bus(queueHasMessages queue: String) {
+        pull(queue: queue)
+    }
+
+    public func bus(stateDidChange state: BusLinkState) {
+        switch state {
+        case .degraded(let reason):
+            logger.warning("cluster link degraded: local delivery continues", metadata: ["reason": "\(reason)"])
+        case .connected:
+            logger.notice("cluster link up", metadata: ["node": "\(bus.nodeID)"])
+            pullQueuesWithRoom()
+        case .standalone:
+            break
+        }
+    }
+
+    public func bus(nodeDidDie nodeID: String) {
+        logger.warning("cluster node declared dead", metadata: ["node": "\(nodeID)"])
+    }
+
+    // MARK: Shared queues
+
+    /// Takes as many messages of `queue` as this node's consumers have room for.
+    func pull(queue: String) {
+        guard bus.sharesQueues, !pullsInFlight.contains(queue) else { return }
+        let room = min(broker.spareCapacity(ofQueue: queue), configuration.clusterPullBatch)
+        guard room > 0 else { return }
+        pullsInFlight.insert(queue)
+        bus.pull(queue: queue, max: room) { [weak self] entries in
+            guard let self else { return }
+            self.pullsInFlight.remove(queue)
+            self.accept(entries, queue: queue)
+            if entries.count == room { self.pull(queue: queue) }
+        }
+    }
+
+    func pullQueuesWithRoom() {
+        for queue in broker.queuesWithConsumers { pull(queue: queue) }
+    }
+
+    private func accept(_ entries: [QueueEntry], queue: String) {
+        guard !entries.isEmpty else { return }
+        guard broker.hasConsumers(ofQueue: queue) else {
+            // The consumers left while the pull was under way.
+            bus.requeue(queue: queue, entries: entries)
+            return
+        }
+        for entry in entries {
+            let envelope = entry.envelope
+            let publication = Publication(
+                destination: envelope.destination, headers: envelope.headers, body: envelope.body,
+                messageID: envelope.messageID, clusterEntry: entry.id, redelivered: envelope.redelivered)
+            dispatch(broker.enqueueFromCluster(publication))
+        }
+        settleClusterEntries()
+    }
+
+    /// Removes from the shared queues what this node delivered for good.
+    func settleClusterEntries() {
+        guard bus.sharesQueues else { return }
+        let settled = broker.takeSettledClusterEntries()
+        guard !settled.isEmpty else { return }
+        var byQueue: [String: [String]] = [:]
+        for entry in settled { byQueue[entry.queue, default: []].append(entry.entry) }
+        for (queue, ids) in byQueue { bus.settle(queue: queue, entryIDs: ids) }
+    }
+
+    /// Messages of a queue that lost its last consumer here go back for other nodes.
+    func giveBack(_ publications: [Publication], queue: String) {
+        let entries = publications.compactMap { publication -> QueueEntry? in
+            guard let id = publication.clusterEntry else { return nil }
+            return QueueEntry(id: id, envelope: Envelope(
+                sourceNode: bus.nodeID, messageID: publication.messageID, destination: publication.destination,
+                headers: publication.headers, body: publication.body, redelivered: publication.redelivered))
+        }
+        if !entries.isEmpty { bus.requeue(queue: queue, entries: entries) }
+    }
+
+    // MARK: Report
+
+    /// This node's state for the cluster's admin view; published with every heartbeat.
+    func makeReport(wallClockMilliseconds: Int64) -> NodeReport {
+        let elapsed = max(1, now &- lastReport.at)
+        let inRate = Double(counters.framesIn &- lastReport.framesIn) * 1000 / Double(elapsed)
+        let outRate = Double(counters.messagesOut &- lastReport.messagesOut) * 1000 / Double(elapsed)
+        lastReport = (now, counters.framesIn, counters.messagesOut)
+        var users: [String: Int] = [:]
+        for connection in connections.values where connection.session.state == .connected {
+            users[connection.session.principal, default: 0] += 1
+        }
+        return NodeReport(
+            id: bus.nodeID, address: advertisedAddress, version: Node.version,
+            startedAt: startedAtWallClock, reportedAt: wallClockMilliseconds,
+            connections: connections.count, subscriptions: broker.stats.subscriptions,
+            messagesInPerSecond: inRate, messagesOutPerSecond: outRate, redis: bus.state.label,
+            destinations: broker.topicSubscriberCounts, users: users)
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import STOMPWire
+import XCTest
+
+/// The routing rules of a cluster, one body for every bus. Each test class below runs every
+/// scenario against its bus (XCTest on Linux does not inherit test methods, hence the list).
+struct ClusterRoutingScenarios {
+    let cluster: () throws -> InProcessCluster
+
+
+    private func bodies(_ client: TestClient, _ count: Int) throws -> [String] {
+        try (0..<count).map { _ in String(decoding: try client.expect(.MESSAGE).body, as: UTF8.self) }
+    }
+
+    func topicReachesSubscribersOnEveryNodeInPublishOrder() throws {
+        let cluster = try self.cluster()
+        defer {
+            cluster.stop()
+            XCTAssertTrue(cluster.loopClosedCleanly, "every handle closed and uv_loop_close succeeded")
+        }
+        let subscribers = try (0..<3).map { node -> TestClient in
+            let c = try cluster.connected(node, webSocket: node == 1)
+            try c.subscribe("/topic/news", id: "n")
+            return c
+        }
+        let publisher = try cluster.connected(0)
+        for i in 0..<20 { try publisher.send(.SEND, [("destination", "/topic/news")], body: "m\(i)") }
+        for subscriber in subscribers {
+            XCTAssertEqual(try bodies(subscriber, 20), (0..<20).map { "m\($0)" })
+        }
+    }
+
+    func wildcardSubscriptionOnAnotherNode() throws {
+        let cluster = try self.cluster()
+        defer {
+            cluster.stop()
+            XCTAssertTrue(cluster.loopClosedCleanly, "every handle closed and uv_loop_close succeeded")
+        }
+        let subscriber = try cluster.connected(2)
+        try subscriber.subscribe("/topic/chat.#", id: "w")
+        let publisher = try cluster.connected(0)
+        try publisher.publish("/topic/chat.room1.typing", "x")
+        XCTAssertEqual(try subscriber.expect(.MESSAGE)["destination"], "/topic/chat.room1.typing")
+    }
+
+    func userDestinationsReachEverySessionOfTheUserAcrossNodes() throws {
+        let cluster = try self.cluster()
+        defer {
+            cluster.stop()
+            XCTAssertTrue(cluster.loopClosedCleanly, "every handle closed and uv_loop_close succeeded")
+        }
+        let alice2 = try cluster.connected(1, login: "alice")
+        let alice3 = try cluster.connected(2, login: "alice", webSocket: true)
+        let bob = try cluster.connected(0, login: "bob")
+        for (c, id) in [(alice2, "a2"), (alice3, "a3"), (bob, "b")] { try c.subscribe("/user/queue/inbox", id: id) }
+        let sender = try cluster.connected(0, login: "support")
+        try sender.publish("/user/alice/queue/inbox", "hello alice")
+        XCTAssertEqual(try bodies(alice2, 1), ["hello alice"])
+        XCTAssertEqual(try bodies(alice3, 1), ["hello alice"])
+        XCTAssertTrue(bob.receivesNothing())
+    }
+
+    func userSessionThatJustConnectedReceives() throws {
+        let cluster = try self.cluster()
+        defer {
+            cluster.stop()
+            XCTAssertTrue(cluster.loopClosedCleanly, "every handle closed and uv_loop_close succeeded")
+        }
+        let sender = try cluster.connected(0, login: "support")
+        let fresh = try cluster.connected(2, login: "carol")
+        try fresh.subscribe("/user/queue/inbox", id: "c")  // the RECEIPT waits for the cluster
+        try sender.publish("/user/carol/queue/inbox", "right away")
+        XCTAssertEqual(try bodies(fresh, 1), ["right away"])
+    }
+
+    func queueMessagesAreDeliveredExactlyOnceAcrossNodes() throws {
+        let cluster = try self.cluster()
+        defer {
+            cluster.stop()
+            XCTAssertTrue(cluster.loopClosedCleanly, "every handle closed and uv_loop_close succeeded")
+        }
+        let consumers = try (0..<3).map { node -> TestClient in
+            let c = try cluster.connected(node)
+            try c.subscribe("/queue/work", id: "w")
+            return c
+        }
+        let producer = try cluster.connected(0)
+        for i in 0..<30 { try producer.publish("/queue/work", "job\(i)") }
+        var received: [String] = []
+        let deadline = Date().addingTimeInterval(10)
+        while received.count < 30 && Date() < deadline {
+            for c in consumers {
+                if let frame = try? c.receive(timeout: 0.05), frame.command == .MESSAGE {
+                    received.append(String(decoding: frame.body, as: UTF8.self))
+                }
+            }
+        }
+        XCTAssertEqual(received.count, 30)
+        XCTAssertEqual(Set(received), Set((0..<30).map { "job\($0)" }), "each message exactly once")
+        for c in consumers { XCTAssertTrue(c.receivesNothing(within: 0.2)) }
+    }
+
+    func queueMessagesWaitForAConsumerOnAnyNode() throws {
+        let cluster = try self.cluster()
+        defer {
+            cluster.stop()
+            XCTAssertTrue(cluster.loopClosedCleanly, "every handle closed and uv_loop_close succeeded")
+        }
+        let producer = try cluster.connected(0)
+        for i in 0..<5 { try producer.publish("/queue/later", "early\(i)") }
+        let consumer = try cluster.connected(2)
+        try consumer.subscribe("/queue/later", id: "l")
+        XCTAssertEqual(try bodies(consumer, 5), (0..<5).map { "early\($0)" })
+    }
+
+    func unackedQueueMessageGoesToAConsumerOnAnotherNodeWhenItsConsumerLeaves() throws {
+        let cluster = try self.cluster()
+        defer {
+            cluster.stop()
+            XCTAssertTrue(cluster.loopClosedCleanly, "every handle closed and uv_loop_close succeeded")
+        }
+        var first: TestClient? = try cluster.connected(0)
+        try first!.subscribe("/queue/precious", id: "a", ack: "client")
+        let producer = try cluster.connected(1)
+        try producer.publish("/queue/precious", "keep me")
+        _ = try first!.expect(.MESSAGE)
+        let second = try cluster.connected(2)
+        try second.subscribe("/queue/precious", id: "b", ack: "client")
+        first = nil
+        let again = try second.expect(.MESSAGE)
+        XCTAssertEqual(String(decoding: again.body, as: UTF8.self), "keep me")
+        XCTAssertEqual(again["redelivered"], "true")
+    }
+}
+
+final class InMemoryClusterRoutingTests: XCTestCase {
+    private var scenarios: ClusterRoutingScenarios { ClusterRoutingScenarios { try InProcessCluster(nodes: 3, bus: .inMemory) } }
+
+    func testTopicReachesSubscribersOnEveryNodeInPublishOrder() throws { try scenarios.topicReachesSubscribersOnEveryNodeInPublishOrder() }
+    func testWildcardSubscriptionOnAnotherNode() throws { try scenarios.wildcardSubscriptionOnAnotherNode() }
+    func testUserDestinationsReachEverySessionOfTheUserAcrossNodes() throws { try scenarios.userDestinationsReachEverySessionOfTheUserAcrossNodes() }
+    func testUserSessionThatJustConnectedReceives() throws { try scenarios.userSessionThatJustConnectedReceives() }
+    func testQueueMessagesAreDeliveredExactlyOnceAcrossNodes() throws { try scenarios.queueMessagesAreDeliveredExactlyOnceAcrossNodes() }
+    func testQueueMessagesWaitForAConsumerOnAnyNode() throws { try scenarios.queueMessagesWaitForAConsumerOnAnyNode() }
+    func testUnackedQueueMessageGoesToAConsumerOnAnotherNodeWhenItsConsumerLeaves() throws {
+        try scenarios.unackedQueueMessageGoesToAConsumerOnAnotherNodeWhenItsConsumerLeaves()
+    }
+}
