@@ -138,11 +138,32 @@ extension ConfigurationKey {
         }
     }
 
-    /// Free text, non-empty unless `allowEmpty`.
-    static func text(_ name: String, _ path: WritableKeyPath<NodeConfiguration, String>, allowEmpty: Bool = false, _ summary: String) -> ConfigurationKey {
-        ConfigurationKey(name, type: "string", expected: allowEmpty ? "a string" : "a non-empty string", isText: true, summary,
+    /// Free text, non-empty unless `allowEmpty`; `isValid` (described by `expected`) narrows it further.
+    static func text(
+        _ name: String, _ path: WritableKeyPath<NodeConfiguration, String>, allowEmpty: Bool = false, expected: String? = nil,
+        isValid: @escaping (String) -> Bool = { _ in true }, _ summary: String
+    ) -> ConfigurationKey {
+        ConfigurationKey(name, type: "string", expected: expected ?? (allowEmpty ? "a string" : "a non-empty string"), isText: true, summary,
                          read: { .scalar($0[keyPath: path]) }) { configuration, value in
-            guard case .scalar(let text) = value, allowEmpty || !text.isEmpty else { return false }
+            guard case .scalar(let text) = value, allowEmpty || !text.isEmpty, isValid(text) else { return false }
+            configuration[keyPath: path] = text
+            return true
+        }
+    }
+
+    /// Text that may be unset: empty stores nil, anything else must pass `isValid`.
+    static func optionalText(
+        _ name: String, _ path: WritableKeyPath<NodeConfiguration, String?>, type: String = "string", expected: String, isSecret: Bool = false,
+        isValid: @escaping (String) -> Bool, _ summary: String
+    ) -> ConfigurationKey {
+        ConfigurationKey(name, type: type, expected: expected, isText: true, isSecret: isSecret, summary,
+                         read: { .scalar($0[keyPath: path] ?? "") }) { configuration, value in
+            guard case .scalar(let text) = value else { return false }
+            if text.isEmpty {
+                configuration[keyPath: path] = nil
+                return true
+            }
+            guard isValid(text) else { return false }
             configuration[keyPath: path] = text
             return true
         }

@@ -15,7 +15,7 @@ extension ConfigurationLoader {
         return header + render(NodeConfiguration(), commented: true, showSecrets: true)
     }
 
-    /// `configuration` as YAML that `load` reads back (passcodes masked unless `showSecrets`).
+    /// `configuration` as YAML that `load` reads back (passcodes and tokens masked unless `showSecrets`).
     public static func yaml(for configuration: NodeConfiguration, showSecrets: Bool = false) -> String {
         render(configuration, commented: false, showSecrets: showSecrets)
     }
@@ -46,7 +46,8 @@ extension ConfigurationLoader {
             let leaf = prefix + parts[parts.count - 1] + ":"
             switch key.value(in: configuration) {
             case .scalar(let text):
-                lines.append(leaf + " " + scalar(text, quoted: key.isText))
+                let shown = key.isSecret && !showSecrets && !text.isEmpty ? "********" : text
+                lines.append(leaf + " " + scalar(shown, quoted: key.isText))
             case .list(let items):
                 lines.append(leaf + " [" + items.map { scalar($0, quoted: key.isText) }.joined(separator: ", ") + "]")
             case .map(let pairs) where pairs.isEmpty:

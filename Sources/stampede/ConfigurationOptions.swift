@@ -22,6 +22,15 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(name: .customLong("max-connections"), help: ArgumentHelp("Client connections open at once (limits.max-connections).", valueName: "n"))
     var maxConnections: String?
 
+    @Option(name: .customLong("redis"), help: ArgumentHelp("Join the cluster sharing this Redis, redis://host[:port] (cluster.redis-url).", valueName: "url"))
+    var redis: String?
+
+    @Option(name: .customLong("node-id"), help: ArgumentHelp("Unique node name in the cluster (cluster.node-id).", valueName: "id"))
+    var nodeID: String?
+
+    @Option(name: .customLong("admin-port"), help: ArgumentHelp("Admin endpoint port, or 'off' (admin.port).", valueName: "port"))
+    var adminPort: String?
+
     @Option(name: .customLong("set"), help: ArgumentHelp(
         "Sets any key listed by `stampede config keys`; repeatable; applied after the options above, in order. Lists are comma-separated.",
         valueName: "key=value"))
@@ -39,6 +48,7 @@ struct ConfigurationOptions: ParsableArguments {
         let named: [(String, String?)] = [
             ("listen.host", host), ("listen.websocket-port", port), ("listen.stomp-port", stompPort),
             ("log.level", logLevel), ("limits.max-connections", maxConnections),
+            ("cluster.redis-url", redis), ("cluster.node-id", nodeID), ("admin.port", adminPort),
         ]
         for case let (key, value?) in named { overrides.append((key, value)) }
         for setting in settings {

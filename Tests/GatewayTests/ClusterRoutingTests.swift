@@ -1,5 +1,6 @@
 import Foundation
 import STOMPWire
+import TestSupport
 import XCTest
 
 /// The routing rules of a cluster, one body for every bus. Each test class below runs every
@@ -135,6 +136,29 @@ struct ClusterRoutingScenarios {
 
 final class InMemoryClusterRoutingTests: XCTestCase {
     private var scenarios: ClusterRoutingScenarios { ClusterRoutingScenarios { try InProcessCluster(nodes: 3, bus: .inMemory) } }
+
+    func testTopicReachesSubscribersOnEveryNodeInPublishOrder() throws { try scenarios.topicReachesSubscribersOnEveryNodeInPublishOrder() }
+    func testWildcardSubscriptionOnAnotherNode() throws { try scenarios.wildcardSubscriptionOnAnotherNode() }
+    func testUserDestinationsReachEverySessionOfTheUserAcrossNodes() throws { try scenarios.userDestinationsReachEverySessionOfTheUserAcrossNodes() }
+    func testUserSessionThatJustConnectedReceives() throws { try scenarios.userSessionThatJustConnectedReceives() }
+    func testQueueMessagesAreDeliveredExactlyOnceAcrossNodes() throws { try scenarios.queueMessagesAreDeliveredExactlyOnceAcrossNodes() }
+    func testQueueMessagesWaitForAConsumerOnAnyNode() throws { try scenarios.queueMessagesWaitForAConsumerOnAnyNode() }
+    func testUnackedQueueMessageGoesToAConsumerOnAnotherNodeWhenItsConsumerLeaves() throws {
+        try scenarios.unackedQueueMessageGoesToAConsumerOnAnotherNodeWhenItsConsumerLeaves()
+    }
+}
+
+/// The same scenarios with every node on its own Redis connections (one real redis-server).
+final class RedisClusterRoutingTests: XCTestCase {
+    private var redis: RedisServerProcess!
+
+    override func setUpWithError() throws { redis = try RedisServerProcess.started() }
+    override func tearDown() { redis?.stop() }
+
+    private var scenarios: ClusterRoutingScenarios {
+        let port = redis.port
+        return ClusterRoutingScenarios { try InProcessCluster(nodes: 3, bus: .redis(port: port)) }
+    }
 
     func testTopicReachesSubscribersOnEveryNodeInPublishOrder() throws { try scenarios.topicReachesSubscribersOnEveryNodeInPublishOrder() }
     func testWildcardSubscriptionOnAnotherNode() throws { try scenarios.wildcardSubscriptionOnAnotherNode() }

@@ -3,7 +3,8 @@ import XCTest
 import Gateway
 import STOMPWire
 
-final class ConfigurationLoaderTests: XCTestCase {
+/// Samples and load helpers shared by the configuration tests.
+class ConfigurationTestCase: XCTestCase {
     /// A value for every key, as an environment variable would spell it. The first candidate that
     /// differs from the key's default is used, so a changed default cannot make a test vacuous.
     static let samples: [String: [String]] = [
@@ -24,8 +25,15 @@ final class ConfigurationLoaderTests: XCTestCase {
         "destinations.queue-prefix": ["/q/", "/qq/"], "destinations.user-prefix": ["/u/", "/uu/"],
         "destinations.wildcard-separators": ["|", "/"], "destinations.single-wildcard": ["+", "*"],
         "destinations.multi-wildcard": ["#,>", "**"], "auth.users": ["alice:secret,bob:p:w", "carol:x"],
-        "auth.allow-anonymous": ["true", "false"], "runtime.tick-ms": ["50", "51"], "runtime.shutdown-grace-ms": ["0", "1"],
-        "log.level": ["debug", "info"],
+        "auth.allow-anonymous": ["true", "false"],
+        "cluster.redis-url": ["redis://127.0.0.1:6390", "redis://redis"], "cluster.node-id": ["node-1.a_b", "n2"],
+        "cluster.advertised-address": ["10.0.0.5:15674", "a:1"], "cluster.key-prefix": ["test", "test2"],
+        "cluster.heartbeat-ms": ["500", "501"], "cluster.node-timeout-ms": ["4000", "4001"], "cluster.interest-grace-ms": ["0", "1"],
+        "cluster.pull-batch": ["16", "17"],
+        "cluster.redis-reconnect-max-ms": ["5000", "5001"], "cluster.redis-connect-timeout-ms": ["300", "301"],
+        // Loopback hosts, so that setting admin.host alone needs no admin.token.
+        "admin.host": ["127.0.0.2", "::1"], "admin.port": ["9100", "9101"], "admin.token": ["s3cret-token", "t"],
+        "runtime.tick-ms": ["50", "51"], "runtime.shutdown-grace-ms": ["0", "1"], "log.level": ["debug", "info"],
     ]
 
     static let path = "/etc/stampede.yml"
@@ -51,7 +59,10 @@ final class ConfigurationLoaderTests: XCTestCase {
             return error
         }
     }
+}
 
+/// Where settings come from and how they are printed; ConfigurationValueTests checks the values.
+final class ConfigurationLoaderTests: ConfigurationTestCase {
     // MARK: - The table
 
     func testSamplesCoverExactlyTheKeyTable() {
@@ -251,157 +262,6 @@ final class ConfigurationLoaderTests: XCTestCase {
         }
     }
 
-    // MARK: - Invalid values
-
-    func testInvalidValueMessagesNameKeyValueSourceAndExpectation() {
-        XCTAssertEqual(loadError("listen:\n  host: a\nlimits:\n  max-connections: abc\n")?.description,
-                       "invalid value 'abc' for limits.max-connections in /etc/stampede.yml (line 4): expected a positive integer")
-        XCTAssertEqual(loadError(environment: ["STAMPEDE_LIMITS_MAX_CONNECTIONS": "abc"])?.description,
-                       "invalid value 'abc' for limits.max-connections in environment variable STAMPEDE_LIMITS_MAX_CONNECTIONS: expected a positive integer")
-        XCTAssertEqual(loadError(overrides: [("limits.max-connections", "abc")])?.description,
-                       "invalid value 'abc' for limits.max-connections on the command line: expected a positive integer")
-        XCTAssertEqual(loadError(overrides: [("limits.max-connections", "abc")])?.key, "limits.max-connections")
-    }
-
-    func testPortAcceptsZeroThrough65535() throws {
-        XCTAssertEqual(try load(overrides: [("listen.websocket-port", "65535")]).webSocketPort, 65535)
-        XCTAssertEqual(try load(overrides: [("listen.websocket-port", "0")]).webSocketPort, 0)
-        XCTAssertEqual(loadError(overrides: [("listen.websocket-port", "65536")])?.description,
-                       "invalid value '65536' for listen.websocket-port on the command line: expected a port number 0-65535")
-        XCTAssertEqual(loadError(overrides: [("listen.websocket-port", "-1")])?.kind, .invalidValue)
-    }
-
-    func testStompPortOffOrZeroDisablesTheListener() throws {
-        XCTAssertNil(try load("listen:\n  stomp-port: off\n").stompPort)
-        XCTAssertNil(try load(environment: ["STAMPEDE_LISTEN_STOMP_PORT": "OFF"]).stompPort)
-        XCTAssertNil(try load(overrides: [("listen.stomp-port", "0")]).stompPort)
-        XCTAssertEqual(try load(overrides: [("listen.stomp-port", "65535")]).stompPort, 65535)
-        XCTAssertEqual(loadError(overrides: [("listen.stomp-port", "65536")])?.kind, .invalidValue)
-        XCTAssertEqual(ConfigurationLoader.key(named: "listen.stomp-port")?.value(in: try load(overrides: [("listen.stomp-port", "off")])), .scalar("off"))
-    }
-
-    func testSizesMustBePositive() throws {
-        XCTAssertEqual(try load(overrides: [("limits.stomp.max-body-bytes", "1")]).stomp.maxBodyBytes, 1)
-        XCTAssertEqual(loadError(overrides: [("limits.stomp.max-body-bytes", "0")])?.description,
-                       "invalid value '0' for limits.stomp.max-body-bytes on the command line: expected a positive integer")
-    }
-
-    func testNonNegativeCountsAcceptZeroButNotMinusOne() throws {
-        XCTAssertEqual(try load(overrides: [("stomp.max-transactions", "0")]).session.maxTransactions, 0)
-        XCTAssertEqual(loadError(overrides: [("stomp.max-transactions", "-1")])?.description,
-                       "invalid value '-1' for stomp.max-transactions on the command line: expected a non-negative integer")
-    }
-
-    func testIntegersAcceptUnderscoresAndRejectOverflowAndOtherForms() throws {
-        XCTAssertEqual(try load("limits:\n  max-connections: 10_000\n").maxConnections, 10_000)
-        for text in ["1e3", "0x10", "_1", "1_", "+5", "99999999999999999999", "", " "] {
-            XCTAssertEqual(loadError(overrides: [("limits.max-connections", text)])?.kind, .invalidValue, text)
-        }
-    }
-
-    func testOverflowPolicyNames() throws {
-        XCTAssertEqual(try load(overrides: [("queues.overflow", "reject-new")]).broker.queueOverflow, .rejectNew)
-        XCTAssertEqual(try load(overrides: [("queues.overflow", "drop-oldest")]).broker.queueOverflow, .dropOldest)
-        XCTAssertEqual(loadError(overrides: [("queues.overflow", "drop_oldest")])?.description,
-                       "invalid value 'drop_oldest' for queues.overflow on the command line: expected one of drop-oldest, reject-new")
-    }
-
-    func testLogLevelNames() throws {
-        for level in ["trace", "debug", "info", "notice", "warning", "error", "critical"] {
-            XCTAssertEqual(try load(overrides: [("log.level", level)]).logLevel, level)
-        }
-        XCTAssertEqual(loadError(overrides: [("log.level", "verbose")])?.description,
-                       "invalid value 'verbose' for log.level on the command line: expected one of trace, debug, info, notice, warning, error, critical")
-    }
-
-    func testBooleanSpellings() throws {
-        for text in ["true", "yes", "on", "1", "TRUE"] {
-            XCTAssertTrue(try load(overrides: [("auth.allow-anonymous", text)]).allowAnonymous, text)
-        }
-        XCTAssertFalse(try load("auth:\n  allow-anonymous: no\n").allowAnonymous)
-        XCTAssertEqual(loadError(overrides: [("auth.allow-anonymous", "maybe")])?.description,
-                       "invalid value 'maybe' for auth.allow-anonymous on the command line: expected true or false")
-    }
-
-    func testHeartBeatIsTwoIntervals() throws {
-        XCTAssertEqual(try load(overrides: [("stomp.heart-beat", "0,0")]).session.heartBeat, .disabled)
-        XCTAssertEqual(try load("stomp:\n  heart-beat: 5000,100\n").session.heartBeat, HeartBeat(canSend: 5000, wantsReceive: 100))
-        for text in ["5000", "a,b", "1,2,3", "-1,0"] {
-            XCTAssertEqual(loadError(overrides: [("stomp.heart-beat", text)])?.kind, .invalidValue, text)
-        }
-    }
-
-    func testVersionsListInOrderFromSequenceOrCommaText() throws {
-        XCTAssertEqual(try load("stomp:\n  versions: [1.2, 1.0]\n").session.supportedVersions, [.v1_2, .v1_0])
-        XCTAssertEqual(try load(environment: ["STAMPEDE_STOMP_VERSIONS": "1.0, 1.1"]).session.supportedVersions, [.v1_0, .v1_1])
-        for text in ["1.3", "1.2,1.2", ""] {
-            XCTAssertEqual(loadError(overrides: [("stomp.versions", text)])?.kind, .invalidValue, text)
-        }
-    }
-
-    func testWebSocketPathsMustStartWithSlashAndNotBeEmpty() throws {
-        XCTAssertEqual(try load("listen:\n  websocket-paths:\n    - /ws\n").webSocketPaths, ["/ws"])
-        XCTAssertEqual(loadError(overrides: [("listen.websocket-paths", "ws")])?.kind, .invalidValue)
-        XCTAssertEqual(loadError("listen:\n  websocket-paths: []\n")?.kind, .invalidValue)
-    }
-
-    func testAllowedOriginsTakeStarOnlyWhenWrittenAndRejectBarePatterns() throws {
-        XCTAssertFalse(NodeConfiguration().allowedOrigins.contains("*"))
-        XCTAssertEqual(try load("listen:\n  allowed-origins: [\"*\"]\n").allowedOrigins, ["*"])
-        XCTAssertEqual(try load(overrides: [("listen.allowed-origins", "")]).allowedOrigins, [])
-        for text in ["localhost", "https://a.example/path", "https://a,,https://b"] {
-            XCTAssertEqual(loadError(overrides: [("listen.allowed-origins", text)])?.kind, .invalidValue, text)
-        }
-    }
-
-    func testWildcardSeparatorsAreSinglePunctuationCharacters() throws {
-        XCTAssertEqual(try load(overrides: [("destinations.wildcard-separators", "/,.")]).destinationSyntax.separators,
-                       [UInt8(ascii: "/"), UInt8(ascii: ".")])
-        for text in ["ab", "a", "/,/", ""] {
-            XCTAssertEqual(loadError(overrides: [("destinations.wildcard-separators", text)])?.kind, .invalidValue, text)
-        }
-    }
-
-    func testUsersFromYAMLMappingAndFromLoginPasscodePairs() throws {
-        XCTAssertEqual(try load("auth:\n  users:\n    alice: secret\n    bob: 1234\n").users, ["alice": "secret", "bob": "1234"])
-        XCTAssertEqual(try load(environment: ["STAMPEDE_AUTH_USERS": "alice:secret,bob:p:w"]).users, ["alice": "secret", "bob": "p:w"])
-    }
-
-    func testMalformedUsersAreRejectedWithoutEchoingPasscodes() {
-        let error = loadError(environment: ["STAMPEDE_AUTH_USERS": "alice:secret,bob"])
-        XCTAssertEqual(error?.description,
-                       "invalid value for auth.users in environment variable STAMPEDE_AUTH_USERS: expected a map of login to passcode (login:passcode,… in a variable or flag)")
-        XCTAssertEqual(loadError(overrides: [("auth.users", ":pw")])?.kind, .invalidValue)
-    }
-
-    func testSequenceForAScalarKeyIsInvalid() {
-        XCTAssertEqual(loadError("listen:\n  host: [a, b]\n")?.description,
-                       "invalid value '[a, b]' for listen.host in /etc/stampede.yml (line 2): expected a non-empty string")
-    }
-
-    // MARK: - Values that do not fit together
-
-    func testStompPortMayNotEqualWebSocketPort() {
-        let error = loadError(overrides: [("listen.websocket-port", "7000"), ("listen.stomp-port", "7000")])
-        XCTAssertEqual(error?.kind, .inconsistentValues)
-        XCTAssertEqual(error?.description, "listen.stomp-port and listen.websocket-port are both 7000; give them different ports")
-    }
-
-    func testBothPortsZeroIsAllowed() throws {
-        XCTAssertNoThrow(try load(overrides: [("listen.websocket-port", "0"), ("listen.stomp-port", "0")]))
-    }
-
-    func testStompBodyLimitMayNotExceedFrameLimit() throws {
-        XCTAssertNoThrow(try load(overrides: [("limits.stomp.max-frame-bytes", "100"), ("limits.stomp.max-body-bytes", "100")]))
-        XCTAssertEqual(loadError(overrides: [("limits.stomp.max-frame-bytes", "100"), ("limits.stomp.max-body-bytes", "101")])?.description,
-                       "limits.stomp.max-body-bytes (101) exceeds limits.stomp.max-frame-bytes (100)")
-    }
-
-    func testDestinationPrefixesMustDiffer() {
-        XCTAssertEqual(loadError(overrides: [("destinations.queue-prefix", "/x/"), ("destinations.user-prefix", "/x/")])?.description,
-                       "destinations.queue-prefix and destinations.user-prefix are both '/x/'")
-    }
-
     // MARK: - Printing
 
     func testPrintedConfigurationLoadsBackUnchanged() throws {
@@ -416,6 +276,14 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertFalse(ConfigurationLoader.yaml(for: configuration).contains("hunter2"))
         XCTAssertTrue(ConfigurationLoader.yaml(for: configuration).contains("\"alice\""))
         XCTAssertTrue(ConfigurationLoader.yaml(for: configuration, showSecrets: true).contains("hunter2"))
+    }
+
+    func testPrintedConfigurationMasksTheAdminTokenUnlessAsked() throws {
+        let configuration = try load(overrides: [("admin.token", "hunter2")])
+        XCTAssertTrue(ConfigurationLoader.yaml(for: configuration).contains("  token: \"********\"\n"))
+        XCTAssertFalse(ConfigurationLoader.yaml(for: configuration).contains("hunter2"))
+        XCTAssertTrue(ConfigurationLoader.yaml(for: configuration, showSecrets: true).contains("  token: \"hunter2\"\n"))
+        XCTAssertTrue(ConfigurationLoader.yaml(for: NodeConfiguration()).contains("  token: \"\"\n"), "no token: nothing to mask")
     }
 
     func testTextWithQuotesAndControlCharactersRoundTrips() throws {

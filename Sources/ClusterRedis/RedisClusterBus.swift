@@ -1,0 +1,195 @@
+public import ClusterBus
+public import RedisClient
+public import UVLoop
+public import Router
+internal import FoundationEssentials
+
+/// The cluster through Redis: pub/sub for topic and `/user` messages, one stream per shared
+/// queue (consumer group: each message to one node, pending until settled), and a registry of
+/// nodes whose reports expire when a node stops heart-beating.
+///
+/// Two connections: `commands` (a subscribed connection cannot publish) and `subscriber`,
+/// which re-subscribes everything after every reconnect. While either is down the bus is
+/// `degraded`: local delivery goes on in the node, and what could not be sent is counted in
+/// `undeliverable`.
+public final class RedisClusterBus: ClusterBus {
+    public struct Settings: Sendable {
+        public var nodeID: String
+        public var endpoint: RedisEndpoint
+        public var keyPrefix: String
+        /// A node whose report is older than this is dead (the report key's TTL).
+        public var nodeTimeoutMilliseconds: UInt64
+        public var connectTimeoutMilliseconds: UInt64
+        public var reconnectMaxMilliseconds: UInt64
+        /// Shared queue length cap (XADD MAXLEN ~): the oldest messages go first.
+        public var queueCapacity: Int
+        /// Envelopes larger than this are refused on receipt.
+        public var maxEnvelopeBytes: Int
+        public var syntax: DestinationSyntax
+
+        public init(nodeID: String, endpoint: RedisEndpoint, keyPrefix: String = "stampede", nodeTimeoutMilliseconds: UInt64 = 5_000,
+                    connectTimeoutMilliseconds: UInt64 = 2_000, reconnectMaxMilliseconds: UInt64 = 2_000, queueCapacity: Int = 10_000,
+                    maxEnvelopeBytes: Int = 5 << 20, syntax: DestinationSyntax = .init()) {
+            self.nodeID = nodeID
+            self.endpoint = endpoint
+            self.keyPrefix = keyPrefix
+            self.nodeTimeoutMilliseconds = nodeTimeoutMilliseconds
+            self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+            self.reconnectMaxMilliseconds = reconnectMaxMilliseconds
+            self.queueCapacity = queueCapacity
+            self.maxEnvelopeBytes = maxEnvelopeBytes
+            self.syntax = syntax
+        }
+    }
+
+    public var nodeID: String { settings.nodeID }
+    public weak var delegate: (any ClusterBusDelegate)?
+    public let sharesQueues = true
+    public private(set) var state: BusLinkState = .degraded("connecting to Redis")
+    public private(set) var undeliverable: UInt64 = 0
+    /// Envelopes from Redis that could not be decoded.
+    public private(set) var malformedReceived: UInt64 = 0
+
+    let settings: Settings
+    let keys: RedisKeys
+    let commands: RedisConnection
+    let subscriber: RedisSubscriber
+    /// The (id, source) of the last envelope handed on: an exact and a pattern subscription
+    /// matching one PUBLISH deliver it twice, back to back.
+    private var lastReceived: (id: String, source: String)?
+
+    public init(loop: EventLoop, settings: Settings) {
+        self.settings = settings
+        self.keys = RedisKeys(prefix: settings.keyPrefix)
+        commands = RedisConnection(loop: loop, endpoint: settings.endpoint, name: "stampede-\(settings.nodeID)-cmd",
+                                   connectTimeoutMilliseconds: settings.connectTimeoutMilliseconds,
+                                   reconnectMaxMilliseconds: settings.reconnectMaxMilliseconds)
+        subscriber = RedisSubscriber(loop: loop, endpoint: settings.endpoint, name: "stampede-\(settings.nodeID)-sub",
+                                     connectTimeoutMilliseconds: settings.connectTimeoutMilliseconds,
+                                     reconnectMaxMilliseconds: settings.reconnectMaxMilliseconds)
+    }
+
+    public func start() {
+        commands.onStateChange = { [unowned self] _ in self.linkStateChanged() }
+        subscriber.onStateChange = { [unowned self] _ in self.linkStateChanged() }
+        subscriber.onMessage = { [unowned self] channel, pattern, payload in self.received(channel: channel, payload: payload) }
+        commands.start()
+        subscriber.start()
+    }
+
+    /// Withdraws this node from the registry, then closes both connections.
+    public func stop() {
+        subscriber.close()
+        guard commands.state == .connected else {
+            commands.close()
+            return
+        }
+        commands.send(["SREM", keys.nodes, nodeID])
+        commands.send(["DEL", keys.node(nodeID)]) { [commands] _ in commands.close() }
+    }
+
+    private func linkStateChanged() {
+        let next: BusLinkState
+        switch (commands.state, subscriber.state) {
+        case (.connected, .connected): next = .connected
+        case (.closed, _), (_, .closed): return
+        case (let c, let s): next = .degraded(c == .connected ? "subscriber link: \(s)" : "command link: \(c)")
+        }
+        guard next != state else { return }
+        state = next
+        delegate?.bus(stateDidChange: next)
+    }
+
+    // MARK: Topics and users
+
+    public func setInterest(_ interest: Interest, active: Bool, confirmed: (() -> Void)?) {
+        switch interest {
+        case .destination(let destination):
+            active ? subscriber.subscribe(keys.destinationChannel(destination), confirmed: confirmed)
+                : subscriber.unsubscribe(keys.destinationChannel(destination))
+        case .user(let user):
+            active ? subscriber.subscribe(keys.userChannel(user), confirmed: confirmed) : subscriber.unsubscribe(keys.userChannel(user))
+        case .pattern(let pattern):
+            let wildcards = Set([settings.syntax.singleWildcard] + settings.syntax.multiWildcard)
+            let glob = keys.destinationGlob(pattern, separators: settings.syntax.separators, wildcards: wildcards)
+            active ? subscriber.psubscribe(glob, confirmed: confirmed) : subscriber.punsubscribe(glob)
+        }
+    }
+
+    public func publish(_ envelope: Envelope, to interest: Interest) {
+        let channel: String
+        switch interest {
+        case .destination(let destination), .pattern(let destination): channel = keys.destinationChannel(destination)
+        case .user(let user): channel = keys.userChannel(user)
+        }
+        send([Array("PUBLISH".utf8), Array(channel.utf8), envelope.encode()])
+    }
+
+    private func received(channel: [UInt8], payload: [UInt8]) {
+        let notifyPrefix = Array("\(keys.prefix):qn:".utf8)
+        if channel.starts(with: notifyPrefix) {
+            delegate?.bus(queueHasMessages: String(decoding: channel[notifyPrefix.count...], as: UTF8.self))
+            return
+        }
+        guard let envelope = try? Envelope.decode(payload, maxBytes: settings.maxEnvelopeBytes) else {
+            malformedReceived += 1
+            return
+        }
+        guard envelope.sourceNode != nodeID else { return }
+        if let last = lastReceived, last.id == envelope.messageID, last.source == envelope.sourceNode { return }
+        lastReceived = (envelope.messageID, envelope.sourceNode)
+        delegate?.bus(didReceive: envelope)
+    }
+
+    /// Sends a command whose loss matters: a failure counts as undeliverable.
+    func send(_ arguments: [[UInt8]], completion: ((RedisReply) -> Void)? = nil) {
+        commands.send(arguments) { [weak self] reply in
+            if reply.isError { self?.undeliverable += 1 }
+            completion?(reply)
+        }
+    }
+
+    // MARK: Registry
+
+    public func report(_ report: NodeReport) {
+        guard commands.state == .connected, let json = try? JSONEncoder().encode(report) else { return }
+        commands.send([Array("SET".utf8), Array(keys.node(nodeID).utf8), Array(json), Array("PX".utf8), Array(String(settings.nodeTimeoutMilliseconds).utf8)])
+        commands.send(["SADD", keys.nodes, nodeID])
+        findDeadNodes()
+    }
+
+    public func clusterView(_ completion: @escaping (Result<[NodeReport], BusError>) -> Void) {
+        commands.send(["SMEMBERS", keys.nodes]) { [keys, commands] reply in
+            guard let ids = reply.array?.compactMap(\.string) else {
+                return completion(.failure(BusError(reply.errorMessage ?? "unexpected reply to SMEMBERS")))
+            }
+            guard !ids.isEmpty else { return completion(.success([])) }
+            commands.send(["MGET"] + ids.map(keys.node)) { reply in
+                guard let values = reply.array else {
+                    return completion(.failure(BusError(reply.errorMessage ?? "unexpected reply to MGET")))
+                }
+                let decoder = JSONDecoder()
+                let reports = values.compactMap { $0.bytes.flatMap { try? decoder.decode(NodeReport.self, from: Data($0)) } }
+                completion(.success(reports.sorted { $0.id < $1.id }))
+            }
+        }
+    }
+
+    /// A member of `P:nodes` whose report key expired is dead. SREM answers 1 to exactly one
+    /// survivor, which then cleans up after it: several survivors may try at once safely.
+    private func findDeadNodes() {
+        commands.send(["SMEMBERS", keys.nodes]) { [weak self] reply in
+            guard let self, let ids = reply.array?.compactMap(\.string) else { return }
+            for id in ids where id != self.nodeID {
+                self.commands.send(["EXISTS", self.keys.node(id)]) { [weak self] exists in
+                    guard let self, exists.integer == 0 else { return }
+                    self.commands.send(["SREM", self.keys.nodes, id]) { [weak self] removed in
+                        guard let self, removed.integer == 1 else { return }
+                        self.cleanUp(deadNode: id)
+                        self.delegate?.bus(nodeDidDie: id)
+                    }
+                }
+            }
+        }
+    }
+}
