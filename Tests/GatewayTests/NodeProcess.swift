@@ -7,6 +7,7 @@ final class NodeProcess {
     let process = Process()
     let webSocketPort: Int
     let stompPort: Int
+    let adminPort: Int
     let logFile: URL
 
     /// The `stampede` executable SwiftPM built next to the test bundle.
@@ -24,10 +25,11 @@ final class NodeProcess {
     init(arguments: [String] = [], environment: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws {
         webSocketPort = try NodeProcess.freePort()
         stompPort = try NodeProcess.freePort()
+        adminPort = try NodeProcess.freePort()
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-test-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = NodeProcess.executable
-        process.arguments = ["--port", "\(webSocketPort)", "--stomp-port", "\(stompPort)", "--log-level", "debug"] + arguments
+        process.arguments = ["--port", "\(webSocketPort)", "--stomp-port", "\(stompPort)", "--admin-port", "\(adminPort)", "--log-level", "debug"] + arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         process.environment = env
@@ -47,6 +49,13 @@ final class NodeProcess {
     }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// SIGKILL: the node dies without a goodbye (no cleanup of its cluster entries).
+    func kill9() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
 
     /// SIGTERM, then the exit status (0 means a clean shutdown).
     @discardableResult

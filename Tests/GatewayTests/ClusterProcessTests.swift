@@ -1,0 +1,97 @@
+import Foundation
+import STOMPWire
+import TestSupport
+import XCTest
+
+/// Real redis-server, real node processes: what operators see when a node or Redis fails.
+final class ClusterProcessTests: XCTestCase {
+    private var redis: RedisServerProcess!
+
+    override func setUpWithError() throws { redis = try RedisServerProcess.started() }
+    override func tearDown() { redis?.stop() }
+
+    private func startNode(_ id: String) throws -> NodeProcess {
+        try NodeProcess(arguments: [
+            "--redis", "redis://127.0.0.1:\(redis.port)", "--node-id", id,
+            "--set", "cluster.heartbeat-ms=250", "--set", "cluster.node-timeout-ms=1500",
+        ])
+    }
+
+    private func liveNodes() throws -> Set<String> {
+        Set(try redis.command(["SMEMBERS", "stampede:nodes"]).array?.compactMap(\.string) ?? [])
+    }
+
+    private func eventually(within seconds: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(100_000)
+        }
+        return try condition()
+    }
+
+    func testKilledNodeIsRemovedWithinTenSecondsAndOthersKeepDelivering() throws {
+        let nodes = try ["node1", "node2", "node3"].map(startNode)
+        defer { for node in nodes { node.stop() } }
+        XCTAssertTrue(try eventually(within: 5) { try liveNodes() == ["node1", "node2", "node3"] })
+
+        // A client-ack consumer on node 2 takes a queue message and never ACKs it.
+        let doomed = try TestClient(port: nodes[1].stompPort)
+        try doomed.connect()
+        try doomed.subscribe("/queue/jobs", id: "d", ack: "client")
+        let producer = try TestClient(port: nodes[0].stompPort)
+        try producer.connect()
+        try producer.publish("/queue/jobs", "job-1")
+        XCTAssertEqual(String(decoding: try doomed.expect(.MESSAGE).body, as: UTF8.self), "job-1")
+
+        let survivor = try TestClient(port: nodes[2].stompPort)
+        try survivor.connect()
+        try survivor.subscribe("/queue/jobs", id: "s", ack: "client")
+        try survivor.subscribe("/topic/status", id: "t")
+
+        let killedAt = Date()
+        nodes[1].kill9()
+        XCTAssertTrue(try eventually(within: 10) { try liveNodes() == ["node1", "node3"] }, "node2 gone from the registry")
+        XCTAssertLessThan(Date().timeIntervalSince(killedAt), 10)
+        XCTAssertEqual(try redis.command(["EXISTS", "stampede:node:node2"]).integer, 0)
+
+        let redelivered = try survivor.expect(.MESSAGE, timeout: 10)
+        XCTAssertEqual(String(decoding: redelivered.body, as: UTF8.self), "job-1", "the dead node's unsettled message is not lost")
+        XCTAssertEqual(redelivered["redelivered"], "true")
+
+        try producer.publish("/topic/status", "still delivering")
+        XCTAssertEqual(String(decoding: try survivor.expect(.MESSAGE).body, as: UTF8.self), "still delivering")
+    }
+
+    func testRedisRestartResumesDeliveryWithinFiveSecondsWithoutNodeRestart() throws {
+        let nodes = try ["node1", "node2"].map(startNode)
+        defer { for node in nodes { node.stop() } }
+        let subscriber = try TestClient(port: nodes[1].webSocketPort, transport: .webSocket(path: "/ws", subprotocols: ["v12.stomp"], origin: nil))
+        try subscriber.connect()
+        try subscriber.subscribe("/topic/ticks", id: "t")
+        let publisher = try TestClient(port: nodes[0].stompPort)
+        try publisher.connect()
+        try publisher.publish("/topic/ticks", "before")
+        XCTAssertEqual(String(decoding: try subscriber.expect(.MESSAGE).body, as: UTF8.self), "before")
+
+        redis.kill9()
+        usleep(300_000)
+        try publisher.publish("/topic/ticks", "local only while Redis is down")  // the node keeps serving
+        try redis.restart()
+        let restartedAt = Date()
+
+        var received = false
+        var tick = 0
+        while !received && Date().timeIntervalSince(restartedAt) < 5 {
+            tick += 1
+            try publisher.publish("/topic/ticks", "after-\(tick)")
+            if let frame = try? subscriber.receive(timeout: 0.2), frame.command == .MESSAGE,
+               String(decoding: frame.body, as: UTF8.self).hasPrefix("after-") {
+                received = true
+            }
+        }
+        XCTAssertTrue(received, "delivery resumed within 5 s of the Redis restart")
+        XCTAssertEqual(nodes[0].stop(), 0)
+        XCTAssertEqual(nodes[1].stop(), 0)
+    }
+}
