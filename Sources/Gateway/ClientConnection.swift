@@ -208,6 +208,7 @@ final class ClientConnection: TCPConnectionDelegate {
         guard isOpen, session.state == .connected else { return }
         if tcp.queuedByteCount > node.configuration.maxOutputBufferBytes {
             node.counters.slowConsumers += 1
+            node.log(refused: self, reason: "slow consumer: output buffer limit reached")
             terminate("slow consumer: more than \(node.configuration.maxOutputBufferBytes) bytes waiting to be read",
                       closeCode: WebSocketCloseCode.policyViolation)
             return

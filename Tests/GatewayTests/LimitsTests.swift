@@ -52,3 +52,44 @@ final class HeartBeatIntegrationTests: GatewayTestCase {
         }
     }
 }
+
+final class TimeoutAndSlowConsumerTests: GatewayTestCase {
+    override class var nodeArguments: [String] {
+        ["--set", "limits.connect-timeout-ms=300", "--set", "runtime.tick-ms=50", "--set", "limits.max-output-buffer-bytes=65536"]
+    }
+
+    func testClientThatNeverSendsConnectIsClosed() throws {
+        let c = try TestClient(port: try node.stompPort)
+        let error = try c.expect(.ERROR, timeout: 5)
+        XCTAssertTrue(error["message"]?.contains("CONNECT") ?? false)
+        try c.waitForClose()
+    }
+
+    func testWebSocketHandshakeThatNeverCompletesIsClosed() throws {
+        let c = try TestClient(port: try node.webSocketPort)
+        try c.sendRaw(Array("GET /ws HTTP/1.1\r\n".utf8))
+        XCTAssertNil(try c.waitForClose(timeout: 5))
+    }
+
+    func testSlowConsumerIsDisconnectedWithAnError() throws {
+        let topic = unique("/topic")
+        let slow = try connectedClient(.tcp)
+        try slow.subscribe(topic, id: "s")
+        let publisher = try connectedClient(.tcp)
+        let body = String(repeating: "x", count: 64 * 1024)
+        // Far more than the kernel's socket buffers and the 64 KiB output limit: the node must
+        // give up on the reader that never reads instead of buffering without bound.
+        for _ in 0..<400 { try publisher.send(.SEND, [("destination", topic)], body: body) }
+        try publisher.publish(topic, "last")
+        var sawError = false
+        while let frame = try? slow.receive(timeout: 5) {
+            if frame.command == .ERROR {
+                XCTAssertTrue(frame["message"]?.contains("slow consumer") ?? false, frame["message"] ?? "")
+                sawError = true
+                break
+            }
+        }
+        XCTAssertTrue(sawError, "the slow consumer was told why it is disconnected")
+        try slow.waitForClose()
+    }
+}
