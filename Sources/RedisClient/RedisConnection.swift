@@ -42,7 +42,8 @@ public final class RedisConnection: RedisLinkOwner {
     /// The current state.
     public var state: RedisLinkState { link.state }
 
-    /// Called on the loop thread after every state change (not after `close()` has returned).
+    /// Called on the loop thread after every state change; `.closed` is reported from inside
+    /// `close()`, and nothing after it.
     public var onStateChange: ((RedisLinkState) -> Void)? {
         get { link.onStateChange }
         set { link.onStateChange = newValue }
@@ -90,16 +91,22 @@ public final class RedisConnection: RedisLinkOwner {
     }
 
     /// Commands that switch the connection into a mode hiredis 0.14.1 cannot route replies for.
+    private static let refusedCommands: [[UInt8]] = [
+        "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "monitor",
+    ].map { Array($0.utf8) }
+
+    /// Why a command is refused locally, if it is (compared without allocating: this runs per send).
     private static func refusal(of arguments: [[UInt8]]) -> String? {
         guard let command = arguments.first else { return "empty command" }
-        guard command.count <= 12 else { return nil }
-        let lowered = String(decoding: command.map { $0 | 0x20 }, as: UTF8.self)
-        switch lowered {
-        case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "monitor":
-            return "\(lowered.uppercased()) is not supported on a command connection: use RedisSubscriber"
-        default:
-            return nil
+        guard (7...12).contains(command.count) else { return nil }
+        for refused in refusedCommands where refused.count == command.count {
+            // `| 0x20` lower-cases ASCII letters, and every refused name is letters only.
+            if zip(refused, command).allSatisfy({ $0 == $1 | 0x20 }) {
+                let name = String(decoding: refused, as: UTF8.self).uppercased()
+                return "\(name) is not supported on a command connection: use RedisSubscriber"
+            }
         }
+        return nil
     }
 
     func linkSessionReady(_ link: RedisLink) {}

@@ -70,7 +70,7 @@ final class RedisLink {
         self.loop = loop
         self.endpoint = endpoint
         self.name = name
-        self.uvLoop = loop.uvLoopPointer
+        self.uvLoop = loop.uvLoop
         self.machine = RedisLinkMachine(
             connectTimeoutMilliseconds: connectTimeoutMilliseconds,
             reconnectMaxMilliseconds: reconnectMaxMilliseconds,
@@ -289,16 +289,5 @@ final class RedisLink {
             let text = raw.prefix { $0 != 0 }
             return text.isEmpty ? "hiredis error \(code)" : String(decoding: text, as: UTF8.self)
         }
-    }
-}
-
-extension EventLoop {
-    /// The loop's `uv_loop_t`. UVLoop keeps it internal, so it is read by reflection, once per link.
-    /// TODO(lead): replace with an accessor exported by UVLoop (e.g. `package var uvLoop`).
-    var uvLoopPointer: UnsafeMutablePointer<uv_loop_t> {
-        for child in Mirror(reflecting: self).children where child.label == "loop" {
-            if let pointer = child.value as? UnsafeMutablePointer<uv_loop_t> { return pointer }
-        }
-        fatalError("UVLoop.EventLoop no longer stores its uv_loop_t as `loop`")
     }
 }

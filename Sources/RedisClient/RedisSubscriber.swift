@@ -49,7 +49,8 @@ public final class RedisSubscriber: RedisLinkOwner {
     /// The current state.
     public var state: RedisLinkState { link.state }
 
-    /// Called on the loop thread after every state change (not after `close()` has returned).
+    /// Called on the loop thread after every state change; `.closed` is reported from inside
+    /// `close()`, and nothing after it.
     public var onStateChange: ((RedisLinkState) -> Void)? {
         get { link.onStateChange }
         set { link.onStateChange = newValue }

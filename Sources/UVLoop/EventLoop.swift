@@ -1,4 +1,4 @@
-import CLibUV
+package import CLibUV
 
 /// Counters of the write path, for tests, metrics and benchmarks.
 public struct WriteStatistics: Sendable, Equatable {
@@ -24,6 +24,8 @@ public final class EventLoop {
     public static let readBufferSize = 64 * 1024
 
     let loop: UnsafeMutablePointer<uv_loop_t>
+    /// The raw loop, for other C libraries driven by it (hiredis) inside this package.
+    package var uvLoop: UnsafeMutablePointer<uv_loop_t> { loop }
     /// Flushes dirty connections right before the loop polls (unref'd: never keeps the loop alive).
     private let flushHandle: UnsafeMutablePointer<uv_prepare_t>
     /// Closes connections that linger after a graceful close (unref'd).

@@ -1,4 +1,5 @@
 import RedisClient
+import TestSupport
 import UVLoop
 import XCTest
 
@@ -6,6 +7,7 @@ final class RedisSubscriberTests: XCTestCase {
     private var server: RedisServerProcess!
 
     override func setUpWithError() throws {
+        ignoreSIGPIPE()  // hiredis writes with write(2); a node does the same at startup
         server = try RedisServerProcess.started()
     }
 
@@ -199,6 +201,27 @@ final class RedisSubscriberTests: XCTestCase {
 
         subscriber.close()
         publisher.close()
+        assertLoopClosesCleanly(loop)
+    }
+
+    func testManySubscriptionsAreRestoredAfterTheServerDropsTheConnection() throws {
+        let loop = try EventLoop()
+        let (subscriber, inbox) = subscriber(loop, reconnectMaxMilliseconds: 100)
+        let recorder = StateRecorder()
+        subscriber.onStateChange = recorder.record
+        subscriber.start()
+        var confirmed = 0
+        for index in 0..<1200 {
+            subscriber.subscribe("channel.\(index)") { confirmed += 1 }
+        }
+        spin(loop) { confirmed == 1200 }
+        XCTAssertEqual(try server.command(["CLIENT", "KILL", "TYPE", "pubsub"]), .integer(1))
+        spin(loop) { recorder.connectCount == 2 && subscriber.acknowledgedSubscriptionCount == 1200 }
+        XCTAssertEqual(try server.command(["PUBSUB", "NUMSUB", "channel.1199"]).array?.last, .integer(1))
+        XCTAssertEqual(try server.command(["PUBLISH", "channel.600", "p"]), .integer(1))
+        spin(loop) { inbox.messages.count == 1 }
+        XCTAssertEqual(confirmed, 1200)
+        subscriber.close()
         assertLoopClosesCleanly(loop)
     }
 

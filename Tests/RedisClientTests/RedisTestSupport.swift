@@ -1,3 +1,4 @@
+import Glibc
 import RedisClient
 import UVLoop
 import XCTest
@@ -77,4 +78,13 @@ extension RedisConnection {
 
 extension Array where Element == UInt8 {
     var utf8String: String { String(decoding: self, as: UTF8.self) }
+}
+
+/// 127.0.0.1:`port` as a `sockaddr_in`.
+func loopbackAddress(port: Int) -> sockaddr_in {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+    return address
 }
