@@ -52,6 +52,7 @@ final class ClientConnection: TCPConnectionDelegate {
     func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer) {
         guard isOpen else { return }
         let now = node.now
+        node.counters.bytesIn += UInt64(bytes.count)
         session.noteReceived(now: now)
         if handshake != nil {
             readHandshake(bytes)
@@ -137,6 +138,7 @@ final class ClientConnection: TCPConnectionDelegate {
                 continue  // heart-beat: already noted
             }
             node.counters.framesIn += 1
+            node.counters.framesInByCommand[frame.command.rawValue, default: 0] += 1
             let actions = session.receive(frame, authenticator: node.authenticator, now: node.now)
             decoder.version = session.version
             apply(actions)
@@ -189,6 +191,7 @@ final class ClientConnection: TCPConnectionDelegate {
         }
         writeRaw(STOMPEncoder.encode(frame, version: session.version))
         node.counters.framesOut += 1
+        node.counters.framesOutByCommand[frame.command.rawValue, default: 0] += 1
     }
 
     /// Writes STOMP bytes, framed as a WebSocket message when upgraded (text when the bytes are

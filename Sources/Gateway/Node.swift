@@ -42,6 +42,7 @@ public final class Node {
     private var heartbeat: Timer?
     private var signals: [SignalWatcher] = []
     private var shutdownTimer: Timer?
+    private var admin: AdminEndpoint?
     public private(set) var isShuttingDown = false
 
     /// A node on its own loop. `bus` nil: the configuration decides (Redis when
@@ -86,6 +87,7 @@ public final class Node {
     public var webSocketPort: Int? { webSocketListener?.port }
     public var stompPort: Int? { stompListener?.port }
     public var connectionCount: Int { connections.count }
+    public var adminPort: Int? { admin?.port }
 
     /// Binds the listeners and installs the tick timer and SIGINT/SIGTERM handlers.
     public func start(handleSignals: Bool = true) throws {
@@ -111,6 +113,11 @@ public final class Node {
             self.bus.report(self.makeReport(wallClockMilliseconds: Node.wallClockMilliseconds()))
         }
         self.heartbeat = heartbeat
+        if let adminPort = configuration.adminPort {
+            admin = try AdminEndpoint(
+                loop: loop, host: configuration.adminHost, port: adminPort, token: configuration.adminToken,
+                limits: configuration.http, dataSource: self, logger: logger)
+        }
         if handleSignals {
             for signal in [SIGINT, SIGTERM] {
                 signals.append(try SignalWatcher(loop: loop, signal: signal) { [unowned self] number in
@@ -156,6 +163,8 @@ public final class Node {
         ticker = nil
         heartbeat?.close()
         heartbeat = nil
+        admin?.close()
+        admin = nil
         bus.stop()
         shutdownTimer?.close()
         shutdownTimer = nil
@@ -219,6 +228,7 @@ public final class Node {
     private func logStartup() {
         var urls = configuration.webSocketPaths.map { "ws://\(hostForURL):\(webSocketPort ?? configuration.webSocketPort)\($0)" }
         if let stompPort { urls.append("stomp://\(hostForURL):\(stompPort)") }
+        if let port = admin?.port { urls.append("admin http://\(configuration.adminHost):\(port)/admin/cluster") }
         logger.notice("stampede node listening", metadata: [
             "node": "\(bus.nodeID)",
             "cluster": "\(configuration.redisURL ?? "none (single node, in-memory router)")",

@@ -9,6 +9,10 @@ public struct NodeCounters: Sendable, Equatable {
     public var errorsSent: UInt64 = 0
     public var slowConsumers: UInt64 = 0
     public var clusterMessagesIn: UInt64 = 0
+    public var bytesIn: UInt64 = 0
+    /// Client frames received and frames sent, by STOMP command (MESSAGE deliveries included).
+    public var framesInByCommand: [String: UInt64] = [:]
+    public var framesOutByCommand: [String: UInt64] = [:]
 
     public init() {}
 }

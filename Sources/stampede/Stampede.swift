@@ -16,8 +16,7 @@ struct Stampede: ParsableCommand {
                  comma-separated, auth.users is "alice:secret,bob:pw",
               4. command-line flags: the named options, then each --set KEY=VALUE in order.
             """,
-        // `cluster` (cluster status) will join these.
-        subcommands: [RunCommand.self, ConfigCommand.self]
+        subcommands: [RunCommand.self, ConfigCommand.self, ClusterCommand.self]
     )
 
     /// Running a node is what `stampede` does without a subcommand, so its options show in `--help`.

@@ -59,6 +59,10 @@ final class ClusterProcessTests: XCTestCase {
         XCTAssertEqual(String(decoding: redelivered.body, as: UTF8.self), "job-1", "the dead node's unsettled message is not lost")
         XCTAssertEqual(redelivered["redelivered"], "true")
 
+        let view = try json(try httpGet(port: nodes[0].adminPort, path: "/admin/cluster").body)
+        let ids = (view["nodes"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        XCTAssertEqual(ids, ["node1", "node3"], "the admin view shows the true state")
+
         try producer.publish("/topic/status", "still delivering")
         XCTAssertEqual(String(decoding: try survivor.expect(.MESSAGE).body, as: UTF8.self), "still delivering")
     }
@@ -75,7 +79,12 @@ final class ClusterProcessTests: XCTestCase {
         XCTAssertEqual(String(decoding: try subscriber.expect(.MESSAGE).body, as: UTF8.self), "before")
 
         redis.kill9()
-        usleep(300_000)
+        var degraded = false
+        for _ in 0..<50 where !degraded {
+            usleep(100_000)
+            degraded = (try? httpGet(port: nodes[0].adminPort, path: "/readyz").status) == 503
+        }
+        XCTAssertTrue(degraded, "/readyz says the node is degraded while Redis is down")
         try publisher.publish("/topic/ticks", "local only while Redis is down")  // the node keeps serving
         try redis.restart()
         let restartedAt = Date()

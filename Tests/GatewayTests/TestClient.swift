@@ -221,6 +221,16 @@ final class TestClient {
         }
     }
 
+    /// Raw bytes as they arrive (for HTTP bodies); throws on timeout or EOF.
+    func readRaw(timeout: TimeInterval = 5) throws -> [UInt8] {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&pfd, 1, Int32(timeout * 1000)) > 0 else { throw TestClientError(description: "timed out reading") }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        guard n > 0 else { throw TestClientError(description: "closed") }
+        return Array(buffer[0..<n])
+    }
+
     // MARK: STOMP conveniences
 
     @discardableResult

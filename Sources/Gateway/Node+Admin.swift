@@ -1,0 +1,93 @@
+internal import Broker
+internal import ClusterBus
+internal import FoundationEssentials
+internal import Logging
+internal import UVLoop
+
+/// What the admin endpoint shows: the cluster from the bus's node reports, this node's
+/// readiness and its Prometheus metrics.
+extension Node: AdminDataSource {
+    public func adminNodes(_ completion: @escaping (Result<[AdminNodeView], AdminError>) -> Void) {
+        bus.clusterView { result in
+            let now = Node.wallClockMilliseconds()
+            completion(result.map { reports in
+                reports.map { report in
+                    AdminNodeView(
+                        id: report.id, address: report.address,
+                        status: report.redis == BusLinkState.degraded("").label ? "degraded" : "up",
+                        version: report.version,
+                        startedAt: Date(timeIntervalSince1970: Double(report.startedAt) / 1000).formatted(.iso8601),
+                        uptimeSeconds: Int((now - report.startedAt) / 1000),
+                        connections: report.connections, subscriptions: report.subscriptions,
+                        messagesInPerSecond: report.messagesInPerSecond, messagesOutPerSecond: report.messagesOutPerSecond,
+                        lastHeartbeatAgeMilliseconds: Int(max(0, now - report.reportedAt)), redis: report.redis)
+                }
+            }.mapError { AdminError(status: 503, message: "cluster view unavailable: \($0.message)") })
+        }
+    }
+
+    public func adminDestinations(_ completion: @escaping (Result<[AdminDestinationView], AdminError>) -> Void) {
+        mergedReports(\.destinations, completion) { AdminDestinationView(destination: $0, nodes: $1, subscribers: $1.values.reduce(0, +)) }
+    }
+
+    public func adminUsers(_ completion: @escaping (Result<[AdminUserView], AdminError>) -> Void) {
+        mergedReports(\.users, completion) { AdminUserView(user: $0, sessions: $1.values.reduce(0, +), nodes: $1) }
+    }
+
+    /// Merges one per-node table of every live node's report into name → (node → count).
+    private func mergedReports<View>(
+        _ table: KeyPath<NodeReport, [String: Int]>,
+        _ completion: @escaping (Result<[View], AdminError>) -> Void,
+        _ makeView: @escaping (String, [String: Int]) -> View
+    ) {
+        bus.clusterView { result in
+            completion(result.map { reports in
+                var merged: [String: [String: Int]] = [:]
+                for report in reports {
+                    for (name, count) in report[keyPath: table] { merged[name, default: [:]][report.id] = count }
+                }
+                return merged.keys.sorted().map { makeView($0, merged[$0]!) }
+            }.mapError { AdminError(status: 503, message: "cluster view unavailable: \($0.message)") })
+        }
+    }
+
+    public var adminReadiness: (ready: Bool, status: String) {
+        if isShuttingDown { return (false, "shutting down") }
+        if case .degraded(let reason) = bus.state { return (false, "degraded: redis unreachable (\(reason))") }
+        return (true, "ok")
+    }
+
+    public var adminMetrics: [MetricSample] {
+        let stats = broker.stats
+        let writes = loop.statistics
+        var samples: [MetricSample] = [
+            .init(name: "stampede_connections", help: "Open client connections.", type: .gauge, value: Double(connections.count)),
+            .init(name: "stampede_connections_accepted_total", help: "Client connections accepted.", type: .counter, value: Double(counters.connectionsAccepted)),
+            .init(name: "stampede_connections_refused_total", help: "Client connections refused (limit or shutdown).", type: .counter, value: Double(counters.connectionsRefused)),
+            .init(name: "stampede_subscriptions", help: "Subscriptions on this node.", type: .gauge, value: Double(stats.subscriptions)),
+            .init(name: "stampede_bytes_in_total", help: "Bytes read from clients.", type: .counter, value: Double(counters.bytesIn)),
+            .init(name: "stampede_bytes_out_total", help: "Bytes written to clients.", type: .counter, value: Double(writes.tryWriteBytes + writes.writeRequestBytes)),
+            .init(name: "stampede_deliveries_total", help: "MESSAGE frames handed to subscribers.", type: .counter, value: Double(counters.messagesOut)),
+            .init(name: "stampede_redeliveries_total", help: "Queue messages delivered again after NACK or a lost consumer.", type: .counter, value: Double(stats.redelivered)),
+            .init(name: "stampede_queue_messages", help: "Queue messages waiting on this node.", type: .gauge, value: Double(stats.queuedMessages)),
+            .init(name: "stampede_unacked_messages", help: "Messages delivered and not yet ACKed.", type: .gauge, value: Double(stats.unackedMessages)),
+            .init(name: "stampede_dropped_total", help: "Messages dropped.", type: .counter, labels: [("reason", "queue_overflow")], value: Double(stats.dropped)),
+            .init(name: "stampede_dropped_total", help: "Messages dropped.", type: .counter, labels: [("reason", "queue_rejected")], value: Double(stats.rejected)),
+            .init(name: "stampede_slow_consumers_total", help: "Clients disconnected for not reading.", type: .counter, value: Double(counters.slowConsumers)),
+            .init(name: "stampede_errors_sent_total", help: "STOMP ERROR frames sent.", type: .counter, value: Double(counters.errorsSent)),
+            .init(name: "stampede_cluster_messages_in_total", help: "Topic and user messages received from other nodes.", type: .counter, value: Double(counters.clusterMessagesIn)),
+            .init(name: "stampede_cluster_undeliverable_total", help: "Cross-node messages that could not be handed to Redis.", type: .counter, value: Double(bus.undeliverable)),
+            .init(name: "stampede_cluster_link_up", help: "1 when the cluster link (Redis) is up or the node is standalone.", type: .gauge, labels: [("state", bus.state.label)],
+                  value: { if case .degraded = bus.state { 0 } else { 1 } }()),
+        ]
+        for (command, count) in counters.framesInByCommand.sorted(by: { $0.key < $1.key }) {
+            samples.append(.init(name: "stampede_frames_in_total", help: "STOMP frames received, by command.", type: .counter, labels: [("command", command)], value: Double(count)))
+        }
+        var out = counters.framesOutByCommand
+        out["MESSAGE", default: 0] += counters.messagesOut
+        for (command, count) in out.sorted(by: { $0.key < $1.key }) {
+            samples.append(.init(name: "stampede_frames_out_total", help: "STOMP frames sent, by command.", type: .counter, labels: [("command", command)], value: Double(count)))
+        }
+        return samples
+    }
+}
