@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --with-python
 swift build --build-tests
-swift test --skip-build --parallel --num-workers 2
+swift test --skip-build
 STAMPEDE_BIN="$PWD/.build/debug/stampede" .venv/bin/pytest -q Tests/Interop

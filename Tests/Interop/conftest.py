@@ -43,11 +43,12 @@ class Node:
 @pytest.fixture(scope="session")
 def node(tmp_path_factory):
     binary = os.environ.get("STAMPEDE_BIN", os.path.join(ROOT, ".build", "debug", "stampede"))
-    ws_port, stomp_port = free_port(), free_port()
+    ws_port, stomp_port, admin_port = free_port(), free_port(), free_port()
     log_path = tmp_path_factory.mktemp("node") / "stampede.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [binary, "--port", str(ws_port), "--stomp-port", str(stomp_port), "--log-level", "info",
+            [binary, "--port", str(ws_port), "--stomp-port", str(stomp_port), "--admin-port", str(admin_port),
+             "--log-level", "info",
              "--set", "stomp.heart-beat=1000,1000"],
             stdout=log, stderr=log)
     try:
