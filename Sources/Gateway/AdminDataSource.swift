@@ -10,12 +10,15 @@ public struct AdminNodeView: Codable, Sendable, Equatable {
     public var version: String
     /// Start time, ISO 8601 in UTC (`2025-01-31T12:00:00Z`).
     public var startedAt: String
+    /// Seconds since `startedAt`.
     public var uptimeSeconds: Int
     /// Client connections open on the node.
     public var connections: Int
     /// Subscriptions held by the node's sessions.
     public var subscriptions: Int
+    /// Messages received from clients per second, recent average.
     public var messagesInPerSecond: Double
+    /// Messages delivered to clients per second, recent average.
     public var messagesOutPerSecond: Double
     /// Age of the node's last cluster heartbeat as seen by the answering node.
     public var lastHeartbeatAgeMilliseconds: Int
@@ -45,6 +48,7 @@ public struct AdminNodeView: Codable, Sendable, Equatable {
 
 /// One destination with its subscribers per node (`GET /admin/destinations`).
 public struct AdminDestinationView: Codable, Sendable, Equatable {
+    /// The destination name, e.g. `/topic/prices`.
     public var destination: String
     /// Node id → subscribers on that node.
     public var nodes: [String: Int]
@@ -61,6 +65,7 @@ public struct AdminDestinationView: Codable, Sendable, Equatable {
 
 /// One user with their sessions per node (`GET /admin/users`).
 public struct AdminUserView: Codable, Sendable, Equatable {
+    /// The login.
     public var user: String
     /// Sessions on all nodes.
     public var sessions: Int
@@ -77,7 +82,9 @@ public struct AdminUserView: Codable, Sendable, Equatable {
 
 /// Why the data source could not answer; sent as a JSON error with `status` (4xx/5xx, else 500).
 public struct AdminError: Error, Sendable, Equatable {
+    /// HTTP status of the answer.
     public var status: Int
+    /// Sent to the client as the JSON `error` field.
     public var message: String
 
     /// Creates an error.

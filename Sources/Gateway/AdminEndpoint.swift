@@ -5,6 +5,7 @@ internal import Glibc
 
 /// Why the admin endpoint could not start; `description` is one line for the operator.
 public struct AdminEndpointError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, naming the host or port concerned.
     public let description: String
 }
 
@@ -30,6 +31,7 @@ public final class AdminEndpoint {
     public var maxConnections = 64
     /// After `close()`, connections still open this long are cut.
     public var closeGraceMilliseconds: UInt64 = 1_000
+    /// `close()` was called.
     public private(set) var isClosed = false
 
     /// Admin connections currently open.

@@ -3,6 +3,7 @@ internal import HTTPWire
 
 /// `GET /admin/cluster`: every node, sorted by id.
 public struct AdminClusterBody: Codable, Sendable, Equatable {
+    /// Every known node.
     public var nodes: [AdminNodeView]
 
     /// Creates a body.
@@ -13,9 +14,13 @@ public struct AdminClusterBody: Codable, Sendable, Equatable {
 
 /// `GET /admin/destinations`: one page of destinations sorted by name; `total` counts all of them.
 public struct AdminDestinationsBody: Codable, Sendable, Equatable {
+    /// Destinations in all pages.
     public var total: Int
+    /// Index of the first destination of this page.
     public var offset: Int
+    /// Most destinations a page holds.
     public var limit: Int
+    /// This page.
     public var destinations: [AdminDestinationView]
 
     /// Creates a body.
@@ -29,13 +34,17 @@ public struct AdminDestinationsBody: Codable, Sendable, Equatable {
 
 /// `GET /admin/users`: one page of users sorted by name; the counts cover all users.
 public struct AdminUsersBody: Codable, Sendable, Equatable {
+    /// Users in all pages.
     public var total: Int
     /// Users with at least one session.
     public var online: Int
     /// Sessions of all users.
     public var sessions: Int
+    /// Index of the first user of this page.
     public var offset: Int
+    /// Most users a page holds.
     public var limit: Int
+    /// This page.
     public var users: [AdminUserView]
 
     /// Creates a body.

@@ -75,11 +75,6 @@ extension ConfigurationLoader {
         }
     }
 
-    /// Whether `host` names this machine only, so the admin endpoint may go without a token.
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
-
     /// Cluster and admin rules that involve more than one key.
     static func checkClusterConsistency(_ configuration: NodeConfiguration) throws(ConfigurationError) {
         let timeout = configuration.nodeTimeoutMilliseconds, heartbeat = configuration.nodeHeartbeatMilliseconds
@@ -92,7 +87,7 @@ extension ConfigurationLoader {
         where port == adminPort {
             throw ConfigurationError(.inconsistentValues, key: "admin.port", "admin.port and \(name) are both \(adminPort); give them different ports")
         }
-        if configuration.adminToken == nil && !isLoopback(configuration.adminHost) {
+        if configuration.adminToken == nil && !AdminEndpoint.isLoopback(configuration.adminHost) {
             throw ConfigurationError(.inconsistentValues, key: "admin.token",
                                      "admin.host \(configuration.adminHost) is not a loopback address, so admin.token must be set")
         }

@@ -16,6 +16,7 @@ public struct MetricSample: Sendable {
     public var type: MetricType
     /// Label names and values, in the order to render them.
     public var labels: [(String, String)]
+    /// The sample value (NaN and infinities are rendered as Prometheus spells them).
     public var value: Double
 
     /// Creates a sample.

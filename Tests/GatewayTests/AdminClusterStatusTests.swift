@@ -16,9 +16,9 @@ final class AdminClusterStatusTests: XCTestCase {
         slow.lastHeartbeatAgeMilliseconds = 4_250
         slow.redis = "disconnected"
         XCTAssertEqual(ClusterStatusTable.render([slow, adminNode("node-a")]), """
-            NODE    ADDRESS          STATUS    UPTIME  CONN  SUBS  IN/s    OUT/s  HEARTBEAT AGE  REDIS
-            node-a  10.0.0.6:15674   up         1h02m    12    34   5.3    100.0          250ms  connected
-            node-b  10.0.0.6:15674   degraded   1d01h  1234    34   0.0  12345.7           4.3s  disconnected
+            NODE    ADDRESS         STATUS    UPTIME  CONN  SUBS  IN/s    OUT/s  HEARTBEAT AGE  REDIS
+            node-a  10.0.0.6:15674  up         1h02m    12    34   5.3    100.0          250ms  connected
+            node-b  10.0.0.6:15674  degraded   1d01h  1234    34   0.0  12345.7           4.3s  disconnected
             2 nodes: 1 up, 1 degraded
 
             """)
