@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // System libraries (Debian: libuv1-dev, libhiredis-dev, libssl-dev). Nothing else lives here.
@@ -57,6 +58,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .executableTarget(name: "stampede-bench", dependencies: ["UVLoop", "STOMPWire", "WebSocketWire", "HTTPWire", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: strict),
 
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"]),
         .testTarget(name: "WebSocketWireTests", dependencies: ["WebSocketWire", "HTTPWire"]),
@@ -66,9 +68,9 @@ let package = Package(
         .testTarget(name: "ClusterBusTests", dependencies: ["ClusterBus", "STOMPWire"]),
         .testTarget(name: "STOMPSessionTests", dependencies: ["STOMPSession", "STOMPWire", "Broker"]),
         // Test helpers shared by test targets (a real redis-server on a free port).
-        .target(name: "TestSupport", dependencies: ["RedisClient"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["RedisClient", "UVLoop"], path: "Tests/TestSupport"),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop", "TestSupport"]),
-        .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CLibUV"]),
+        .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CLibUV", "TestSupport"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "stampede", "TestSupport", "ClusterBus", "STOMPWire", "WebSocketWire", "HTTPWire", "UVLoop", .product(name: "Logging", package: "swift-log")]

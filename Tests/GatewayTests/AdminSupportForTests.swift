@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 @testable import Gateway
 import HTTPWire
@@ -99,33 +100,13 @@ final class AdminHarness {
             loop: loop, host: host, port: 0, token: token, limits: limits, dataSource: source, logger: logs.logger)
     }
 
-    /// Runs loop turns until `condition` holds; a 5 ms ticker keeps `runOnce` from sleeping for good.
+    /// Runs loop turns until `condition` holds.
     func spin(timeoutMilliseconds: UInt64 = 10_000, file: StaticString = #filePath, line: UInt = #line, until condition: () -> Bool) {
-        let ticker = Timer(loop: loop)
-        ticker.start(afterMilliseconds: 5, repeatMilliseconds: 5) {}
-        loop.updateTime()
-        let deadline = loop.nowMilliseconds + timeoutMilliseconds
-        while !condition() {
-            if loop.nowMilliseconds > deadline {
-                XCTFail("condition not met within \(timeoutMilliseconds) ms", file: file, line: line)
-                break
-            }
-            loop.runOnce()
-        }
-        ticker.close()
-        loop.runNoWait()
+        TestSupport.spin(loop, timeoutMilliseconds: timeoutMilliseconds, file: file, line: line, until: condition)
     }
 
     /// Runs the loop for about `milliseconds`.
-    func idle(milliseconds: UInt64) {
-        var fired = false
-        let timer = Timer(loop: loop)
-        loop.updateTime()
-        timer.start(afterMilliseconds: milliseconds, repeatMilliseconds: 1) { fired = true }
-        while !fired { loop.runOnce() }
-        timer.close()
-        loop.runNoWait()
-    }
+    func idle(milliseconds: UInt64) { TestSupport.idle(loop, milliseconds: milliseconds) }
 
     /// A client connection that sends `bytes` once connected and records what comes back
     /// (`paused`: it never reads).

@@ -1,45 +1,6 @@
+@_exported import TestSupport
 import UVLoop
 import XCTest
-
-/// Runs loop turns until `condition` holds, failing after `timeoutMilliseconds`. A 5 ms ticker
-/// keeps `runOnce` from sleeping forever when the condition waits on something that never comes.
-func spin(
-    _ loop: EventLoop, timeoutMilliseconds: UInt64 = 10_000,
-    file: StaticString = #filePath, line: UInt = #line, until condition: () -> Bool
-) {
-    let ticker = Timer(loop: loop)
-    ticker.start(afterMilliseconds: 5, repeatMilliseconds: 5) {}
-    loop.updateTime()
-    let deadline = loop.nowMilliseconds + timeoutMilliseconds
-    while !condition() {
-        if loop.nowMilliseconds > deadline {
-            XCTFail("condition not met within \(timeoutMilliseconds) ms", file: file, line: line)
-            break
-        }
-        loop.runOnce()
-    }
-    ticker.close()
-    loop.runNoWait()
-}
-
-/// Runs the loop for about `milliseconds` (to let the kernel and libuv settle). The timer
-/// repeats so that the turn in which it fires does not block in poll afterwards.
-func idle(_ loop: EventLoop, milliseconds: UInt64) {
-    var fired = false
-    let timer = Timer(loop: loop)
-    loop.updateTime()
-    timer.start(afterMilliseconds: milliseconds, repeatMilliseconds: 1) { fired = true }
-    while !fired { loop.runOnce() }
-    timer.close()
-    loop.runNoWait()
-}
-
-/// The end of every test: nothing left open and `uv_loop_close` succeeds.
-func assertLoopClosesCleanly(_ loop: EventLoop, file: StaticString = #filePath, line: UInt = #line) {
-    for _ in 0..<4 { loop.runNoWait() }
-    XCTAssertEqual(loop.openHandleCount, 0, "handles left open", file: file, line: line)
-    XCTAssertNoThrow(try loop.close(), file: file, line: line)
-}
 
 /// Records what a connection delivers; optional hooks act on it.
 final class RecordingDelegate: TCPConnectionDelegate {
