@@ -13,9 +13,10 @@ public protocol ClusterBus: AnyObject {
     var nodeID: String { get }
     var state: BusLinkState { get }
     var delegate: (any ClusterBusDelegate)? { get set }
-    /// True when queues are shared by several nodes (through `enqueue`/`pull`); false when a
-    /// node's queues live only in its own broker.
-    var sharesQueues: Bool { get }
+    /// False for a lone node: nothing needs to leave it, and its queues live only in its own
+    /// broker. True when other nodes may exist: topic and user messages are published to the
+    /// bus and queues are shared (through `enqueue`/`pull`).
+    var isClustered: Bool { get }
 
     func start()
     /// Leaves the cluster (withdraws the node's entries where possible) and closes every handle.

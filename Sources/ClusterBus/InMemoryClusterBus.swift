@@ -23,7 +23,7 @@ public final class InMemoryClusterHub {
 
     /// A node of this hub. Several nodes share queues through the hub.
     public func makeBus(nodeID: String) -> InMemoryClusterBus {
-        let bus = InMemoryClusterBus(nodeID: nodeID, hub: self, sharesQueues: true)
+        let bus = InMemoryClusterBus(nodeID: nodeID, hub: self, isClustered: true)
         members[nodeID] = WeakBus(bus: bus)
         return bus
     }
@@ -163,18 +163,18 @@ public final class InMemoryClusterBus: ClusterBus {
     public let state: BusLinkState = .standalone
     public let undeliverable: UInt64 = 0
     /// False for a lone node: its queues stay entirely inside its own broker.
-    public let sharesQueues: Bool
+    public let isClustered: Bool
     private let hub: InMemoryClusterHub
 
-    init(nodeID: String, hub: InMemoryClusterHub, sharesQueues: Bool) {
+    init(nodeID: String, hub: InMemoryClusterHub, isClustered: Bool) {
         self.nodeID = nodeID
         self.hub = hub
-        self.sharesQueues = sharesQueues
+        self.isClustered = isClustered
     }
 
     /// A single node with nobody else: the embedded default.
     public convenience init(nodeID: String, syntax: DestinationSyntax = .init()) {
-        self.init(nodeID: nodeID, hub: InMemoryClusterHub(syntax: syntax), sharesQueues: false)
+        self.init(nodeID: nodeID, hub: InMemoryClusterHub(syntax: syntax), isClustered: false)
     }
 
     public func start() {}

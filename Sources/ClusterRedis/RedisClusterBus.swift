@@ -44,7 +44,7 @@ public final class RedisClusterBus: ClusterBus {
 
     public var nodeID: String { settings.nodeID }
     public weak var delegate: (any ClusterBusDelegate)?
-    public let sharesQueues = true
+    public let isClustered = true
     public private(set) var state: BusLinkState = .degraded("connecting to Redis")
     public private(set) var undeliverable: UInt64 = 0
     /// Envelopes from Redis that could not be decoded.

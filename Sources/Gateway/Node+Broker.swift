@@ -24,12 +24,12 @@ extension Node {
             let user = connection.session.principal
             dispatch(try broker.subscribe(key, destination: destination, user: user, ackMode: ackMode, prefetch: prefetch))
             guard let route = broker.clusterRoute(ofSubscription: key, user: user) else { return .done }
-            subscriptionRoutes[key] = route
+            subscriptionRoutes[session, default: [:]][id] = route
             return joinCluster(route, for: connection)
         case .unsubscribe(let id):
             let key = SubscriptionKey(session: session, id: id)
             dispatch(try broker.unsubscribe(key))
-            leaveCluster(subscriptionRoutes.removeValue(forKey: key))
+            leaveCluster(subscriptionRoutes[session]?.removeValue(forKey: id))
         case .send(let destination, let headers, let body):
             counters.messagesPublished += 1
             try send(destination: destination, headers: headers, body: body)
@@ -47,15 +47,16 @@ extension Node {
                 dispatch(try broker.nack(session: session, ackID: ackID))
             }
         }
-        if bus.sharesQueues { pullQueuesWithRoom() }  // an ACK, NACK or UNSUBSCRIBE may have made room
+        if bus.isClustered { pullQueuesWithRoom() }  // an ACK, NACK or UNSUBSCRIBE may have made room
         return .done
     }
 
     /// A session is gone: its subscriptions leave the broker and the cluster.
     func forgetSession(_ session: SessionID) {
         dispatch(broker.disconnect(session))
-        let keys = subscriptionRoutes.keys.filter { $0.session == session }
-        for key in keys { leaveCluster(subscriptionRoutes.removeValue(forKey: key)) }
+        if let routes = subscriptionRoutes.removeValue(forKey: session) {
+            for route in routes.values { leaveCluster(route) }
+        }
         settleClusterEntries()
     }
 
@@ -69,11 +70,12 @@ extension Node {
 
     private func send(destination: String, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) {
         let route = try broker.clusterRoute(ofSend: destination)
-        if case .queue(let name) = route, bus.sharesQueues {
+        if case .queue(let name) = route, bus.isClustered {
             bus.enqueue(envelope(destination, headers, body), queue: name)
             return
         }
         dispatch(try broker.publish(destination: destination, headers: headers, body: body))
+        guard bus.isClustered else { return }
         switch route {
         case .topic(let name, _): bus.publish(envelope(destination, headers, body), to: .destination(name))
         case .user(let name): bus.publish(envelope(destination, headers, body), to: .user(name))
@@ -92,11 +94,12 @@ extension Node {
     private func joinCluster(_ route: ClusterRoute, for connection: ClientConnection) -> OperationOutcome {
         switch route {
         case .queue(let name):
-            guard bus.sharesQueues else { return .done }
+            guard bus.isClustered else { return .done }
             if queueInterest.insert(name).inserted { bus.setQueueInterest(name, active: true) }
             pull(queue: name)
             return .done
         case .topic, .user:
+            guard bus.isClustered else { return .done }
             let interest = Self.interest(of: route)
             guard interests.add(interest) else { return .done }
             var confirmed = false
@@ -116,11 +119,12 @@ extension Node {
         guard let route else { return }
         switch route {
         case .queue(let name):
-            guard bus.sharesQueues, !broker.hasConsumers(ofQueue: name) else { return }
+            guard bus.isClustered, !broker.hasConsumers(ofQueue: name) else { return }
             queueInterest.remove(name)
             bus.setQueueInterest(name, active: false)
             giveBack(broker.takeOrphanedMessages(ofQueue: name), queue: name)
         case .topic, .user:
+            guard bus.isClustered else { return }
             let interest = Self.interest(of: route)
             if interests.remove(interest, now: now) { bus.setInterest(interest, active: false, confirmed: nil) }
         }

@@ -40,7 +40,7 @@ extension Node: ClusterBusDelegate {
 
     /// Takes as many messages of `queue` as this node's consumers have room for.
     func pull(queue: String) {
-        guard bus.sharesQueues, !pullsInFlight.contains(queue) else { return }
+        guard bus.isClustered, !pullsInFlight.contains(queue) else { return }
         let room = min(broker.spareCapacity(ofQueue: queue), configuration.clusterPullBatch)
         guard room > 0 else { return }
         pullsInFlight.insert(queue)
@@ -75,7 +75,7 @@ extension Node: ClusterBusDelegate {
 
     /// Removes from the shared queues what this node delivered for good.
     func settleClusterEntries() {
-        guard bus.sharesQueues else { return }
+        guard bus.isClustered else { return }
         let settled = broker.takeSettledClusterEntries()
         guard !settled.isEmpty else { return }
         var byQueue: [String: [String]] = [:]

@@ -27,8 +27,9 @@ public final class Node {
     var encoder = MessageEncoder()
     /// Local subscribers per topic/user interest, with the grace period before withdrawal.
     var interests: InterestTracker
-    /// Where each subscription registered, so leaving it updates the cluster tables.
-    var subscriptionRoutes: [SubscriptionKey: ClusterRoute] = [:]
+    /// Where each subscription (session → subscription id) registered, so leaving it updates
+    /// the cluster tables.
+    var subscriptionRoutes: [SessionID: [String: ClusterRoute]] = [:]
     /// Shared queues this node takes messages from.
     var queueInterest: Set<String> = []
     var pullsInFlight: Set<String> = []
@@ -222,7 +223,7 @@ public final class Node {
         let now = self.now
         for connection in Array(connections.values) { connection.tick(now: now) }
         expireInterests()
-        if bus.sharesQueues { pullQueuesWithRoom() }
+        if bus.isClustered { pullQueuesWithRoom() }
     }
 
     private func logStartup() {

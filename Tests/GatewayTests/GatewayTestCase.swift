@@ -6,11 +6,17 @@ import XCTest
 /// tests that need special settings start their own.
 class GatewayTestCase: XCTestCase {
     nonisolated(unsafe) static var shared: NodeProcess?
+    nonisolated(unsafe) static var startFailure: String?
     class var nodeArguments: [String] { [] }
 
     override class func setUp() {
         super.setUp()
-        shared = try? NodeProcess(arguments: nodeArguments)
+        do {
+            shared = try NodeProcess(arguments: nodeArguments)
+            startFailure = nil
+        } catch {
+            startFailure = "\(error)"
+        }
     }
 
     override class func tearDown() {
@@ -24,7 +30,7 @@ class GatewayTestCase: XCTestCase {
 
     var node: NodeProcess {
         get throws {
-            guard let node = Self.shared else { throw TestClientError(description: "node did not start") }
+            guard let node = Self.shared else { throw TestClientError(description: "node did not start: \(Self.startFailure ?? "?")") }
             return node
         }
     }

@@ -23,9 +23,13 @@ final class NodeProcess {
     }
 
     init(arguments: [String] = [], environment: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws {
-        webSocketPort = try NodeProcess.freePort()
-        stompPort = try NodeProcess.freePort()
-        adminPort = try NodeProcess.freePort()
+        // Three distinct ports: the kernel may hand out the same ephemeral port twice in a row.
+        var ports: [Int] = []
+        while ports.count < 3 {
+            let port = try NodeProcess.freePort()
+            if !ports.contains(port) { ports.append(port) }
+        }
+        (webSocketPort, stompPort, adminPort) = (ports[0], ports[1], ports[2])
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-test-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = NodeProcess.executable

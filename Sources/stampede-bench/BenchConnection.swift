@@ -1,0 +1,258 @@
+import STOMPWire
+import UVLoop
+import WebSocketWire
+
+/// How a benchmark client reaches the node.
+enum Transport: String, CaseIterable {
+    /// STOMP over WebSocket (`ws://host:port/path`), frames masked as a browser masks them.
+    case ws
+    /// Raw STOMP over TCP.
+    case tcp
+}
+
+/// Where and how benchmark clients connect; shared by every connection of a run.
+struct ClientSettings {
+    var transport: Transport
+    /// IP literal of the node.
+    var host: String
+    var port: Int
+    var webSocketPath: String
+    var login: String?
+    var passcode: String?
+}
+
+/// What a scenario hears from its connections, on the loop thread.
+protocol BenchConnectionHandler: AnyObject {
+    /// CONNECTED arrived: the connection may SUBSCRIBE and SEND.
+    func connectionReady(_ connection: BenchConnection)
+    /// A frame after CONNECTED. `now` is the time the read that carried it was handled.
+    func connection(_ connection: BenchConnection, received frame: STOMPFrame, now: UInt64)
+    /// One read's frames were all handled (a good moment to send more).
+    func connectionDidProcessInput(_ connection: BenchConnection)
+    /// The connection is gone; `wasReady` tells whether CONNECTED had arrived. `reason` is nil for a close of ours.
+    func connectionClosed(_ connection: BenchConnection, wasReady: Bool, reason: String?)
+}
+
+/// One benchmark client: TCP connect, optional WebSocket upgrade, STOMP CONNECT, then frames
+/// both ways. A small state machine around the project's own codecs, driven by the loop.
+final class BenchConnection: TCPConnectionDelegate {
+    enum Phase {
+        case connecting, upgrading, stompConnecting, ready, closed
+    }
+
+    /// Position of this connection in its scenario's list.
+    let index: Int
+    /// Free for the scenario (e.g. "subscribed").
+    var tag = 0
+    private let settings: ClientSettings
+    /// Strong (a weak load per frame showed in profiles); cleared when the connection finishes,
+    /// which breaks the cycle with the pool.
+    private var handler: (any BenchConnectionHandler)?
+    private var tcp: TCPConnection?
+    private(set) var phase = Phase.connecting
+    private var closeReason: String?
+    /// `close()` came while the TCP connect was pending; the completion finishes the job.
+    private var closeRequested = false
+    private var webSocket = WebSocketConnection(role: .client)
+    private var decoder = STOMPDecoder(limits: STOMPLimits(maxFrameBytes: 16 << 20, maxBodyBytes: 16 << 20))
+    private var responseHead: [UInt8] = []
+    private var maskState: UInt32
+
+    init(index: Int, settings: ClientSettings, handler: any BenchConnectionHandler) {
+        self.index = index
+        self.settings = settings
+        self.handler = handler
+        self.maskState = UInt32(truncatingIfNeeded: index &* 2_654_435_761) | 1
+    }
+
+    /// Opens the TCP connection from `source` (nil: the kernel picks).
+    func start(loop: EventLoop, source: String?) {
+        TCPConnection.connect(loop: loop, host: settings.host, port: settings.port, sourceAddress: source) { [self] result in
+            switch result {
+            case .success(let connection):
+                guard !closeRequested else {
+                    connection.close(afterFlush: false)
+                    finish(reason: nil)
+                    return
+                }
+                tcp = connection
+                connection.delegate = self
+                if settings.transport == .ws {
+                    phase = .upgrading
+                    connection.enqueue(Array(upgradeRequest().utf8))
+                } else {
+                    sendConnectFrame()
+                }
+            case .failure(let error):
+                finish(reason: "connect: \(error.name)")
+            }
+        }
+    }
+
+    /// Bytes still queued toward the node (back-pressure for publishers).
+    var queuedByteCount: Int { tcp?.queuedByteCount ?? 0 }
+
+    /// Sends an encoded STOMP frame (wrapped in a masked text frame over WebSocket).
+    func send(encoded bytes: [UInt8]) {
+        guard let tcp, phase == .ready || phase == .stompConnecting else { return }
+        switch settings.transport {
+        case .tcp:
+            tcp.enqueue(bytes)
+        case .ws:
+            tcp.enqueue(WebSocketFrameEncoder.maskedFrame(opcode: .text, fin: true, payload: bytes, maskKey: nextMaskKey()))
+        }
+    }
+
+    /// Encodes and sends a frame.
+    func send(_ frame: STOMPFrame) {
+        send(encoded: STOMPEncoder.encode(frame, version: .v1_2))
+    }
+
+    /// Closes: gracefully (queued bytes first, then FIN) unless `immediately`.
+    func close(immediately: Bool = false) {
+        if phase == .connecting {
+            closeRequested = true
+            return
+        }
+        tcp?.close(afterFlush: !immediately)
+    }
+
+    // MARK: - TCPConnectionDelegate
+
+    func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer) {
+        let now = MonotonicClock.now()
+        switch phase {
+        case .upgrading:
+            readResponseHead(bytes, now: now)
+        case .stompConnecting, .ready:
+            if settings.transport == .ws {
+                webSocket.feed(bytes)
+                drainWebSocket(now: now)
+            } else {
+                decoder.feed(bytes)
+                drainSTOMP(now: now)
+            }
+        case .connecting, .closed:
+            return
+        }
+        if phase == .ready { handler?.connectionDidProcessInput(self) }
+    }
+
+    func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
+        tcp = nil
+        finish(reason: closeReason ?? error.map { "\($0.name)" } ?? (phase == .ready ? nil : "closed during setup"))
+    }
+
+    // MARK: - Handshakes
+
+    private func upgradeRequest() -> String {
+        // A fixed key is enough here: the node only checks that it is 16 bytes in base64.
+        "GET \(settings.webSocketPath) HTTP/1.1\r\nHost: \(settings.host):\(settings.port)\r\n"
+            + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c3RhbXBlZGUtYmVuY2gtMQ==\r\n"
+            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v12.stomp, v11.stomp, v10.stomp\r\n\r\n"
+    }
+
+    private func readResponseHead(_ bytes: UnsafeRawBufferPointer, now: UInt64) {
+        responseHead.append(contentsOf: bytes)
+        guard let end = headEnd(responseHead) else {
+            if responseHead.count > 16 * 1024 { fail("upgrade response head over 16 KiB") }
+            return
+        }
+        let statusLine = responseHead.prefix { $0 != 13 && $0 != 10 }
+        guard statusLine.starts(with: Array("HTTP/1.1 101".utf8)) else {
+            fail("upgrade refused: \(String(decoding: statusLine, as: UTF8.self))")
+            return
+        }
+        let leftover = Array(responseHead[end...])
+        responseHead = []
+        sendConnectFrame()
+        if !leftover.isEmpty {
+            webSocket.feed(leftover)
+            drainWebSocket(now: now)
+        }
+    }
+
+    /// Index just past the blank line ending an HTTP head.
+    private func headEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for index in 3..<bytes.count where bytes[index] == 10 && bytes[index - 1] == 13 && bytes[index - 2] == 10 && bytes[index - 3] == 13 {
+            return index + 1
+        }
+        return nil
+    }
+
+    private func sendConnectFrame() {
+        phase = .stompConnecting
+        var headers = [("accept-version", "1.2"), ("host", "/"), ("heart-beat", "0,0")]
+        if let login = settings.login { headers.append(("login", login)) }
+        if let passcode = settings.passcode { headers.append(("passcode", passcode)) }
+        send(STOMPFrame(.CONNECT, headers: headers))
+    }
+
+    // MARK: - Input
+
+    private func drainWebSocket(now: UInt64) {
+        while let event = webSocket.nextEvent() {
+            switch event {
+            case .data(let payload, _):
+                decoder.feed(payload)
+                drainSTOMP(now: now)
+            case .messageEnd:
+                continue
+            case .write(let bytes):
+                tcp?.enqueue(bytes)
+            case .closeSocket:
+                closeReason = closeReason ?? "WebSocket close \(webSocket.closeCodeReceived.map(String.init) ?? "without code")"
+                tcp?.close()
+            }
+            if phase == .closed { return }
+        }
+    }
+
+    private func drainSTOMP(now: UInt64) {
+        do {
+            while let event = try decoder.next() {
+                guard case .frame(let frame) = event else { continue }
+                switch phase {
+                case .stompConnecting:
+                    if frame.command == .CONNECTED {
+                        phase = .ready
+                        handler?.connectionReady(self)
+                    } else {
+                        fail("\(frame.command.rawValue) instead of CONNECTED: \(frame["message"] ?? "")")
+                        return
+                    }
+                case .ready:
+                    if frame.command == .ERROR { closeReason = "ERROR: \(frame["message"] ?? "")" }
+                    handler?.connection(self, received: frame, now: now)
+                default:
+                    return
+                }
+            }
+        } catch {
+            fail("STOMP: \(error.message)")
+        }
+    }
+
+    private func fail(_ reason: String) {
+        closeReason = closeReason ?? reason
+        tcp?.close(afterFlush: false)
+    }
+
+    private func finish(reason: String?) {
+        guard let handler else { return }
+        let wasReady = phase == .ready
+        phase = .closed
+        self.handler = nil
+        handler.connectionClosed(self, wasReady: wasReady, reason: reason)
+    }
+
+    /// xorshift32: a different masking key per frame, as RFC 6455 asks, without a syscall.
+    private func nextMaskKey() -> (UInt8, UInt8, UInt8, UInt8) {
+        maskState ^= maskState << 13
+        maskState ^= maskState >> 17
+        maskState ^= maskState << 5
+        let key = maskState
+        return (UInt8(truncatingIfNeeded: key), UInt8(truncatingIfNeeded: key >> 8), UInt8(truncatingIfNeeded: key >> 16), UInt8(truncatingIfNeeded: key >> 24))
+    }
+}
