@@ -66,6 +66,7 @@ let package = Package(
         .testTarget(name: "RouterTests", dependencies: ["Router"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "STOMPWire", "Router"]),
         .testTarget(name: "ClusterBusTests", dependencies: ["ClusterBus", "STOMPWire"]),
+        .testTarget(name: "ClusterRedisTests", dependencies: ["ClusterRedis"]),
         .testTarget(name: "STOMPSessionTests", dependencies: ["STOMPSession", "STOMPWire", "Broker"]),
         // Test helpers shared by test targets (a real redis-server on a free port).
         .target(name: "TestSupport", dependencies: ["RedisClient", "UVLoop"], path: "Tests/TestSupport"),

@@ -60,6 +60,11 @@ extension LocalBroker {
 public struct SettledEntry: Sendable, Equatable {
     public var queue: String
     public var entry: String
+
+    public init(queue: String, entry: String) {
+        self.queue = queue
+        self.entry = entry
+    }
 }
 
 /// Where a destination leads, as far as the cluster layer cares.
