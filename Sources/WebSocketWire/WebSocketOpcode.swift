@@ -32,10 +32,11 @@ public enum WebSocketCloseCode {
     /// Temporary overload; try again later.
     public static let tryAgainLater: UInt16 = 1013
 
-    /// Whether a peer may send `code` in a close frame (1000–1003, 1007–1011, 3000–4999).
+    /// Whether a peer may send `code` in a close frame: 1000–1003, 1007–1014 (1012 service
+    /// restart, 1013 try again later, 1014 bad gateway are IANA-registered) and 3000–4999.
     public static func isValidReceived(_ code: UInt16) -> Bool {
         switch code {
-        case 1000...1003, 1007...1011, 3000...4999: true
+        case 1000...1003, 1007...1014, 3000...4999: true
         default: false
         }
     }

@@ -16,13 +16,13 @@ final class WebSocketCloseTests: XCTestCase {
     }
 
     func testEveryValidCloseCodeIsEchoed() {
-        for code: UInt16 in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999] {
+        for code: UInt16 in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999] {
             XCTAssertEqual(eventsBothWays(clientFrame(.close, closePayload(code))), [closeWrite(code), .closeSocket], "code \(code)")
         }
     }
 
     func testInvalidCloseCodesCloseWith1002() {
-        for code: UInt16 in [0, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2000, 2999, 5000, 65535] {
+        for code: UInt16 in [0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535] {
             assertFails(clientFrame(.close, closePayload(code)), with: WebSocketCloseCode.protocolError)
         }
     }
