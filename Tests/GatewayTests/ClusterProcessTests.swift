@@ -75,8 +75,12 @@ final class ClusterProcessTests: XCTestCase {
         try subscriber.subscribe("/topic/ticks", id: "t")
         let publisher = try TestClient(port: nodes[0].stompPort)
         try publisher.connect()
+        let neighbour = try TestClient(port: nodes[0].stompPort)
+        try neighbour.connect()
+        try neighbour.subscribe("/topic/ticks", id: "n")
         try publisher.publish("/topic/ticks", "before")
         XCTAssertEqual(String(decoding: try subscriber.expect(.MESSAGE).body, as: UTF8.self), "before")
+        XCTAssertEqual(String(decoding: try neighbour.expect(.MESSAGE).body, as: UTF8.self), "before")
 
         redis.kill9()
         var degraded = false
@@ -85,7 +89,13 @@ final class ClusterProcessTests: XCTestCase {
             degraded = (try? httpGet(port: nodes[0].adminPort, path: "/readyz").status) == 503
         }
         XCTAssertTrue(degraded, "/readyz says the node is degraded while Redis is down")
-        try publisher.publish("/topic/ticks", "local only while Redis is down")  // the node keeps serving
+        try publisher.publish("/topic/ticks", "local only while Redis is down")
+        XCTAssertEqual(String(decoding: try neighbour.expect(.MESSAGE).body, as: UTF8.self), "local only while Redis is down",
+                       "local delivery keeps working without Redis")
+        let metrics = try httpGet(port: nodes[0].adminPort, path: "/metrics").body
+        let undeliverable = metrics.split(separator: "\n").first { $0.hasPrefix("stampede_cluster_undeliverable_total ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+        XCTAssertGreaterThan(undeliverable ?? 0, 0, "the cross-node copy is counted, not silently dropped")
         try redis.restart()
         let restartedAt = Date()
 
