@@ -41,6 +41,9 @@ extension LocalBroker {
         return settledClusterEntries
     }
 
+    /// Every queue this node holds (with consumers or waiting messages).
+    public var queueNames: [String] { Array(queues.keys) }
+
     /// The queue names with consumers on this node.
     public var queuesWithConsumers: [String] {
         queues.compactMap { $0.value.consumerList.isEmpty ? nil : $0.key }

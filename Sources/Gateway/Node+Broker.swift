@@ -71,6 +71,12 @@ extension Node {
     private func send(destination: String, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) {
         let route = try broker.clusterRoute(ofSend: destination)
         if case .queue(let name) = route, bus.isClustered {
+            if case .degraded = bus.state {
+                // Redis is unreachable: keep the message here (local consumers get it now, the
+                // rest is handed to the shared queue when the link is back) rather than lose it.
+                dispatch(try broker.publish(destination: destination, headers: headers, body: body))
+                return
+            }
             bus.enqueue(envelope(destination, headers, body), queue: name)
             return
         }

@@ -26,6 +26,7 @@ extension Node: ClusterBusDelegate {
             logger.warning("cluster link degraded: local delivery continues", metadata: ["reason": "\(reason)"])
         case .connected:
             logger.notice("cluster link up", metadata: ["node": "\(bus.nodeID)"])
+            handOverQueuesKeptDuringOutage()
             pullQueuesWithRoom()
         case .standalone:
             break
@@ -84,14 +85,28 @@ extension Node: ClusterBusDelegate {
     }
 
     /// Messages of a queue that lost its last consumer here go back for other nodes.
+    /// Messages accepted locally while Redis was unreachable are appended to the shared queue.
     func giveBack(_ publications: [Publication], queue: String) {
-        let entries = publications.compactMap { publication -> QueueEntry? in
-            guard let id = publication.clusterEntry else { return nil }
-            return QueueEntry(id: id, envelope: Envelope(
+        var entries: [QueueEntry] = []
+        for publication in publications {
+            let envelope = Envelope(
                 sourceNode: bus.nodeID, messageID: publication.messageID, destination: publication.destination,
-                headers: publication.headers, body: publication.body, redelivered: publication.redelivered))
+                headers: publication.headers, body: publication.body, redelivered: publication.redelivered)
+            if let id = publication.clusterEntry {
+                entries.append(QueueEntry(id: id, envelope: envelope))
+            } else {
+                bus.enqueue(envelope, queue: queue)
+            }
         }
         if !entries.isEmpty { bus.requeue(queue: queue, entries: entries) }
+    }
+
+    /// After an outage: queue messages kept here for want of Redis go to the shared queue unless
+    /// a local consumer will take them.
+    private func handOverQueuesKeptDuringOutage() {
+        for queue in broker.queueNames where !broker.hasConsumers(ofQueue: queue) {
+            giveBack(broker.takeOrphanedMessages(ofQueue: queue), queue: queue)
+        }
     }
 
     // MARK: Report

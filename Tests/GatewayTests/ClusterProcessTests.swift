@@ -113,4 +113,26 @@ final class ClusterProcessTests: XCTestCase {
         XCTAssertEqual(nodes[0].stop(), 0)
         XCTAssertEqual(nodes[1].stop(), 0)
     }
+
+    func testQueueMessagesSentWhileRedisIsDownAreKeptAndHandedOverAfterwards() throws {
+        let nodes = try ["node1", "node2"].map(startNode)
+        defer { for node in nodes { node.stop() } }
+        let remote = try TestClient(port: nodes[1].stompPort)
+        try remote.connect()
+        try remote.subscribe("/queue/orders", id: "r")
+        let producer = try TestClient(port: nodes[0].stompPort)
+        try producer.connect()
+
+        redis.kill9()
+        var degraded = false
+        for _ in 0..<50 where !degraded {
+            usleep(100_000)
+            degraded = (try? httpGet(port: nodes[0].adminPort, path: "/readyz").status) == 503
+        }
+        XCTAssertTrue(degraded)
+        try producer.publish("/queue/orders", "placed during the outage")
+        try redis.restart()
+        let frame = try remote.expect(.MESSAGE, timeout: 10)
+        XCTAssertEqual(String(decoding: frame.body, as: UTF8.self), "placed during the outage", "kept on node1, handed over when Redis came back")
+    }
 }
