@@ -38,16 +38,23 @@ enum HeaderEscaping: Sendable {
 
     /// Appends `text` to `out` in this escaping.
     func append(_ text: String, to out: inout [UInt8]) {
-        var needsWork = false
-        for byte in text.utf8 where byte == ASCII.backslash || byte == ASCII.colon || byte == ASCII.lf || byte == ASCII.cr {
-            needsWork = true
-            break
+        WireText.withUTF8(text) { append($0, to: &out) }
+    }
+
+    /// Appends the UTF-8 `bytes` of a header name or value in this escaping; text with nothing to
+    /// escape (nearly all of it) is one bulk copy.
+    func append(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        let needsWork: Bool
+        switch self {
+        case .escaped12: needsWork = ByteSearch.containsAny(ASCII.backslash, ASCII.colon, ASCII.lf, ASCII.cr, in: bytes)
+        case .escaped11: needsWork = ByteSearch.containsAny(ASCII.backslash, ASCII.colon, ASCII.lf, ASCII.lf, in: bytes)
+        case .raw: needsWork = ByteSearch.containsAny(ASCII.lf, ASCII.cr, ASCII.lf, ASCII.cr, in: bytes)
         }
         guard needsWork else {
-            out.append(contentsOf: text.utf8)
+            out.append(contentsOf: bytes)
             return
         }
-        for byte in text.utf8 {
+        for byte in bytes {
             switch (self, byte) {
             case (.raw, ASCII.lf), (.raw, ASCII.cr):
                 out.append(ASCII.space)
@@ -75,7 +82,7 @@ enum HeaderEscaping: Sendable {
     /// Decodes `bytes` as a header name or value (UTF-8; malformed sequences are repaired, not fatal).
     /// `\r` is accepted in 1.1 too: being lenient there loses nothing.
     func decode(_ bytes: UnsafeBufferPointer<UInt8>) throws(InvalidEscape) -> String {
-        guard decodesEscapes, bytes.contains(ASCII.backslash) else {
+        guard decodesEscapes, ByteSearch.contains(ASCII.backslash, in: bytes) else {
             return String(decoding: bytes, as: UTF8.self)
         }
         var failure: InvalidEscape?

@@ -11,4 +11,13 @@ public enum STOMPCommand: String, Sendable, CaseIterable {
         default: false
         }
     }
+
+    /// The command whose name is exactly `bytes`, found without building a String (this runs for
+    /// every decoded frame).
+    init?(wireName bytes: UnsafeBufferPointer<UInt8>) {
+        guard let command = Self.wireNames.value(for: bytes) else { return nil }
+        self = command
+    }
+
+    private static let wireNames = WireNameTable(allCases.map { ($0.rawValue, $0) })
 }

@@ -128,8 +128,10 @@ public struct STOMPDecoder: Sendable {
         var end = line.upperBound
         let hadCR = end > line.lowerBound && buffer[end - 1] == ASCII.cr
         if hadCR { end -= 1 }
-        let name = String(decoding: buffer[line.lowerBound..<end], as: UTF8.self)
-        guard let command = STOMPCommand(rawValue: name), !hadCR || acceptsCRLF(in: command) else {
+        let matched = buffer.withUnsafeBufferPointer { bytes in
+            STOMPCommand(wireName: UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]))
+        }
+        guard let command = matched, !hadCR || acceptsCRLF(in: command) else {
             throw fail(.unknownCommand, "unknown command '\(printable(line))'")
         }
         consume(through: line.upperBound)
@@ -158,20 +160,62 @@ public struct STOMPDecoder: Sendable {
             consume(through: line.upperBound)
             return try beginBody(of: command)
         }
-        guard let colon = buffer[line.lowerBound..<end].firstIndex(of: ASCII.colon) else {
-            throw fail(.malformedHeader, "header line without ':'")
-        }
-        guard colon > line.lowerBound else {
-            throw fail(.malformedHeader, "header line with an empty name")
-        }
         let escaping = HeaderEscaping(command: command, version: version)
-        let name = try decodeHeaderText(line.lowerBound..<colon, escaping)
-        let value = try decodeHeaderText(colon + 1..<end, escaping)
-        headers.append(STOMPHeader(name: name, value: value))
-        if receipt == nil && name == "receipt" { receipt = value }
-        if contentLengthText == nil && name == "content-length" { contentLengthText = value }
+        let header: STOMPHeader
+        do throws(HeaderLineError) {
+            header = try buffer.withUnsafeBufferPointer { bytes throws(HeaderLineError) in
+                try Self.parseHeader(UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]), escaping)
+            }
+        } catch {
+            switch error {
+            case .missingColon:
+                throw fail(.malformedHeader, "header line without ':'")
+            case .emptyName:
+                throw fail(.malformedHeader, "header line with an empty name")
+            case .invalidEscape(let invalid):
+                let message = invalid.escapedByte.map { "invalid escape sequence '\\\(printable(byte: $0))' in header" }
+                    ?? "header ends with a lone backslash"
+                throw fail(.invalidEscape, message)
+            }
+        }
+        // Most frames have a handful of headers: one allocation instead of growing 1, 2, 4, 8.
+        if headers.isEmpty { headers.reserveCapacity(min(8, limits.maxHeaders)) }
+        headers.append(header)
+        let nameLength = header.name.utf8.count
+        if nameLength == 7 && receipt == nil && header.name == "receipt" { receipt = header.value }
+        if nameLength == 14 && contentLengthText == nil && header.name == "content-length" { contentLengthText = header.value }
         consume(through: line.upperBound)
         return .continueParsing
+    }
+
+    /// Why a header line was refused.
+    private enum HeaderLineError: Error {
+        case missingColon, emptyName
+        case invalidEscape(HeaderEscaping.InvalidEscape)
+    }
+
+    /// Splits `name:value` (line ending removed) at the first colon and decodes both parts;
+    /// a well-known name costs no String building.
+    private static func parseHeader(
+        _ line: UnsafeBufferPointer<UInt8>, _ escaping: HeaderEscaping
+    ) throws(HeaderLineError) -> STOMPHeader {
+        guard let colon = ByteSearch.firstIndex(of: ASCII.colon, in: line) else { throw .missingColon }
+        guard colon > 0 else { throw .emptyName }
+        let nameBytes = UnsafeBufferPointer(rebasing: line[..<colon])
+        let valueBytes = UnsafeBufferPointer(rebasing: line[(colon + 1)...])
+        do throws(HeaderEscaping.InvalidEscape) {
+            // A known name contains no backslash, so a byte-equal match needs no unescaping.
+            let name: String
+            if let known = KnownHeaderName.literal(for: nameBytes) {
+                name = known
+            } else {
+                name = try escaping.decode(nameBytes)
+            }
+            let value = try escaping.decode(valueBytes)
+            return STOMPHeader(name: name, value: value)
+        } catch {
+            throw .invalidEscape(error)
+        }
     }
 
     /// Called after the blank line: checks the declared body size before any body byte arrives.
@@ -210,7 +254,7 @@ public struct STOMPDecoder: Sendable {
             let searchStart = max(scanned, bodyStart)
             let nul: Int? = buffer.withUnsafeBufferPointer { bytes in
                 guard searchStart < searchEnd else { return nil }
-                return UnsafeBufferPointer(rebasing: bytes[searchStart..<searchEnd]).firstIndex(of: ASCII.nul).map { $0 + searchStart }
+                return ByteSearch.firstIndex(of: ASCII.nul, in: UnsafeBufferPointer(rebasing: bytes[searchStart..<searchEnd])).map { $0 + searchStart }
             }
             guard let nul else {
                 scanned = max(searchStart, searchEnd)
@@ -224,7 +268,8 @@ public struct STOMPDecoder: Sendable {
             }
             bodyEnd = nul
         }
-        let frame = STOMPFrame(command: command, headers: headers, body: Array(buffer[bodyStart..<bodyEnd]))
+        let body = buffer.withUnsafeBufferPointer { Array(UnsafeBufferPointer(rebasing: $0[bodyStart..<bodyEnd])) }
+        let frame = STOMPFrame(command: command, headers: headers, body: body)
         headers = []
         receipt = nil
         contentLengthText = nil
@@ -246,7 +291,7 @@ public struct STOMPDecoder: Sendable {
         let searchStart = max(scanned, lineStart)
         let lf: Int? = buffer.withUnsafeBufferPointer { bytes in
             guard searchStart < searchEnd else { return nil }
-            return UnsafeBufferPointer(rebasing: bytes[searchStart..<searchEnd]).firstIndex(of: ASCII.lf).map { $0 + searchStart }
+            return ByteSearch.firstIndex(of: ASCII.lf, in: UnsafeBufferPointer(rebasing: bytes[searchStart..<searchEnd])).map { $0 + searchStart }
         }
         guard let lf else {
             scanned = max(searchStart, searchEnd)
@@ -269,24 +314,6 @@ public struct STOMPDecoder: Sendable {
             throw fail(.frameTooLarge, "frame exceeds \(limits.maxFrameBytes) bytes")
         }
         return lineStart..<lf
-    }
-
-    private mutating func decodeHeaderText(_ range: Range<Int>, _ escaping: HeaderEscaping) throws(STOMPWireError) -> String {
-        let result: Result<String, HeaderEscaping.InvalidEscape> = buffer.withUnsafeBufferPointer { bytes in
-            do throws(HeaderEscaping.InvalidEscape) {
-                return .success(try escaping.decode(UnsafeBufferPointer(rebasing: bytes[range])))
-            } catch {
-                return .failure(error)
-            }
-        }
-        switch result {
-        case .success(let text):
-            return text
-        case .failure(let invalid):
-            let message = invalid.escapedByte.map { "invalid escape sequence '\\\(printable(byte: $0))' in header" }
-                ?? "header ends with a lone backslash"
-            throw fail(.invalidEscape, message)
-        }
     }
 
     /// 1.2 accepts CRLF everywhere; handshake frames accept it in every version.
@@ -330,14 +357,15 @@ public struct STOMPDecoder: Sendable {
 
     /// Digits only, no sign or spaces. Values too big for Int saturate (they fail the body limit).
     static func parseContentLength(_ text: String) -> Int? {
-        var value = 0
-        var sawDigit = false
-        for byte in text.utf8 {
-            guard byte >= 0x30 && byte <= 0x39 else { return nil }
-            sawDigit = true
-            value = value > (Int.max - 9) / 10 ? Int.max : value * 10 + Int(byte - 0x30)
+        WireText.withUTF8(text) { digits in
+            guard !digits.isEmpty else { return nil }
+            var value = 0
+            for byte in digits {
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                value = value > (Int.max - 9) / 10 ? Int.max : value * 10 + Int(byte - 0x30)
+            }
+            return value
         }
-        return sawDigit ? value : nil
     }
 
     /// The bytes of `range` for an error message: printable ASCII kept, others as \xNN, at most 64 bytes.

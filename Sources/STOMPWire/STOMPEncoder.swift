@@ -7,7 +7,7 @@ public enum STOMPEncoder {
     /// (a line break in 1.0 or in CONNECT/CONNECTED) is written as a space.
     public static func encode(_ frame: STOMPFrame, version: STOMPVersion, into out: inout [UInt8]) {
         let escaping = HeaderEscaping(command: frame.command, version: version)
-        out.append(contentsOf: frame.command.rawValue.utf8)
+        WireText.append(frame.command.rawValue, to: &out)
         out.append(ASCII.lf)
         for header in frame.headers {
             appendHeader(header.name, header.value, escaping, to: &out)
@@ -23,9 +23,7 @@ public enum STOMPEncoder {
     /// The bytes of `frame` as written for a peer speaking `version`.
     public static func encode(_ frame: STOMPFrame, version: STOMPVersion) -> [UInt8] {
         var out: [UInt8] = []
-        var estimate = frame.body.count + 32
-        for header in frame.headers { estimate += header.name.utf8.count + header.value.utf8.count + 2 }
-        out.reserveCapacity(estimate)
+        out.reserveCapacity(estimatedSize(headers: frame.headers, bodyCount: frame.body.count) + frame.command.rawValue.utf8.count)
         encode(frame, version: version, into: &out)
         return out
     }
@@ -33,14 +31,17 @@ public enum STOMPEncoder {
     /// MESSAGE frames are encoded in two parts so the big part is shared by every subscriber:
     /// head = "MESSAGE\n" + per-subscriber headers; tail = shared header lines + content-length + "\n" + body + "\0".
     public static func encodeMessageHead(subscription: String, messageID: String, ack: String?, version: STOMPVersion, into out: inout [UInt8]) {
+        // Runs once per subscriber: the fixed text goes in three appends, not nine.
         let escaping = HeaderEscaping(command: .MESSAGE, version: version)
-        out.append(contentsOf: STOMPCommand.MESSAGE.rawValue.utf8)
-        out.append(ASCII.lf)
-        appendHeader("subscription", subscription, escaping, to: &out)
-        appendHeader("message-id", messageID, escaping, to: &out)
+        WireText.append("MESSAGE\nsubscription:", to: &out)
+        escaping.append(subscription, to: &out)
+        WireText.append("\nmessage-id:", to: &out)
+        escaping.append(messageID, to: &out)
         if let ack {
-            appendHeader("ack", ack, escaping, to: &out)
+            WireText.append("\nack:", to: &out)
+            escaping.append(ack, to: &out)
         }
+        out.append(ASCII.lf)
     }
 
     /// The shared part of a MESSAGE frame; see `encodeMessageHead`. Head + tail equals `encode` of
@@ -48,9 +49,7 @@ public enum STOMPEncoder {
     public static func encodeMessageTail(headers: [STOMPHeader], body: [UInt8], version: STOMPVersion) -> [UInt8] {
         let escaping = HeaderEscaping(command: .MESSAGE, version: version)
         var out: [UInt8] = []
-        var estimate = body.count + 32
-        for header in headers { estimate += header.name.utf8.count + header.value.utf8.count + 2 }
-        out.reserveCapacity(estimate)
+        out.reserveCapacity(estimatedSize(headers: headers, bodyCount: body.count))
         for header in headers {
             appendHeader(header.name, header.value, escaping, to: &out)
         }
@@ -61,6 +60,14 @@ public enum STOMPEncoder {
         return out
     }
 
+    /// Bytes of the header lines, a possible content-length line, the blank line, body and NUL
+    /// (escapes aside), so that encoding into a fresh array never reallocates.
+    private static func estimatedSize(headers: [STOMPHeader], bodyCount: Int) -> Int {
+        var estimate = bodyCount + 40
+        for header in headers { estimate += header.name.utf8.count + header.value.utf8.count + 2 }
+        return estimate
+    }
+
     private static func appendHeader(_ name: String, _ value: String, _ escaping: HeaderEscaping, to out: inout [UInt8]) {
         escaping.append(name, to: &out)
         out.append(ASCII.colon)
@@ -69,8 +76,8 @@ public enum STOMPEncoder {
     }
 
     private static func appendContentLengthIfMissing(headers: [STOMPHeader], bodyCount: Int, to out: inout [UInt8]) {
-        guard bodyCount > 0, !headers.contains(where: { $0.name == "content-length" }) else { return }
-        out.append(contentsOf: "content-length:".utf8)
+        guard bodyCount > 0, !headers.contains(where: { $0.name.utf8.count == 14 && $0.name == "content-length" }) else { return }
+        WireText.append("content-length:", to: &out)
         appendDecimal(bodyCount, to: &out)
         out.append(ASCII.lf)
     }

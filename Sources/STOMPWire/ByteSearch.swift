@@ -1,0 +1,74 @@
+/// Byte searches eight bytes at a time (SWAR): header lines and bodies are scanned for LF, NUL,
+/// `:` and `\` on every frame, and a byte-at-a-time loop was the decoder's largest single cost.
+enum ByteSearch {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// High bit set in each byte of `word` equal to `target`. Only bytes above a real match can be
+    /// false positives (borrows travel upwards), so the lowest set bit is exact, and so is `!= 0`.
+    @inline(__always)
+    private static func matches(_ word: UInt64, _ target: UInt8) -> UInt64 {
+        let difference = word ^ (ones &* UInt64(target))
+        return (difference &- ones) & ~difference & highBits
+    }
+
+    /// The next 8 bytes at `offset` with byte `offset` lowest, whatever the platform's byte order.
+    @inline(__always)
+    private static func word(_ base: UnsafePointer<UInt8>, _ offset: Int) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self))
+    }
+
+    /// Index of the first `target` in `bytes` (0-based within `bytes`), nil if absent.
+    static func firstIndex(of target: UInt8, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        let count = bytes.count
+        var index = 0
+        guard count >= 8 else {
+            while index < count {
+                if base[index] == target { return index }
+                index += 1
+            }
+            return nil
+        }
+        while index + 8 <= count {
+            let found = matches(word(base, index), target)
+            if found != 0 { return index + found.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        // The last 8 bytes overlap bytes already searched, which hold no match.
+        guard index < count else { return nil }
+        let found = matches(word(base, count - 8), target)
+        return found != 0 ? count - 8 + found.trailingZeroBitCount / 8 : nil
+    }
+
+    /// Whether `bytes` contains `target`.
+    static func contains(_ target: UInt8, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        firstIndex(of: target, in: bytes) != nil
+    }
+
+    /// Whether `bytes` contains any of the four targets (repeat one to look for fewer).
+    static func containsAny(
+        _ first: UInt8, _ second: UInt8, _ third: UInt8, _ fourth: UInt8, in bytes: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let count = bytes.count
+        var index = 0
+        guard count >= 8 else {
+            while index < count {
+                let byte = base[index]
+                if byte == first || byte == second || byte == third || byte == fourth { return true }
+                index += 1
+            }
+            return false
+        }
+        while true {
+            // The last word may overlap bytes already searched; that only repeats a "no".
+            let chunk = word(base, min(index, count - 8))
+            if matches(chunk, first) | matches(chunk, second) | matches(chunk, third) | matches(chunk, fourth) != 0 {
+                return true
+            }
+            index += 8
+            if index >= count { return false }
+        }
+    }
+}
