@@ -12,6 +12,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "stampede", targets: ["stampede"]),
+        // The pure parsers, for the fuzzing package in Fuzz/.
+        .library(name: "StampedeWire", targets: ["HTTPWire", "WebSocketWire", "STOMPWire", "ClusterBus"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
