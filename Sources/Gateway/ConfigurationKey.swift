@@ -102,12 +102,19 @@ public struct ConfigurationKey {
 
 extension ConfigurationKey {
     /// An integer of at least `minimum`; `type` names its unit (bytes, milliseconds, count).
+    /// Sizes in bytes are capped at 1 GiB: far beyond any sane frame or buffer, and it keeps the
+    /// parsers' offset arithmetic far from overflow.
+    static let maximumBytes = 1 << 30
+
     static func integer<Number: FixedWidthInteger>(
-        _ name: String, _ path: WritableKeyPath<NodeConfiguration, Number>, type: String, minimum: Number = 1, _ summary: String
+        _ name: String, _ path: WritableKeyPath<NodeConfiguration, Number>, type: String, minimum: Number = 1,
+        maximum: Number? = nil, _ summary: String
     ) -> ConfigurationKey {
-        let expected = minimum == 1 ? "a positive integer" : minimum == 0 ? "a non-negative integer" : "an integer of at least \(minimum)"
+        let maximum = maximum ?? (type == "bytes" ? Number(clamping: maximumBytes) : Number.max)
+        var expected = minimum == 1 ? "a positive integer" : minimum == 0 ? "a non-negative integer" : "an integer of at least \(minimum)"
+        if maximum != Number.max { expected += " up to \(maximum)" }
         return ConfigurationKey(name, type: type, expected: expected, summary, read: { .scalar(String($0[keyPath: path])) }) { configuration, value in
-            guard case .scalar(let text) = value, let number = parseInteger(text, as: Number.self), number >= minimum else { return false }
+            guard case .scalar(let text) = value, let number = parseInteger(text, as: Number.self), number >= minimum, number <= maximum else { return false }
             configuration[keyPath: path] = number
             return true
         }

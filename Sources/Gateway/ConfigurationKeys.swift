@@ -43,7 +43,7 @@ extension ConfigurationLoader {
             .integer("limits.stomp.max-frame-bytes", \.stomp.maxFrameBytes, type: "bytes",
                      "Size of one STOMP frame: command, headers and body."),
             .integer("limits.stomp.max-headers", \.stomp.maxHeaders, type: "count", "Header lines in one STOMP frame."),
-            .integer("limits.stomp.max-header-line-bytes", \.stomp.maxHeaderLineBytes, type: "bytes",
+            .integer("limits.stomp.max-header-line-bytes", \.stomp.maxHeaderLineBytes, type: "bytes", maximum: 65_535,
                      "Length of one STOMP command or header line."),
             .integer("limits.stomp.max-body-bytes", \.stomp.maxBodyBytes, type: "bytes", "Size of one STOMP frame body."),
             .integer("limits.websocket.max-message-bytes", \.webSocket.maxMessageBytes, type: "bytes",

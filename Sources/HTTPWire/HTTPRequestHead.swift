@@ -55,7 +55,8 @@ public struct HTTPRequestHead: Sendable, Equatable {
         var result: [String] = []
         for field in headers where ASCII.caseInsensitiveEquals(field.name, name) {
             for token in ASCII.commaSeparated(field.value) {
-                result.append(token.lowercased())
+                // HTTP tokens are ASCII: Unicode case mapping would let "websoc\u{212A}et" pass.
+                result.append(String(decoding: token.utf8.map(ASCII.lower), as: UTF8.self))
             }
         }
         return result

@@ -37,7 +37,7 @@ final class ConfigurationValueTests: ConfigurationTestCase {
     func testSizesMustBePositive() throws {
         XCTAssertEqual(try load(overrides: [("limits.stomp.max-body-bytes", "1")]).stomp.maxBodyBytes, 1)
         XCTAssertEqual(loadError(overrides: [("limits.stomp.max-body-bytes", "0")])?.description,
-                       "invalid value '0' for limits.stomp.max-body-bytes on the command line: expected a positive integer")
+                       "invalid value '0' for limits.stomp.max-body-bytes on the command line: expected a positive integer up to 1073741824")
     }
 
     func testNonNegativeCountsAcceptZeroButNotMinusOne() throws {
@@ -297,5 +297,19 @@ final class ConfigurationValueTests: ConfigurationTestCase {
         let options = try ConfigurationOptions.parse(["--set", "cluster.node-id=second", "--node-id", "first"])
         XCTAssertEqual(options.overrides().map(\.key), ["cluster.node-id", "cluster.node-id"])
         XCTAssertEqual(try ConfigurationLoader.load(file: nil, environment: [:], overrides: options.overrides()).nodeID, "second")
+    }
+}
+
+final class ConfigurationSizeCapTests: XCTestCase {
+    func testByteSizesAreCappedAtOneGibibyte() throws {
+        XCTAssertNoThrow(try ConfigurationLoader.load(file: nil, overrides: [("limits.stomp.max-frame-bytes", "1073741824")]))
+        XCTAssertThrowsError(try ConfigurationLoader.load(file: nil, overrides: [("limits.stomp.max-frame-bytes", "9223372036854775807")])) {
+            XCTAssertTrue("\($0)".contains("up to 1073741824"), "\($0)")
+        }
+    }
+
+    func testHeaderLinesFitTheClusterEnvelope() throws {
+        XCTAssertNoThrow(try ConfigurationLoader.load(file: nil, overrides: [("limits.stomp.max-header-line-bytes", "65535")]))
+        XCTAssertThrowsError(try ConfigurationLoader.load(file: nil, overrides: [("limits.stomp.max-header-line-bytes", "65536")]))
     }
 }

@@ -28,3 +28,10 @@ final class HTTPRequestHeadTests: XCTestCase {
         XCTAssertTrue(head(version: 0, [("Connection", "Keep-Alive")]).keepAlive)
     }
 }
+
+final class HTTPTokenCaseTests: XCTestCase {
+    func testTokensAreLowercasedAsASCIIOnly() {
+        let head = HTTPRequestHead(method: "GET", target: "/", headers: [HTTPHeader(name: "Upgrade", value: "WebSocket, websoc\u{212A}et")])
+        XCTAssertEqual(head.tokens("upgrade"), ["websocket", "websoc\u{212A}et"], "the Kelvin sign is not a K")
+    }
+}
