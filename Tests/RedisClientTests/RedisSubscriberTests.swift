@@ -124,6 +124,16 @@ final class RedisSubscriberTests: XCTestCase {
         subscriber.unsubscribe("a")
         subscriber.punsubscribe("b*")
         XCTAssertEqual(subscriber.subscriptionCount, 0)
+        // The (P)UNSUBSCRIBE travels on another connection than the PUBLISH: wait until the
+        // server has applied it, or the PUBLISH may overtake it.
+        var remaining: Int64 = -1
+        spin(loop, "server still lists the subscriptions") {
+            publisher.send(["PUBSUB", "NUMPAT"]) { reply in
+                let patterns = reply.integer ?? -1
+                publisher.send(["PUBSUB", "NUMSUB", "a"]) { remaining = patterns + ($0.array?.last?.integer ?? -1) }
+            }
+            return remaining == 0
+        }
         var counts: [Int64] = []
         publisher.send(["PUBLISH", "a", "1"]) { counts.append($0.integer ?? -1) }
         publisher.send(["PUBLISH", "bb", "2"]) { counts.append($0.integer ?? -1) }
