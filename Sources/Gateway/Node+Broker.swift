@@ -33,6 +33,7 @@ extension Node {
         case .send(let destination, let headers, let body):
             counters.messagesPublished += 1
             try send(destination: destination, headers: headers, body: body)
+            return .done  // a SEND makes no room for queue messages: no pull on the per-message path
         case .ack(let id):
             dispatch(try broker.ack(session: session, ackID: id))
         case .nack(let id):
@@ -47,7 +48,7 @@ extension Node {
                 dispatch(try broker.nack(session: session, ackID: ackID))
             }
         }
-        if bus.isClustered { pullQueuesWithRoom() }  // an ACK, NACK or UNSUBSCRIBE may have made room
+        if bus.isClustered { pullQueuesWithRoom() }  // an ACK or NACK may have made room
         return .done
     }
 
