@@ -27,6 +27,12 @@ let package = Package(
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
 
+        // The version string, written once (CLI, CONNECTED `server`, admin, metrics, logs).
+        .target(name: "BuildInfo", swiftSettings: strict),
+
+        // Log output formats for the executables (JSON lines next to swift-log's text handler).
+        .target(name: "LogOutput", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+
         // Pure protocol and routing logic: bytes in, values or actions out. No I/O, no logging.
         .target(name: "HTTPWire", swiftSettings: strict),
         .target(name: "WebSocketWire", dependencies: ["HTTPWire"], swiftSettings: strict),
@@ -35,7 +41,7 @@ let package = Package(
         .target(name: "Broker", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
         .target(name: "ClusterBus", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
         .target(name: "ClusterRedis", dependencies: ["ClusterBus", "RedisClient", "UVLoop", "Router"], swiftSettings: strict),
-        .target(name: "STOMPSession", dependencies: ["STOMPWire", "Broker"], swiftSettings: strict),
+        .target(name: "STOMPSession", dependencies: ["STOMPWire", "Broker", "BuildInfo"], swiftSettings: strict),
 
         // The thin shell: libuv loop, sockets, timers, signals, the batched write path.
         .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: strict),
@@ -45,7 +51,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto",
+                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -54,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "stampede",
             dependencies: [
-                "Gateway",
+                "Gateway", "BuildInfo", "LogOutput",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -62,6 +68,7 @@ let package = Package(
         ),
         .executableTarget(name: "stampede-bench", dependencies: ["UVLoop", "STOMPWire", "WebSocketWire", "HTTPWire", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: strict),
 
+        .testTarget(name: "LogOutputTests", dependencies: ["LogOutput", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"]),
         .testTarget(name: "WebSocketWireTests", dependencies: ["WebSocketWire", "HTTPWire"]),
         .testTarget(name: "STOMPWireTests", dependencies: ["STOMPWire"]),

@@ -3,10 +3,15 @@
 # Swift toolchain: the C libraries (libuv, hiredis, OpenSSL), redis-server and haproxy for the
 # cluster scripts, and a Python virtualenv with the third-party STOMP client used by the tests.
 # Safe to run again: it only installs what is missing.
+#   --node          only what building and running one node needs (the C libraries)
+#   --with-python   also the Python virtualenv of the interop tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libuv1-dev libhiredis-dev libssl-dev pkg-config redis-server haproxy python3-venv)
+packages=(libuv1-dev libhiredis-dev libssl-dev pkg-config)
+if [ "${1:-}" != "--node" ]; then
+    packages+=(redis-server haproxy python3-venv openssl)
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -139,8 +139,13 @@ extension ConfigurationLoader {
             .integer("runtime.shutdown-grace-ms", \.shutdownGraceMilliseconds, type: "milliseconds", minimum: 0,
                      "Time a shutdown waits for clients to get their goodbye before closing them hard."),
             .choice("log.level", \.logLevel, names: logLevels, "Least severe log level written to standard error."),
+            .choice("log.format", \.logFormat, names: logFormats,
+                    "Log line format on standard error: text, or json (one object per line: ts, level, label, msg and the metadata)."),
         ]
     }
+
+    /// Log line formats.
+    public static let logFormats = ["text", "json"]
 
     /// swift-log's level names, least severe first.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

@@ -61,6 +61,8 @@ extension Node: AdminDataSource {
         let stats = broker.stats
         let writes = loop.statistics
         var samples: [MetricSample] = [
+            .init(name: "stampede_build_info", help: "Always 1; the labels say which Stampede runs.", type: .gauge,
+                  labels: [("version", Node.version)], value: 1),
             .init(name: "stampede_connections", help: "Open client connections.", type: .gauge, value: Double(connections.count)),
             .init(name: "stampede_connections_accepted_total", help: "Client connections accepted.", type: .counter, value: Double(counters.connectionsAccepted)),
             .init(name: "stampede_connections_refused_total", help: "Client connections refused (limit or shutdown).", type: .counter, value: Double(counters.connectionsRefused)),

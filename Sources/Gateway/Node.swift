@@ -6,6 +6,7 @@ internal import WebSocketWire
 internal import HTTPWire
 internal import STOMPWire
 internal import Glibc
+internal import BuildInfo
 public import ClusterBus
 
 /// A single Stampede node: listeners, connections, the broker and the lifecycle around them.
@@ -16,7 +17,8 @@ public final class Node {
     public let loop: EventLoop
     public internal(set) var counters = NodeCounters()
 
-    public static let version = "0.2.0"
+    /// The Stampede version (from `BuildInfo`, the one place it is written).
+    public static let version = BuildInfo.version
 
     let authenticator: any Authenticator
     let handshakePolicy: WebSocketHandshakePolicy
@@ -232,6 +234,7 @@ public final class Node {
         if let port = admin?.port { urls.append("admin http://\(configuration.adminHost):\(port)/admin/cluster") }
         logger.notice("stampede node listening", metadata: [
             "node": "\(bus.nodeID)",
+            "version": "\(BuildInfo.version)",
             "cluster": "\(configuration.redisURL ?? "none (single node, in-memory router)")",
             "urls": "\(urls.joined(separator: " "))",
             "max.connections": "\(configuration.maxConnections)",

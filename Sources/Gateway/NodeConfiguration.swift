@@ -76,6 +76,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// Time a shutdown waits for clients to receive their goodbye before closing them hard.
     public var shutdownGraceMilliseconds: UInt64 = 3_000
     public var logLevel: String = "info"
+    /// `text` (swift-log's stream format) or `json` (one JSON object per line).
+    public var logFormat: String = "text"
 
     public init() {}
 

@@ -1,4 +1,5 @@
 public import STOMPWire
+public import BuildInfo
 
 /// What a STOMP session needs to know about the node it runs on.
 public struct SessionConfiguration: Sendable, Equatable {
@@ -19,7 +20,7 @@ public struct SessionConfiguration: Sendable, Equatable {
         supportedVersions: [STOMPVersion] = [.v1_2, .v1_1, .v1_0],
         heartBeat: HeartBeat = HeartBeat(canSend: 10_000, wantsReceive: 10_000),
         heartBeatToleranceFactor: UInt64 = 2,
-        serverName: String = "Stampede/0.1",
+        serverName: String = BuildInfo.serverName,
         maxTransactions: Int = 16,
         maxFramesPerTransaction: Int = 1_000
     ) {

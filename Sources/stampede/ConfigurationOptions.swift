@@ -19,6 +19,10 @@ struct ConfigurationOptions: ParsableArguments {
             help: ArgumentHelp("One of \(ConfigurationLoader.logLevels.joined(separator: "|")) (log.level).", valueName: "level"))
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"),
+            help: ArgumentHelp("One of \(ConfigurationLoader.logFormats.joined(separator: "|")) (log.format).", valueName: "format"))
+    var logFormat: String?
+
     @Option(name: .customLong("max-connections"), help: ArgumentHelp("Client connections open at once (limits.max-connections).", valueName: "n"))
     var maxConnections: String?
 
@@ -47,7 +51,7 @@ struct ConfigurationOptions: ParsableArguments {
         var overrides: [(key: String, value: String)] = []
         let named: [(String, String?)] = [
             ("listen.host", host), ("listen.websocket-port", port), ("listen.stomp-port", stompPort),
-            ("log.level", logLevel), ("limits.max-connections", maxConnections),
+            ("log.level", logLevel), ("log.format", logFormat), ("limits.max-connections", maxConnections),
             ("cluster.redis-url", redis), ("cluster.node-id", nodeID), ("admin.port", adminPort),
         ]
         for case let (key, value?) in named { overrides.append((key, value)) }

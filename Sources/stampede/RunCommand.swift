@@ -1,6 +1,7 @@
 internal import ArgumentParser
 internal import Gateway
 internal import Logging
+internal import LogOutput
 
 /// `stampede run`: loads the configuration and runs a node on this thread until it shuts down.
 struct RunCommand: ParsableCommand {
@@ -24,10 +25,18 @@ struct RunCommand: ParsableCommand {
         }
         // The names were validated by the loader, so the fallback is never taken.
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        if configuration.logFormat == "json" {
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        } else {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: "stampede")
         let node: Node

@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import BuildInfo
 
 /// `stampede`: runs a node (the default) or inspects its configuration.
 @main
@@ -16,6 +17,7 @@ struct Stampede: ParsableCommand {
                  comma-separated, auth.users is "alice:secret,bob:pw",
               4. command-line flags: the named options, then each --set KEY=VALUE in order.
             """,
+        version: BuildInfo.version,
         subcommands: [RunCommand.self, ConfigCommand.self, ClusterCommand.self]
     )
 

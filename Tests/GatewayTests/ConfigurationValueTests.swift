@@ -68,6 +68,13 @@ final class ConfigurationValueTests: ConfigurationTestCase {
                        "invalid value 'verbose' for log.level on the command line: expected one of trace, debug, info, notice, warning, error, critical")
     }
 
+    func testLogFormatIsTextByDefaultAndJSONOnRequest() throws {
+        XCTAssertEqual(try load(overrides: []).logFormat, "text")
+        XCTAssertEqual(try load(overrides: [("log.format", "json")]).logFormat, "json")
+        XCTAssertEqual(loadError(overrides: [("log.format", "xml")])?.description,
+                       "invalid value 'xml' for log.format on the command line: expected one of text, json")
+    }
+
     func testBooleanSpellings() throws {
         for text in ["true", "yes", "on", "1", "TRUE"] {
             XCTAssertTrue(try load(overrides: [("auth.allow-anonymous", text)]).allowAnonymous, text)
