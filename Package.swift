@@ -47,11 +47,18 @@ let package = Package(
         .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: strict),
         .target(name: "RedisClient", dependencies: ["UVLoop", "CHiredis", "CLibUV"], swiftSettings: strict),
 
+        // The operations HTTP endpoint: health, readiness, metrics, admin JSON views and the dashboard.
+        .target(
+            name: "Admin",
+            dependencies: ["UVLoop", "HTTPWire", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+
         // Composition of a node: listeners → connections → sessions → broker.
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo",
+                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -60,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "stampede",
             dependencies: [
-                "Gateway", "BuildInfo", "LogOutput",
+                "Gateway", "Admin", "BuildInfo", "LogOutput",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -83,7 +90,7 @@ let package = Package(
         .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CLibUV", "TestSupport"]),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "stampede", "TestSupport", "ClusterBus", "STOMPWire", "WebSocketWire", "HTTPWire", "UVLoop", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Gateway", "Admin", "stampede", "TestSupport", "ClusterBus", "STOMPWire", "WebSocketWire", "HTTPWire", "UVLoop", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

@@ -1,3 +1,4 @@
+internal import Admin
 extension ConfigurationLoader {
     /// Joining a cluster through Redis. Without `cluster.redis-url` the node runs alone.
     static var clusterKeys: [ConfigurationKey] {

@@ -1,3 +1,4 @@
+public import Admin
 internal import Broker
 internal import ClusterBus
 internal import FoundationEssentials

@@ -1,3 +1,4 @@
+internal import Admin
 public import Logging
 public import UVLoop
 internal import Broker

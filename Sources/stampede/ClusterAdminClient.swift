@@ -1,3 +1,4 @@
+internal import Admin
 internal import Glibc
 
 /// Why the admin endpoint could not be asked; `description` is the one line printed on stderr.

@@ -1,3 +1,4 @@
+internal import Admin
 internal import FoundationEssentials
 internal import Gateway
 

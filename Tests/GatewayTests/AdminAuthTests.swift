@@ -1,3 +1,4 @@
+@testable import Admin
 @testable import Gateway
 import HTTPWire
 @testable import stampede

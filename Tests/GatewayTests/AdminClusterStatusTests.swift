@@ -1,4 +1,5 @@
 import Foundation
+@testable import Admin
 @testable import Gateway
 import HTTPWire
 @testable import stampede

@@ -1,5 +1,6 @@
 import TestSupport
 import Foundation
+@testable import Admin
 @testable import Gateway
 import HTTPWire
 import Logging

@@ -1,3 +1,4 @@
+@testable import Admin
 @testable import Gateway
 import XCTest
 
