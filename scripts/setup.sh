@@ -4,13 +4,17 @@
 # cluster scripts, and a Python virtualenv with the third-party STOMP client used by the tests.
 # Safe to run again: it only installs what is missing.
 #   --node          only what building and running one node needs (the C libraries)
-#   --with-python   also the Python virtualenv of the interop tests
+#   --with-python   also what the interop tests need: the Python virtualenv, chromium
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libuv1-dev libhiredis-dev libssl-dev pkg-config)
 if [ "${1:-}" != "--node" ]; then
     packages+=(redis-server haproxy python3-venv openssl)
+fi
+if [ "${1:-}" = "--with-python" ]; then
+    # The interop tests: a headless browser for the dashboard page.
+    packages+=(chromium)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -107,4 +107,13 @@ public protocol AdminDataSource: AnyObject {
     var adminReadiness: (ready: Bool, status: String) { get }
     /// The node's metrics, rendered by `PrometheusExposition` for `GET /metrics`.
     var adminMetrics: [MetricSample] { get }
+    /// The answering node's id (sessions and history are per node).
+    var adminNodeID: String { get }
+    /// The answering node's client sessions.
+    var adminSessions: [AdminSessionView] { get }
+    /// The answering node's recent activity, oldest first.
+    var adminHistory: [AdminRateSample] { get }
+    /// Ends the session `id` of the answering node with an ERROR ("disconnected by an
+    /// administrator"); 404 when there is no such session.
+    func adminDisconnect(session id: String, _ completion: @escaping (Result<Void, AdminError>) -> Void)
 }

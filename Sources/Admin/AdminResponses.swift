@@ -160,6 +160,25 @@ final class AdminRequestHandler {
             dataSource.adminUsers { result in
                 respond(result.map { AdminResponses.json(AdminResponses.users($0, page: page)) }.recovered)
             }
+        case .sessions(let page):
+            let all = dataSource.adminSessions
+            respond(AdminResponses.json(AdminSessionsBody(
+                node: dataSource.adminNodeID, total: all.count, offset: page.offset, limit: page.limit,
+                sessions: Array(all[AdminResponses.window(page, count: all.count)]))))
+        case .history:
+            respond(AdminResponses.json(AdminHistoryBody(node: dataSource.adminNodeID, samples: dataSource.adminHistory)))
+        case .disconnect(let id):
+            dataSource.adminDisconnect(session: id) { result in
+                struct Body: Encodable { var disconnected: String }
+                respond(result.map { AdminResponses.json(Body(disconnected: id)) }.recovered)
+            }
+        case .dashboard:
+            respond(HTTPResponse(
+                status: 200,
+                headers: [("Content-Type", "text/html; charset=utf-8"),
+                          ("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-ancestors 'none'"),
+                          ("X-Content-Type-Options", "nosniff")] + AdminResponses.closeHeaders,
+                body: AdminDashboard.html))
         case .user(let id):
             dataSource.adminUsers { result in
                 respond(result.map { users in

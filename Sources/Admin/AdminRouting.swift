@@ -19,6 +19,14 @@ enum AdminRoute: Equatable {
     case users(AdminPage)
     /// One user; the id is percent-decoded.
     case user(String)
+    /// The answering node's sessions.
+    case sessions(AdminPage)
+    /// The answering node's recent activity.
+    case history
+    /// Ends one session of the answering node (POST).
+    case disconnect(String)
+    /// The HTML dashboard (no token needed: the page holds no data, it asks the API with a token).
+    case dashboard
 }
 
 /// Why a request is refused before the data source is asked: sent as a JSON error.
@@ -38,17 +46,24 @@ struct AdminRejection: Error, Equatable {
 }
 
 /// Maps a request head to a route: unknown path 404, missing or wrong token 401 (for /admin/*
-/// and /metrics only), method other than GET 405, bad parameters 400, in that order.
+/// and /metrics only), wrong method 405 (POST for a disconnect, GET for everything else), bad
+/// parameters 400, in that order.
 enum AdminRouting {
     private enum Path {
-        case health, readiness, metrics, cluster, destinations, users
+        case health, readiness, metrics, cluster, destinations, users, sessions, history, dashboard
         case user(String)
+        case disconnect(String)
 
         var isProtected: Bool {
             switch self {
-            case .health, .readiness: false
+            case .health, .readiness, .dashboard: false
             default: true
             }
+        }
+
+        var method: String {
+            if case .disconnect = self { return "POST" }
+            return "GET"
         }
     }
 
@@ -63,8 +78,8 @@ enum AdminRouting {
             return .failure(AdminRejection(
                 status: 401, message: "missing or wrong bearer token", headers: [("WWW-Authenticate", "Bearer")]))
         }
-        guard head.method == "GET" else {
-            return .failure(AdminRejection(status: 405, message: "method \(head.method) not allowed", headers: [("Allow", "GET")]))
+        guard head.method == path.method else {
+            return .failure(AdminRejection(status: 405, message: "method \(head.method) not allowed", headers: [("Allow", path.method)]))
         }
         switch path {
         case .health: return .success(.health)
@@ -74,6 +89,10 @@ enum AdminRouting {
         case .destinations: return page(head.query).map { .destinations($0) }
         case .users: return page(head.query).map { .users($0) }
         case .user(let id): return .success(.user(id))
+        case .sessions: return page(head.query).map { .sessions($0) }
+        case .history: return .success(.history)
+        case .disconnect(let id): return .success(.disconnect(id))
+        case .dashboard: return .success(.dashboard)
         }
     }
 
@@ -85,7 +104,20 @@ enum AdminRouting {
         case "/admin/cluster": return .success(.cluster)
         case "/admin/destinations": return .success(.destinations)
         case "/admin/users": return .success(.users)
+        case "/admin/sessions": return .success(.sessions)
+        case "/admin/history": return .success(.history)
+        case "/", "/dashboard": return .success(.dashboard)
         default: break
+        }
+        let sessionsPrefix = "/admin/sessions/", disconnectSuffix = "/disconnect"
+        if path.hasPrefix(sessionsPrefix), path.hasSuffix(disconnectSuffix),
+           path.utf8.count > sessionsPrefix.utf8.count + disconnectSuffix.utf8.count {
+            let segment = path.utf8.dropFirst(sessionsPrefix.utf8.count).dropLast(disconnectSuffix.utf8.count)
+            guard !segment.contains(UInt8(ascii: "/")) else { return .success(nil) }
+            guard let id = percentDecoded(segment, plusAsSpace: false) else {
+                return .failure(AdminRejection(status: 400, message: "malformed percent-encoding in session id"))
+            }
+            return .success(.disconnect(id))
         }
         let prefix = "/admin/users/"
         guard path.hasPrefix(prefix) else { return .success(nil) }

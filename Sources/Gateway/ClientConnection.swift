@@ -16,6 +16,7 @@ final class ClientConnection: TCPConnectionDelegate {
 
     let tcp: TCPConnection
     unowned let node: Node
+    let transport: Transport
     let acceptedAt: UInt64
     var session: STOMPSession
     private var decoder: STOMPDecoder
@@ -35,6 +36,7 @@ final class ClientConnection: TCPConnectionDelegate {
     init(tcp: TCPConnection, node: Node, transport: Transport, sessionID: SessionID, now: UInt64) {
         self.tcp = tcp
         self.node = node
+        self.transport = transport
         self.acceptedAt = now
         self.session = STOMPSession(id: sessionID, configuration: node.configuration.session, now: now)
         self.decoder = STOMPDecoder(limits: node.configuration.stomp)

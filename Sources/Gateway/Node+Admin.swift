@@ -4,6 +4,8 @@ internal import ClusterBus
 internal import FoundationEssentials
 internal import Logging
 internal import UVLoop
+internal import WebSocketWire
+internal import STOMPSession
 
 /// What the admin endpoint shows: the cluster from the bus's node reports, this node's
 /// readiness and its Prometheus metrics.
@@ -56,6 +58,37 @@ extension Node: AdminDataSource {
         if isShuttingDown { return (false, "shutting down") }
         if case .degraded(let reason) = bus.state { return (false, "degraded: redis unreachable (\(reason))") }
         return (true, "ok")
+    }
+
+    public var adminNodeID: String { bus.nodeID }
+
+    public var adminSessions: [AdminSessionView] {
+        let now = self.now
+        return connections.keys.sorted().compactMap { id in
+            guard let connection = connections[id] else { return nil }
+            let state = !connection.isOpen ? "closing" : (connection.session.state == .connected ? "connected" : "connecting")
+            return AdminSessionView(
+                id: String(id), user: connection.session.user,
+                transport: connection.transport == .webSocket ? "websocket" : "stomp",
+                peer: connection.tcp.peerAddress, state: state,
+                connectedSeconds: Int((now &- connection.acceptedAt) / 1000),
+                subscriptions: subscriptionRoutes[id]?.count ?? 0)
+        }
+    }
+
+    public var adminHistory: [AdminRateSample] { history.samples }
+
+    /// Local sessions only: a session on another node answers 404 here (ask that node's admin
+    /// endpoint; the dashboard lists each node's address).
+    public func adminDisconnect(session id: String, _ completion: @escaping (Result<Void, AdminError>) -> Void) {
+        guard let number = SessionID(id), let connection = connections[number], connection.isOpen else {
+            return completion(.failure(AdminError(status: 404, message: "no such session on this node")))
+        }
+        logger.notice("session disconnected by an administrator", metadata: [
+            "stomp.session": "\(id)", "peer": "\(connection.tcp.peerAddress)", "user": "\(connection.session.user ?? "-")",
+        ])
+        connection.terminate("disconnected by an administrator", closeCode: WebSocketCloseCode.policyViolation)
+        completion(.success(()))
     }
 
     public var adminMetrics: [MetricSample] {

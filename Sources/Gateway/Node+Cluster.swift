@@ -1,3 +1,4 @@
+internal import Admin
 internal import Broker
 public import ClusterBus
 internal import STOMPSession
@@ -121,6 +122,9 @@ extension Node: ClusterBusDelegate {
         for connection in connections.values where connection.session.state == .connected {
             users[connection.session.principal, default: 0] += 1
         }
+        history.append(AdminRateSample(
+            at: wallClockMilliseconds, connections: connections.count, subscriptions: broker.stats.subscriptions,
+            messagesInPerSecond: inRate, messagesOutPerSecond: outRate))
         return NodeReport(
             id: bus.nodeID, address: advertisedAddress, version: Node.version,
             startedAt: startedAtWallClock, reportedAt: wallClockMilliseconds,

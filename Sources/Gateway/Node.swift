@@ -39,6 +39,8 @@ public final class Node {
     var lastEnvelopeNumber: UInt64 = 0
     var lastReport: (at: UInt64, framesIn: UInt64, messagesOut: UInt64) = (0, 0, 0)
     let startedAtWallClock: Int64
+    /// The node's recent rates for the dashboard chart; one sample per heartbeat.
+    var history: AdminHistory
     private var nextSessionID: SessionID = 1
     private var webSocketListener: TCPListener?
     private var stompListener: TCPListener?
@@ -60,6 +62,7 @@ public final class Node {
         self.handshakePolicy = configuration.handshakePolicy
         let nodeID = configuration.nodeID ?? Node.defaultNodeID()
         self.bus = try bus ?? Node.makeBus(configuration: configuration, nodeID: nodeID, loop: loop, logger: logger)
+        self.history = AdminHistory(capacity: configuration.adminHistorySamples)
         self.broker = LocalBroker(
             prefixes: configuration.prefixes, limits: configuration.broker, syntax: configuration.destinationSyntax,
             messageIDPrefix: self.bus.nodeID + "-")

@@ -69,6 +69,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var adminPort: Int? = 15675
     /// Bearer token for the admin endpoint; required when adminHost is not a loopback address.
     public var adminToken: String? = nil
+    /// Rate samples (one per heartbeat) kept for the dashboard chart.
+    public var adminHistorySamples: Int = 300
 
     // Runtime
     /// Granularity of heart-beat and timeout checks.

@@ -164,7 +164,7 @@ final class AdminEndpointTests: XCTestCase {
 
     func testUnknownPathsAre404() throws {
         let harness = try AdminHarness()
-        for target in ["/", "/admin", "/admin/", "/admin/cluster/", "/admin/users/", "/admin/users/a/b", "/healthz/x", "/HEALTHZ"] {
+        for target in ["/index.html", "/admin", "/admin/", "/admin/cluster/", "/admin/users/", "/admin/users/a/b", "/healthz/x", "/HEALTHZ"] {
             let response = harness.get(target)
             XCTAssertEqual(response?.status, 404, target)
             XCTAssertEqual(response?.header("Content-Type"), "application/json", target)

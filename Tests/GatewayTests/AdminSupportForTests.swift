@@ -21,6 +21,20 @@ final class FakeAdminDataSource: AdminDataSource {
     var deferCompletions = false
     var pending: [() -> Void] = []
     var requestCount = 0
+    var adminNodeID = "fake-node"
+    var adminSessions: [AdminSessionView] = []
+    var adminHistory: [AdminRateSample] = []
+    /// Session ids `adminDisconnect` was asked for, in order.
+    var disconnected: [String] = []
+
+    func adminDisconnect(session id: String, _ completion: @escaping (Result<Void, AdminError>) -> Void) {
+        guard adminSessions.contains(where: { $0.id == id }) else {
+            return completion(.failure(AdminError(status: 404, message: "no such session on this node")))
+        }
+        disconnected.append(id)
+        adminSessions.removeAll { $0.id == id }
+        completion(.success(()))
+    }
 
     func adminNodes(_ completion: @escaping (Result<[AdminNodeView], AdminError>) -> Void) {
         deliver { completion(self.failure.map { .failure($0) } ?? .success(self.nodes)) }

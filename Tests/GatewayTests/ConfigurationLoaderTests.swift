@@ -33,7 +33,7 @@ class ConfigurationTestCase: XCTestCase {
         "cluster.redis-reconnect-max-ms": ["5000", "5001"], "cluster.redis-connect-timeout-ms": ["300", "301"],
         // Loopback hosts, so that setting admin.host alone needs no admin.token.
         "admin.host": ["127.0.0.2", "::1"], "admin.port": ["9100", "9101"], "admin.token": ["s3cret-token", "t"],
-        "runtime.tick-ms": ["50", "51"], "runtime.shutdown-grace-ms": ["0", "1"], "log.level": ["debug", "info"], "log.format": ["json", "text"],
+        "runtime.tick-ms": ["50", "51"], "runtime.shutdown-grace-ms": ["0", "1"], "log.level": ["debug", "info"], "log.format": ["json", "text"], "admin.history-samples": ["10", "0"],
     ]
 
     static let path = "/etc/stampede.yml"
