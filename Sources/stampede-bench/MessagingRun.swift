@@ -215,6 +215,8 @@ final class MessagingRun: ClientPoolDelegate {
             }
             sentBySender[position] = sent
         }
+        // A run bounded by --max-messages ends when they are all out, not at --duration.
+        if sentTotal >= messages.maxMessages { endPublishing() }
     }
 
     private func endPublishing() {

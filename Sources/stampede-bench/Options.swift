@@ -105,7 +105,7 @@ struct MessageOptions: ParsableArguments {
     @Option(name: .customLong("message-bytes"), help: "Body size in bytes (at least \(Payload.minimumBytes)).")
     var messageBytes = 100
 
-    @Option(name: .customLong("max-messages"), help: "Stop publishing after this many messages in all.")
+    @Option(name: .customLong("max-messages"), help: "Stop publishing after this many messages in all (the run then drains and ends).")
     var maxMessages = 2_000_000
 
     @Option(name: .customLong("warmup-ms"), help: "Pause between the last SUBSCRIBE receipt and the first message.")
