@@ -42,6 +42,8 @@ let package = Package(
         .target(name: "ClusterBus", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
         .target(name: "ClusterRedis", dependencies: ["ClusterBus", "RedisClient", "UVLoop", "Router"], swiftSettings: strict),
         .target(name: "STOMPSession", dependencies: ["STOMPWire", "Broker", "BuildInfo"], swiftSettings: strict),
+        // Application destinations: the route table and what a backend call carries (pure).
+        .target(name: "Applications", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
 
         // The thin shell: libuv loop, sockets, timers, signals, the batched write path.
         .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: strict),
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin",
+                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -83,6 +85,7 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "STOMPWire", "Router"]),
         .testTarget(name: "ClusterBusTests", dependencies: ["ClusterBus", "STOMPWire"]),
         .testTarget(name: "ClusterRedisTests", dependencies: ["ClusterRedis"]),
+        .testTarget(name: "ApplicationsTests", dependencies: ["Applications", "STOMPWire", "Router"]),
         .testTarget(name: "STOMPSessionTests", dependencies: ["STOMPSession", "STOMPWire", "Broker"]),
         // Test helpers shared by test targets (a real redis-server on a free port).
         .target(name: "TestSupport", dependencies: ["RedisClient", "UVLoop"], path: "Tests/TestSupport"),

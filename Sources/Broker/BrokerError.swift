@@ -16,6 +16,8 @@ public enum BrokerError: Error, Sendable, Equatable {
     case unknownAck(String)
     /// The queue's buffer is full and its policy rejects new messages.
     case queueFull(String)
+    /// Refused by the node (application destinations, reply rules); the text is the message.
+    case refusedByNode(String)
 
     /// Human-readable text for the STOMP ERROR frame's `message` header.
     public var message: String {
@@ -36,6 +38,14 @@ public enum BrokerError: Error, Sendable, Equatable {
             "Unknown or already acknowledged ack id '\(id)'"
         case .queueFull(let destination):
             "Queue '\(destination)' is full; message rejected"
+        case .refusedByNode(let message):
+            message
         }
     }
+}
+
+extension BrokerError {
+    /// The node refused the operation for a reason outside the broker (application routing,
+    /// reply rules); the text goes into the ERROR frame as is.
+    public static func refused(_ message: String) -> BrokerError { .refusedByNode(message) }
 }

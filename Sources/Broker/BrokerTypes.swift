@@ -91,9 +91,16 @@ public final class Publication: Sendable {
     /// Already delivered once elsewhere (a cluster peer died or gave it back): every MESSAGE of
     /// it says `redelivered:true`.
     public let redelivered: Bool
+    /// The queue holding it when that is not its destination: an application message
+    /// (`/app/chat.send`) waits in its route's queue (`/app/chat.**`). Nil otherwise.
+    public let queue: String?
+
+    /// The queue this message is (or was) in, for queue messages.
+    public var queueName: String { queue ?? destination }
 
     /// A publication as the broker (or a cluster peer) created it.
-    public init(destination: String, headers: [STOMPHeader], body: [UInt8], messageID: String, clusterEntry: String? = nil, redelivered: Bool = false) {
+    public init(destination: String, headers: [STOMPHeader], body: [UInt8], messageID: String, clusterEntry: String? = nil, redelivered: Bool = false, queue: String? = nil) {
+        self.queue = queue
         self.destination = destination
         self.headers = headers
         self.body = body

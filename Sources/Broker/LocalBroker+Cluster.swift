@@ -5,7 +5,7 @@ import Router
 extension LocalBroker {
     /// Hands a message taken from the shared queue to this node's consumers (or their buffer).
     public mutating func enqueueFromCluster(_ publication: Publication) -> [Delivery] {
-        let name = publication.destination
+        let name = publication.queueName
         if queues[name] == nil { queues[name] = makeQueue() }
         // The node pulls only what its consumers can take, so buffering is rare (capacity
         // changed while the pull was under way); the message then waits for a free consumer.

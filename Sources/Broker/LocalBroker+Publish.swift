@@ -17,7 +17,12 @@ extension LocalBroker {
             }
             return fanOut(makePublication(destination, headers, body), to: subscribers)
         case .queue:
-            let publication = makePublication(destination, headers, body)
+            return try enqueue(makePublication(destination, headers, body), queue: destination)
+        }
+    }
+
+    /// Puts a publication into queue `destination`; its deliveries (none when buffered).
+    mutating func enqueue(_ publication: Publication, queue destination: String) throws(BrokerError) -> [Delivery] {
             if queues[destination] == nil { queues[destination] = makeQueue() }
             let outcome = queues[destination]!.enqueue(publication)
             switch outcome {
@@ -37,11 +42,10 @@ extension LocalBroker {
                 if queues[destination]!.isIdle { queues[destination] = nil }
                 throw .queueFull(destination)
             }
-        }
     }
 
     /// One delivery per subscriber sharing `publication`; ack ids only for client-ack ones.
-    private mutating func fanOut(_ publication: Publication, to subscribers: [TopicSubscriber]) -> [Delivery] {
+    mutating func fanOut(_ publication: Publication, to subscribers: [TopicSubscriber]) -> [Delivery] {
         var out: [Delivery] = []
         out.reserveCapacity(subscribers.count)
         for subscriber in subscribers {
@@ -70,11 +74,11 @@ extension LocalBroker {
         return AckID.format(serial: serial, sequence: sequence)
     }
 
-    private mutating func makePublication(_ destination: String, _ headers: [STOMPHeader], _ body: [UInt8]) -> Publication {
+    mutating func makePublication(_ destination: String, _ headers: [STOMPHeader], _ body: [UInt8], queue: String? = nil) -> Publication {
         lastMessageNumber += 1
         counters.published += 1
         return Publication(
             destination: destination, headers: headers, body: body,
-            messageID: messageIDPrefix + String(lastMessageNumber))
+            messageID: messageIDPrefix + String(lastMessageNumber), queue: queue)
     }
 }

@@ -60,12 +60,20 @@ public struct LocalBroker: Sendable {
         ackMode: AckMode,
         prefetch: Int?
     ) throws(BrokerError) -> [Delivery] {
+        try checkNewSubscription(key)
+        return register(key, route: try subscriptionRoute(for: destination, user: user), ackMode: ackMode, prefetch: prefetch)
+    }
+
+    /// Refuses a subscription id in use and one subscription over the session's limit.
+    public func checkNewSubscription(_ key: SubscriptionKey) throws(BrokerError) {
         guard serialByKey[key] == nil else { throw .duplicateSubscription(key.id) }
         let held = sessions[key.session]?.count ?? 0
         guard held < limits.maxSubscriptionsPerSession else {
             throw .tooManySubscriptions(limits.maxSubscriptionsPerSession)
         }
-        let route = try subscriptionRoute(for: destination, user: user)
+    }
+
+    mutating func register(_ key: SubscriptionKey, route: Route, ackMode: AckMode, prefetch: Int?) -> [Delivery] {
         let requested = prefetch ?? limits.defaultPrefetch
         let cap = max(1, limits.maxUnackedPerSubscription)
         let unackedLimit = requested > 0 ? min(requested, cap) : cap
@@ -183,7 +191,7 @@ public struct LocalBroker: Sendable {
             }
             if assignment.redelivered { counters.redelivered += 1 }
             if assignment.token == nil, let entry = assignment.message.clusterEntry {
-                settledClusterEntries.append(SettledEntry(queue: assignment.message.destination, entry: entry))
+                settledClusterEntries.append(SettledEntry(queue: assignment.message.queueName, entry: entry))
             }
             out.append(Delivery(
                 subscription: assignment.consumer.key,

@@ -18,6 +18,7 @@ final class ClientConnection: TCPConnectionDelegate {
     unowned let node: Node
     let transport: Transport
     let acceptedAt: UInt64
+    let transport: Transport
     var session: STOMPSession
     private var decoder: STOMPDecoder
     /// Until the upgrade request is complete (WebSocket endpoint only).
@@ -38,12 +39,15 @@ final class ClientConnection: TCPConnectionDelegate {
         self.node = node
         self.transport = transport
         self.acceptedAt = now
+        self.transport = transport
         self.session = STOMPSession(id: sessionID, configuration: node.configuration.session, now: now)
         self.decoder = STOMPDecoder(limits: node.configuration.stomp)
         if transport == .webSocket { handshake = HTTPRequestParser(limits: node.configuration.http) }
     }
 
     var id: SessionID { session.id }
+    /// The endpoint the client came through, as backends see it (`app-endpoint`).
+    var endpointName: String { transport == .webSocket ? "websocket" : "stomp" }
     var isOpen: Bool { closingSince == nil }
 
     // MARK: Input
@@ -156,7 +160,7 @@ final class ClientConnection: TCPConnectionDelegate {
                 writeRaw([0x0A])
             case .perform(let operation, let receipt):
                 do {
-                    if try node.perform(operation, for: self) == .waitForCluster {
+                    if try node.perform(operation, receipt: receipt, for: self) == .waitForCluster {
                         heldActions = Array(actions[(index + 1)...])
                         tcp.pauseReading()
                         return

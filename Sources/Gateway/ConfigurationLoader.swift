@@ -60,6 +60,7 @@ public enum ConfigurationLoader {
                                          "destinations.\(first.0)-prefix and destinations.\(second.0)-prefix are both '\(first.1)'")
             }
         }
+        try checkApplicationConsistency(configuration)
         try checkClusterConsistency(configuration)
     }
 

@@ -2,6 +2,7 @@ internal import Broker
 internal import ClusterBus
 internal import STOMPSession
 internal import STOMPWire
+internal import Applications
 
 /// Broker work for sessions: local routing through `LocalBroker`, cross-node routing through the
 /// cluster bus, and the interest bookkeeping that ties the two together.
@@ -15,11 +16,14 @@ extension Node {
     }
 
     /// Carries out a session's broker request; deliveries it causes go out right away.
-    func perform(_ operation: BrokerOperation, for connection: ClientConnection) throws(BrokerError) -> OperationOutcome {
+    func perform(_ operation: BrokerOperation, receipt: String? = nil, for connection: ClientConnection) throws(BrokerError) -> OperationOutcome {
         let session = connection.id
         defer { settleClusterEntries() }
         switch operation {
         case .subscribe(let id, let destination, let ackMode, let prefetch):
+            if applicationRouter.isApplicationDestination(destination) {
+                return try subscribeApplication(id: id, destination: destination, ackMode: ackMode, prefetch: prefetch, receipt: receipt, for: connection)
+            }
             let key = SubscriptionKey(session: session, id: id)
             let user = connection.session.principal
             dispatch(try broker.subscribe(key, destination: destination, user: user, ackMode: ackMode, prefetch: prefetch))
@@ -28,9 +32,21 @@ extension Node {
             return joinCluster(route, for: connection)
         case .unsubscribe(let id):
             let key = SubscriptionKey(session: session, id: id)
+            if unsubscribeApplication(id: id, session: session) {
+                leaveCluster(subscriptionRoutes[session]?.removeValue(forKey: id))
+                return .done
+            }
             dispatch(try broker.unsubscribe(key))
             leaveCluster(subscriptionRoutes[session]?.removeValue(forKey: id))
         case .send(let destination, let headers, let body):
+            if applicationRouter.isApplicationDestination(destination) {
+                try sendApplication(destination: destination, headers: headers, body: body, receipt: receipt, from: connection)
+                return .done
+            }
+            if let reply = try sessionReply(in: headers, from: connection) {
+                try routeReply(ApplicationReply(destination: destination, headers: headers, body: body, toSession: reply))
+                return .done
+            }
             counters.messagesPublished += 1
             try send(destination: destination, headers: headers, body: body)
             return .done  // a SEND makes no room for queue messages: no pull on the per-message path
@@ -55,6 +71,7 @@ extension Node {
     /// A session is gone: its subscriptions leave the broker and the cluster.
     func forgetSession(_ session: SessionID) {
         dispatch(broker.disconnect(session))
+        applicationSubscriptions[session] = nil
         if let routes = subscriptionRoutes.removeValue(forKey: session) {
             for route in routes.values { leaveCluster(route) }
         }
@@ -69,7 +86,7 @@ extension Node {
 
     // MARK: SEND
 
-    private func send(destination: String, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) {
+    func send(destination: String, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) {
         let route = try broker.clusterRoute(ofSend: destination)
         if case .queue(let name) = route, bus.isClustered {
             if case .degraded = bus.state {
@@ -90,7 +107,7 @@ extension Node {
         }
     }
 
-    private func envelope(_ destination: String, _ headers: [STOMPHeader], _ body: [UInt8]) -> Envelope {
+    func envelope(_ destination: String, _ headers: [STOMPHeader], _ body: [UInt8]) -> Envelope {
         lastEnvelopeNumber += 1
         return Envelope(sourceNode: bus.nodeID, messageID: "\(bus.nodeID)-e\(lastEnvelopeNumber)", destination: destination, headers: headers, body: body)
     }
@@ -98,7 +115,7 @@ extension Node {
     // MARK: Interest
 
     /// Announces the node's interest at its first local subscriber.
-    private func joinCluster(_ route: ClusterRoute, for connection: ClientConnection) -> OperationOutcome {
+    func joinCluster(_ route: ClusterRoute, for connection: ClientConnection) -> OperationOutcome {
         switch route {
         case .queue(let name):
             guard bus.isClustered else { return .done }
@@ -122,7 +139,7 @@ extension Node {
     }
 
     /// Withdraws interest at the last local subscriber (after the grace period for topics).
-    private func leaveCluster(_ route: ClusterRoute?) {
+    func leaveCluster(_ route: ClusterRoute?) {
         guard let route else { return }
         switch route {
         case .queue(let name):

@@ -10,6 +10,7 @@ internal import STOMPWire
 extension Node: ClusterBusDelegate {
     public func bus(didReceive envelope: Envelope) {
         counters.clusterMessagesIn += 1
+        if receiveSessionReply(envelope) { return }
         do {
             dispatch(try broker.publish(destination: envelope.destination, headers: envelope.headers, body: envelope.body))
         } catch {
@@ -69,7 +70,8 @@ extension Node: ClusterBusDelegate {
             let envelope = entry.envelope
             let publication = Publication(
                 destination: envelope.destination, headers: envelope.headers, body: envelope.body,
-                messageID: envelope.messageID, clusterEntry: entry.id, redelivered: envelope.redelivered)
+                messageID: envelope.messageID, clusterEntry: entry.id, redelivered: envelope.redelivered,
+                queue: envelope.destination == queue ? nil : queue)
             dispatch(broker.enqueueFromCluster(publication))
         }
         settleClusterEntries()

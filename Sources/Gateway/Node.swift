@@ -9,6 +9,7 @@ internal import STOMPWire
 internal import Glibc
 internal import BuildInfo
 public import ClusterBus
+public import Applications
 
 /// A single Stampede node: listeners, connections, the broker and the lifecycle around them.
 /// Create it on the thread that will call `run()`; everything it owns is confined to that thread.
@@ -37,6 +38,12 @@ public final class Node {
     var queueInterest: Set<String> = []
     var pullsInFlight: Set<String> = []
     var lastEnvelopeNumber: UInt64 = 0
+    /// Which backend each application destination goes to.
+    var applicationRouter: ApplicationRouter
+    /// Clients' subscriptions to application destinations (`@SubscribeMapping`), per session.
+    var applicationSubscriptions: [SessionID: [String: ApplicationSubscription]] = [:]
+    /// Carries calls of webhook routes to their backend; nil: webhook routes answer with an ERROR.
+    public var webhookDispatcher: (any ApplicationWebhookDispatcher)?
     var lastReport: (at: UInt64, framesIn: UInt64, messagesOut: UInt64) = (0, 0, 0)
     let startedAtWallClock: Int64
     /// The node's recent rates for the dashboard chart; one sample per heartbeat.
@@ -66,6 +73,7 @@ public final class Node {
         self.broker = LocalBroker(
             prefixes: configuration.prefixes, limits: configuration.broker, syntax: configuration.destinationSyntax,
             messageIDPrefix: self.bus.nodeID + "-")
+        self.applicationRouter = ApplicationRouter(settings: configuration.applications, syntax: configuration.destinationSyntax)
         self.interests = InterestTracker(graceMilliseconds: configuration.interestGraceMilliseconds)
         self.startedAtWallClock = Node.wallClockMilliseconds()
     }

@@ -4,6 +4,7 @@ public import HTTPWire
 public import Broker
 public import Router
 public import STOMPSession
+public import Applications
 
 /// Everything a node can be told. Defaults are the documented single-node defaults; the file
 /// `deploy/stampede.example.yml` documents every field, and `ConfigurationLoader` fills this from
@@ -41,6 +42,12 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var users: [String: String] = [:]
     /// With a users list: whether a CONNECT without login is still accepted.
     public var allowAnonymous: Bool = false
+
+    // Applications
+    /// `/app` destinations: prefixes, the route table, the service role.
+    public var applications: ApplicationSettings = .init()
+    /// Logins that are backend services (have `applications.serviceRole`).
+    public var serviceUsers: [String] = []
 
     // Cluster (nil redisURL: a single node with the in-memory router)
     /// `redis://host:port`; when set the node joins the cluster that shares this Redis.

@@ -9,6 +9,10 @@ public struct NodeCounters: Sendable, Equatable {
     public var errorsSent: UInt64 = 0
     public var slowConsumers: UInt64 = 0
     public var clusterMessagesIn: UInt64 = 0
+    /// SENDs and SUBSCRIBEs to application destinations handed to a backend.
+    public var applicationCalls: UInt64 = 0
+    /// Backend messages routed to one session or subscription.
+    public var applicationReplies: UInt64 = 0
     public var bytesIn: UInt64 = 0
     /// Client frames received and frames sent, by STOMP command (MESSAGE deliveries included).
     public var framesInByCommand: [String: UInt64] = [:]
