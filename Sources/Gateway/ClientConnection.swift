@@ -18,7 +18,6 @@ final class ClientConnection: TCPConnectionDelegate {
     unowned let node: Node
     let transport: Transport
     let acceptedAt: UInt64
-    let transport: Transport
     var session: STOMPSession
     private var decoder: STOMPDecoder
     /// Until the upgrade request is complete (WebSocket endpoint only).
@@ -39,7 +38,6 @@ final class ClientConnection: TCPConnectionDelegate {
         self.node = node
         self.transport = transport
         self.acceptedAt = now
-        self.transport = transport
         self.session = STOMPSession(id: sessionID, configuration: node.configuration.session, now: now)
         self.decoder = STOMPDecoder(limits: node.configuration.stomp)
         if transport == .webSocket { handshake = HTTPRequestParser(limits: node.configuration.http) }
