@@ -97,9 +97,11 @@ extension Node {
     private func enqueueForServices(_ call: ApplicationCall) throws(BrokerError) {
         let queue = call.route.queueName
         let headers = call.serviceHeaders
-        if bus.isClustered, case .connected = bus.state {
-            bus.enqueue(envelope(call.destination, headers, call.body), queue: queue)
-            return
+        if bus.isClustered {
+            if case .degraded = bus.state {} else {
+                bus.enqueue(envelope(call.destination, headers, call.body), queue: queue)
+                return
+            }
         }
         // A lone node, or Redis unreachable: the local broker holds it (handed to the shared
         // queue when the link is back, like any queue message).

@@ -31,6 +31,40 @@ struct ClusterRoutingScenarios {
         }
     }
 
+    /// `svc` is a backend service (`serviceUsers`): it consumes `/app` calls on node 3 and
+    /// answers the sender on node 1 (its session only), then a @SubscribeMapping subscription.
+    func applicationCallsReachOneServiceAndRepliesReachOnlyTheSendersSession() throws {
+        let cluster = try self.cluster()
+        defer {
+            cluster.stop()
+            XCTAssertTrue(cluster.loopClosedCleanly, "every handle closed and uv_loop_close succeeded")
+        }
+        let service = try cluster.connected(2, login: "svc")
+        try service.subscribe("/app/**", id: "calls", ack: "client-individual")
+        let alice1 = try cluster.connected(0, login: "alice", webSocket: true)
+        let alice2 = try cluster.connected(1, login: "alice")
+        for c in [alice1, alice2] { try c.subscribe("/user/queue/replies", id: "r") }
+        try alice1.publish("/app/greet", "hi")
+        let call = try service.expect(.MESSAGE)
+        XCTAssertEqual(call["app-user"], "alice")
+        XCTAssertEqual(call["destination"], "/app/greet")
+        let session = try XCTUnwrap(call["app-session"])
+        try service.send(.ACK, [("id", call["ack"] ?? "")])
+        try service.publish("/user/alice/queue/replies", "hello alice", headers: [("reply-to-session", session)])
+        XCTAssertEqual(try bodies(alice1, 1), ["hello alice"])
+        XCTAssertTrue(alice2.receivesNothing())
+
+        try alice2.subscribe("/app/profile", id: "p")
+        let ask = try service.expect(.MESSAGE)
+        XCTAssertEqual(ask["app-kind"], "subscribe")
+        try service.send(.ACK, [("id", ask["ack"] ?? "")])
+        try service.publish("/user/alice/queue/replies", "{}", headers: [("reply-to-session", ask["app-session"] ?? ""), ("reply-subscription", "p")])
+        let answer = try alice2.expect(.MESSAGE)
+        XCTAssertEqual(answer["subscription"], "p")
+        XCTAssertEqual(answer["destination"], "/app/profile")
+        XCTAssertTrue(alice1.receivesNothing())
+    }
+
     func wildcardSubscriptionOnAnotherNode() throws {
         let cluster = try self.cluster()
         defer {
@@ -135,10 +169,13 @@ struct ClusterRoutingScenarios {
 }
 
 final class InMemoryClusterRoutingTests: XCTestCase {
-    private var scenarios: ClusterRoutingScenarios { ClusterRoutingScenarios { try InProcessCluster(nodes: 3, bus: .inMemory) } }
+    private var scenarios: ClusterRoutingScenarios { ClusterRoutingScenarios { try InProcessCluster(nodes: 3, bus: .inMemory) { $0.serviceUsers = ["svc"] } } }
 
     func testTopicReachesSubscribersOnEveryNodeInPublishOrder() throws { try scenarios.topicReachesSubscribersOnEveryNodeInPublishOrder() }
     func testWildcardSubscriptionOnAnotherNode() throws { try scenarios.wildcardSubscriptionOnAnotherNode() }
+    func testApplicationCallsReachOneServiceAndRepliesReachOnlyTheSendersSession() throws {
+        try scenarios.applicationCallsReachOneServiceAndRepliesReachOnlyTheSendersSession()
+    }
     func testUserDestinationsReachEverySessionOfTheUserAcrossNodes() throws { try scenarios.userDestinationsReachEverySessionOfTheUserAcrossNodes() }
     func testUserSessionThatJustConnectedReceives() throws { try scenarios.userSessionThatJustConnectedReceives() }
     func testQueueMessagesAreDeliveredExactlyOnceAcrossNodes() throws { try scenarios.queueMessagesAreDeliveredExactlyOnceAcrossNodes() }
@@ -157,11 +194,14 @@ final class RedisClusterRoutingTests: XCTestCase {
 
     private var scenarios: ClusterRoutingScenarios {
         let port = redis.port
-        return ClusterRoutingScenarios { try InProcessCluster(nodes: 3, bus: .redis(port: port)) }
+        return ClusterRoutingScenarios { try InProcessCluster(nodes: 3, bus: .redis(port: port)) { $0.serviceUsers = ["svc"] } }
     }
 
     func testTopicReachesSubscribersOnEveryNodeInPublishOrder() throws { try scenarios.topicReachesSubscribersOnEveryNodeInPublishOrder() }
     func testWildcardSubscriptionOnAnotherNode() throws { try scenarios.wildcardSubscriptionOnAnotherNode() }
+    func testApplicationCallsReachOneServiceAndRepliesReachOnlyTheSendersSession() throws {
+        try scenarios.applicationCallsReachOneServiceAndRepliesReachOnlyTheSendersSession()
+    }
     func testUserDestinationsReachEverySessionOfTheUserAcrossNodes() throws { try scenarios.userDestinationsReachEverySessionOfTheUserAcrossNodes() }
     func testUserSessionThatJustConnectedReceives() throws { try scenarios.userSessionThatJustConnectedReceives() }
     func testQueueMessagesAreDeliveredExactlyOnceAcrossNodes() throws { try scenarios.queueMessagesAreDeliveredExactlyOnceAcrossNodes() }
