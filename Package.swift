@@ -22,10 +22,11 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
-        // System libraries (Debian: libuv1-dev, libhiredis-dev, libssl-dev). Nothing else lives here.
+        // System libraries (Debian: libuv1-dev, libhiredis-dev, libssl-dev, libcurl4-openssl-dev). Nothing else lives here.
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // The version string, written once (CLI, CONNECTED `server`, admin, metrics, logs).
         .target(name: "BuildInfo", swiftSettings: strict),
@@ -48,6 +49,8 @@ let package = Package(
         // The thin shell: libuv loop, sockets, timers, signals, the batched write path.
         .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: strict),
         .target(name: "RedisClient", dependencies: ["UVLoop", "CHiredis", "CLibUV"], swiftSettings: strict),
+        // HTTP requests from the node (webhooks): libcurl's multi-socket interface on the loop.
+        .target(name: "HTTPClient", dependencies: ["UVLoop", "CCurl", "CLibUV"], swiftSettings: strict),
 
         // The operations HTTP endpoint: health, readiness, metrics, admin JSON views and the dashboard.
         .target(
@@ -90,6 +93,7 @@ let package = Package(
         // Test helpers shared by test targets (a real redis-server on a free port).
         .target(name: "TestSupport", dependencies: ["RedisClient", "UVLoop"], path: "Tests/TestSupport"),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "UVLoop", "TestSupport"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "UVLoop", "HTTPWire", "TestSupport"]),
         .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CLibUV", "TestSupport"]),
         .testTarget(
             name: "GatewayTests",

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libuv1-dev libhiredis-dev libssl-dev pkg-config)
+packages=(libuv1-dev libhiredis-dev libssl-dev libcurl4-openssl-dev pkg-config)
 if [ "${1:-}" != "--node" ]; then
     packages+=(redis-server haproxy python3-venv openssl)
 fi
