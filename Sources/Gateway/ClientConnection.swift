@@ -38,14 +38,18 @@ final class ClientConnection: TCPConnectionDelegate {
         self.node = node
         self.transport = transport
         self.acceptedAt = now
-        self.session = STOMPSession(id: sessionID, configuration: node.configuration.session, now: now)
+        self.session = STOMPSession(
+            id: sessionID, configuration: node.configuration.session,
+            endpoint: transport == .webSocket ? "websocket" : "stomp", now: now)
         self.decoder = STOMPDecoder(limits: node.configuration.stomp)
         if transport == .webSocket { handshake = HTTPRequestParser(limits: node.configuration.http) }
     }
 
     var id: SessionID { session.id }
     /// The endpoint the client came through, as backends see it (`app-endpoint`).
-    var endpointName: String { transport == .webSocket ? "websocket" : "stomp" }
+    var endpointName: String { session.endpoint }
+    /// Who the client is once CONNECT succeeded; every broker operation is done as this identity.
+    var identity: Identity? { session.identity }
     var isOpen: Bool { closingSince == nil }
 
     // MARK: Input

@@ -25,7 +25,7 @@ extension Node {
                 return try subscribeApplication(id: id, destination: destination, ackMode: ackMode, prefetch: prefetch, receipt: receipt, for: connection)
             }
             let key = SubscriptionKey(session: session, id: id)
-            let user = connection.session.principal
+            let user = connection.identity?.principal ?? connection.session.principal
             dispatch(try broker.subscribe(key, destination: destination, user: user, ackMode: ackMode, prefetch: prefetch))
             guard let route = broker.clusterRoute(ofSubscription: key, user: user) else { return .done }
             subscriptionRoutes[session, default: [:]][id] = route

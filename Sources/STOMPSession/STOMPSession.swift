@@ -16,13 +16,16 @@ public struct STOMPSession: Sendable {
     public private(set) var state: State = .awaitingConnect
     /// Negotiated at CONNECT; the connection encodes and decodes with it.
     public private(set) var version: STOMPVersion = .v1_2
-    /// The authenticated login, nil for anonymous sessions.
-    public private(set) var user: String?
+    /// The endpoint the client came through (named in its identity).
+    public let endpoint: String
+    /// Who the session is; nil until CONNECT succeeded.
+    public private(set) var identity: Identity?
     public private(set) var heartBeat: HeartBeatMonitor
     var transactions: TransactionTable
 
-    public init(id: SessionID, configuration: SessionConfiguration = .init(), now: UInt64) {
+    public init(id: SessionID, configuration: SessionConfiguration = .init(), endpoint: String = "stomp", now: UInt64) {
         self.id = id
+        self.endpoint = endpoint
         self.configuration = configuration
         self.heartBeat = HeartBeatMonitor(now: now)
         self.transactions = TransactionTable(
@@ -33,7 +36,10 @@ public struct STOMPSession: Sendable {
 
     /// The name `/user/...` destinations are resolved with: the login, or for anonymous sessions
     /// a name no login can take.
-    public var principal: String { user ?? "anonymous-\(id)" }
+    public var principal: String { identity?.principal ?? "anonymous-\(id)" }
+
+    /// The authenticated user id, nil for anonymous sessions (and before CONNECT).
+    public var user: String? { identity?.user }
 
     // MARK: Events
 
@@ -101,11 +107,13 @@ public struct STOMPSession: Sendable {
             }
             clientBeat = parsed
         }
-        switch authenticator.authenticate(login: frame["login"], passcode: frame["passcode"]) {
+        let credentials = ConnectCredentials(
+            login: frame["login"], passcode: frame["passcode"], headers: frame.headers, session: id, endpoint: endpoint)
+        switch authenticator.authenticate(credentials) {
         case .rejected(let reason):
             return fail("authentication failed: \(reason)", receipt: nil)
-        case .accepted(let user):
-            self.user = user
+        case .accepted(let identity):
+            self.identity = identity
         }
         let intervals = HeartBeat.negotiate(client: clientBeat, server: configuration.heartBeat)
         heartBeat.start(outgoing: UInt64(intervals.outgoing), incoming: UInt64(intervals.incoming), now: now)

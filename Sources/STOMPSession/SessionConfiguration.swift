@@ -1,5 +1,6 @@
 public import STOMPWire
 public import BuildInfo
+public import Broker
 
 /// What a STOMP session needs to know about the node it runs on.
 public struct SessionConfiguration: Sendable, Equatable {
@@ -33,23 +34,50 @@ public struct SessionConfiguration: Sendable, Equatable {
     }
 }
 
-/// Decides who may connect. Pluggable so a node can check a users list, a token service, ….
+/// What a client presented at CONNECT, for an `Authenticator` to judge.
+public struct ConnectCredentials: Sendable, Equatable {
+    public var login: String?
+    public var passcode: String?
+    /// Every CONNECT header (a `token` or `Authorization` header may carry a token).
+    public var headers: [STOMPHeader]
+    /// The session being authenticated (anonymous principals are named after it).
+    public var session: SessionID
+    /// The endpoint the client came through.
+    public var endpoint: String
+
+    public init(login: String?, passcode: String?, headers: [STOMPHeader] = [], session: SessionID, endpoint: String) {
+        self.login = login
+        self.passcode = passcode
+        self.headers = headers
+        self.session = session
+        self.endpoint = endpoint
+    }
+
+    /// The value of the first header called `name`.
+    public subscript(_ name: String) -> String? { headers.first { $0.name == name }?.value }
+}
+
+/// Decides who may connect. Pluggable so a node can check a users file, tokens, ….
 public protocol Authenticator: Sendable {
-    /// The user name the session acts as, or nil to refuse the CONNECT.
-    func authenticate(login: String?, passcode: String?) -> AuthenticationResult
+    /// The identity the session acts as, or why the CONNECT is refused.
+    func authenticate(_ credentials: ConnectCredentials) -> AuthenticationResult
 }
 
 public enum AuthenticationResult: Sendable, Equatable {
-    /// `user` nil means anonymous.
-    case accepted(user: String?)
+    case accepted(Identity)
+    /// `reason` goes to the client in the ERROR: it must name no secret.
     case rejected(reason: String)
 }
 
-/// The single-node default: everybody may connect; a given login becomes the session's user.
+/// Open access (development on loopback): everybody may connect; a given login becomes the
+/// session's user, no login an anonymous session.
 public struct AllowAllAuthenticator: Authenticator {
     public init() {}
-    public func authenticate(login: String?, passcode: String?) -> AuthenticationResult {
-        .accepted(user: login.flatMap { $0.isEmpty ? nil : $0 })
+    public func authenticate(_ credentials: ConnectCredentials) -> AuthenticationResult {
+        if let login = credentials.login, !login.isEmpty {
+            return .accepted(Identity(user: login, endpoint: credentials.endpoint))
+        }
+        return .accepted(.anonymous(session: credentials.session, endpoint: credentials.endpoint))
     }
 }
 
@@ -63,14 +91,16 @@ public struct UsersListAuthenticator: Authenticator {
         self.allowAnonymous = allowAnonymous
     }
 
-    public func authenticate(login: String?, passcode: String?) -> AuthenticationResult {
-        guard let login, !login.isEmpty else {
-            return allowAnonymous ? .accepted(user: nil) : .rejected(reason: "login required")
+    public func authenticate(_ credentials: ConnectCredentials) -> AuthenticationResult {
+        guard let login = credentials.login, !login.isEmpty else {
+            return allowAnonymous
+                ? .accepted(.anonymous(session: credentials.session, endpoint: credentials.endpoint))
+                : .rejected(reason: "login required")
         }
-        guard let expected = passcodes[login], constantTimeEquals(expected, passcode ?? "") else {
+        guard let expected = passcodes[login], constantTimeEquals(expected, credentials.passcode ?? "") else {
             return .rejected(reason: "bad login or passcode")
         }
-        return .accepted(user: login)
+        return .accepted(Identity(user: login, endpoint: credentials.endpoint))
     }
 }
 

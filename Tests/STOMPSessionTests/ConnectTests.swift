@@ -1,3 +1,4 @@
+import Broker
 import STOMPSession
 import STOMPWire
 import XCTest
@@ -95,5 +96,27 @@ final class ConnectTests: XCTestCase {
         var h = SessionHarness()
         h.connect()
         assertError(h.receive(.MESSAGE, [("receipt", "9")]), contains: "server frame", receipt: "9")
+    }
+}
+
+final class IdentityTests: XCTestCase {
+    func testConnectStoresTheAuthenticatorsIdentityWithTheEndpoint() {
+        var session = STOMPSession(id: 3, endpoint: "chat", now: 0)
+        let frame = STOMPFrame(.CONNECT, headers: [("accept-version", "1.2"), ("login", "alice")])
+        _ = session.receive(frame, authenticator: AllowAllAuthenticator(), now: 0)
+        XCTAssertEqual(session.identity, Identity(user: "alice", endpoint: "chat"))
+        XCTAssertEqual(session.principal, "alice")
+    }
+
+    func testAnonymousIdentityHasNoUserAndASessionPrincipal() {
+        var session = STOMPSession(id: 3, endpoint: "chat", now: 0)
+        _ = session.receive(STOMPFrame(.CONNECT, headers: [("accept-version", "1.2")]), authenticator: AllowAllAuthenticator(), now: 0)
+        XCTAssertEqual(session.identity?.isAnonymous, true)
+        XCTAssertEqual(session.identity?.principal, "anonymous-3")
+        XCTAssertEqual(session.identity?.endpoint, "chat")
+    }
+
+    func testNoIdentityBeforeConnect() {
+        XCTAssertNil(STOMPSession(id: 1, now: 0).identity)
     }
 }
