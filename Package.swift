@@ -48,6 +48,8 @@ let package = Package(
 
         // The thin shell: libuv loop, sockets, timers, signals, the batched write path.
         .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: strict),
+        // TLS: OpenSSL through memory BIOs, driven by the loop (no blocking handshake, no thread).
+        .target(name: "TLS", dependencies: ["CCrypto", "UVLoop"], swiftSettings: strict),
         .target(name: "RedisClient", dependencies: ["UVLoop", "CHiredis", "CLibUV"], swiftSettings: strict),
         // HTTP requests from the node (webhooks): libcurl's multi-socket interface on the loop.
         .target(name: "HTTPClient", dependencies: ["UVLoop", "CCurl", "CLibUV"], swiftSettings: strict),
@@ -63,7 +65,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications",
+                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -80,6 +82,7 @@ let package = Package(
         ),
         .executableTarget(name: "stampede-bench", dependencies: ["UVLoop", "STOMPWire", "WebSocketWire", "HTTPWire", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: strict),
 
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "UVLoop", "TestSupport"]),
         .testTarget(name: "LogOutputTests", dependencies: ["LogOutput", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"]),
         .testTarget(name: "WebSocketWireTests", dependencies: ["WebSocketWire", "HTTPWire"]),

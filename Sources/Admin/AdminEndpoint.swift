@@ -31,6 +31,8 @@ public final class AdminEndpoint {
     public var maxConnections = 64
     /// After `close()`, connections still open this long are cut.
     public var closeGraceMilliseconds: UInt64 = 1_000
+    /// Called with each accepted connection before it is used (e.g. to put TLS under it).
+    public var secureConnection: ((TCPConnection) -> Void)?
     /// `close()` was called.
     public private(set) var isClosed = false
 
@@ -66,6 +68,7 @@ public final class AdminEndpoint {
     }
 
     private func accept(_ tcp: TCPConnection) {
+        secureConnection?(tcp)
         guard !isClosed, connections.count < maxConnections else {
             tcp.enqueue(HTTPResponse.jsonError(status: 503, message: "too many admin connections").encode())
             tcp.close(afterFlush: true)

@@ -37,6 +37,7 @@ extension ConfigurationLoader {
             .optionalText("admin.token", \.adminToken, expected: "printable ASCII without spaces, or empty for none", isSecret: true,
                           isValid: { $0.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } },
                           "Bearer token the admin endpoint requires (Authorization: Bearer …); empty requires none."),
+            .boolean("admin.tls", \.adminTLS, "Serve the admin endpoint over TLS (https://) with tls.cert-file and tls.key-file."),
             .integer("admin.history-samples", \.adminHistorySamples, type: "count", minimum: 0,
                      "Samples of the node's rates kept for the dashboard chart (one per cluster.heartbeat-ms; 300 = 5 minutes at 1 s)."),
         ]

@@ -116,6 +116,20 @@ extension Node: AdminDataSource {
             .init(name: "stampede_cluster_link_up", help: "1 when the cluster link (Redis) is up or the node is standalone.", type: .gauge, labels: [("state", bus.state.label)],
                   value: { if case .degraded = bus.state { 0 } else { 1 } }()),
         ]
+        for (listener, count) in counters.tlsHandshakesCompleted.sorted(by: { $0.key < $1.key }) {
+            samples.append(.init(name: "stampede_tls_handshakes_total", help: "TLS handshakes by listener and result.", type: .counter,
+                                 labels: [("listener", listener), ("result", "completed")], value: Double(count)))
+        }
+        for (listener, count) in counters.tlsHandshakeFailures.sorted(by: { $0.key < $1.key }) {
+            samples.append(.init(name: "stampede_tls_handshakes_total", help: "TLS handshakes by listener and result.", type: .counter,
+                                 labels: [("listener", listener), ("result", "failed")], value: Double(count)))
+        }
+        if configuration.usesTLS {
+            samples.append(.init(name: "stampede_tls_reloads_total", help: "Certificate reloads (SIGHUP) by result.", type: .counter,
+                                 labels: [("result", "ok")], value: Double(counters.tlsReloads)))
+            samples.append(.init(name: "stampede_tls_reloads_total", help: "Certificate reloads (SIGHUP) by result.", type: .counter,
+                                 labels: [("result", "failed")], value: Double(counters.tlsReloadFailures)))
+        }
         for (command, count) in counters.framesInByCommand.sorted(by: { $0.key < $1.key }) {
             samples.append(.init(name: "stampede_frames_in_total", help: "STOMP frames received, by command.", type: .counter, labels: [("command", command)], value: Double(count)))
         }

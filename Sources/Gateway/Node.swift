@@ -8,6 +8,7 @@ internal import HTTPWire
 internal import STOMPWire
 internal import Glibc
 internal import BuildInfo
+internal import TLS
 public import ClusterBus
 public import Applications
 
@@ -53,7 +54,9 @@ public final class Node {
     private var stompListener: TCPListener?
     private var ticker: Timer?
     private var heartbeat: Timer?
-    private var signals: [SignalWatcher] = []
+    var signals: [SignalWatcher] = []
+    /// The server certificate for TLS listeners; replaced on SIGHUP (open connections keep theirs).
+    var tlsContext: TLSContext?
     private var shutdownTimer: Timer?
     private var admin: AdminEndpoint?
     public private(set) var isShuttingDown = false
@@ -107,11 +110,14 @@ public final class Node {
     /// Binds the listeners and installs the tick timer and SIGINT/SIGTERM handlers.
     public func start(handleSignals: Bool = true) throws {
         ignoreSIGPIPE()
+        try loadTLSContext()
         webSocketListener = try TCPListener(loop: loop, host: configuration.host, port: configuration.webSocketPort) { [unowned self] tcp in
+            if self.configuration.webSocketTLS { self.secure(tcp, listener: "websocket") }
             self.accept(tcp, transport: .webSocket)
         }
         if let port = configuration.stompPort {
             stompListener = try TCPListener(loop: loop, host: configuration.host, port: port) { [unowned self] tcp in
+                if self.configuration.stompTLS { self.secure(tcp, listener: "stomp") }
                 self.accept(tcp, transport: .rawSTOMP)
             }
         }
@@ -132,8 +138,12 @@ public final class Node {
             admin = try AdminEndpoint(
                 loop: loop, host: configuration.adminHost, port: adminPort, token: configuration.adminToken,
                 limits: configuration.http, dataSource: self, logger: logger)
+            if configuration.adminTLS {
+                admin?.secureConnection = { [unowned self] tcp in self.secure(tcp, listener: "admin") }
+            }
         }
         if handleSignals {
+            try installReloadSignal()
             for signal in [SIGINT, SIGTERM] {
                 signals.append(try SignalWatcher(loop: loop, signal: signal) { [unowned self] number in
                     self.logger.notice("signal received, shutting down", metadata: ["signal": "\(number)"])
@@ -241,9 +251,11 @@ public final class Node {
     }
 
     private func logStartup() {
-        var urls = configuration.webSocketPaths.map { "ws://\(hostForURL):\(webSocketPort ?? configuration.webSocketPort)\($0)" }
-        if let stompPort { urls.append("stomp://\(hostForURL):\(stompPort)") }
-        if let port = admin?.port { urls.append("admin http://\(configuration.adminHost):\(port)/admin/cluster") }
+        let ws = configuration.webSocketTLS ? "wss" : "ws", stomp = configuration.stompTLS ? "stomp+ssl" : "stomp"
+        let http = configuration.adminTLS ? "https" : "http"
+        var urls = configuration.webSocketPaths.map { "\(ws)://\(hostForURL):\(webSocketPort ?? configuration.webSocketPort)\($0)" }
+        if let stompPort { urls.append("\(stomp)://\(hostForURL):\(stompPort)") }
+        if let port = admin?.port { urls.append("dashboard \(http)://\(configuration.adminHost):\(port)/") }
         logger.notice("stampede node listening", metadata: [
             "node": "\(bus.nodeID)",
             "version": "\(BuildInfo.version)",

@@ -5,6 +5,7 @@ public import Broker
 public import Router
 public import STOMPSession
 public import Applications
+public import TLS
 
 /// Everything a node can be told. Defaults are the documented single-node defaults; the file
 /// `deploy/stampede.example.yml` documents every field, and `ConfigurationLoader` fills this from
@@ -20,6 +21,17 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// Browser Origins allowed at the WebSocket handshake. Requests without Origin (non-browser
     /// clients) are always allowed. `*` allows every origin and must be configured explicitly.
     public var allowedOrigins: [String] = ["http://localhost:*", "http://127.0.0.1:*", "https://localhost:*", "https://127.0.0.1:*"]
+
+    // TLS (one certificate per node; each listener opts in)
+    public var webSocketTLS = false
+    public var stompTLS = false
+    public var adminTLS = false
+    public var tlsCertificateFile: String? = nil
+    public var tlsKeyFile: String? = nil
+    public var tlsClientCAFile: String? = nil
+    public var tlsRequireClientCertificate = false
+    public var tlsMinimumVersion = "1.2"
+    public var tlsCiphers = TLSSettings.defaultCiphers
 
     // Limits
     public var maxConnections: Int = 10_000

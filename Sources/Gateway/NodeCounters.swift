@@ -14,6 +14,11 @@ public struct NodeCounters: Sendable, Equatable {
     /// Backend messages routed to one session or subscription.
     public var applicationReplies: UInt64 = 0
     public var bytesIn: UInt64 = 0
+    /// TLS handshakes by listener (websocket, stomp, admin), and certificate reloads.
+    public var tlsHandshakesCompleted: [String: UInt64] = [:]
+    public var tlsHandshakeFailures: [String: UInt64] = [:]
+    public var tlsReloads: UInt64 = 0
+    public var tlsReloadFailures: UInt64 = 0
     /// Client frames received and frames sent, by STOMP command (MESSAGE deliveries included).
     public var framesInByCommand: [String: UInt64] = [:]
     public var framesOutByCommand: [String: UInt64] = [:]

@@ -25,14 +25,21 @@ extension TCPConnection {
     /// Bytes queued and not yet taken by the kernel: the pending queue plus what the in-flight
     /// `uv_write` has left. The measure for slow-consumer limits.
     public var queuedByteCount: Int {
-        guard let output else { return 0 }
+        let plaintext = plaintextOutput?.pendingBytes ?? 0
+        guard let output else { return plaintext }
         let writing = state == .closed ? 0 : uv_stream_get_write_queue_size(stream)
-        return output.pendingBytes + writing
+        return output.pendingBytes + writing + plaintext
     }
 
     private var acceptsOutput: Bool { state == .open || state == .connecting }
 
     private func outputForAppend() -> OutputQueue {
+        if security != nil {
+            if let plaintextOutput { return plaintextOutput }
+            let fresh = loop.outputPool.takeQueue()
+            plaintextOutput = fresh
+            return fresh
+        }
         if let output { return output }
         let fresh = loop.outputPool.takeQueue()
         output = fresh
@@ -50,6 +57,7 @@ extension TCPConnection {
     /// pieces alive. While it is pending, new pieces wait in order; its callback re-marks the
     /// connection dirty.
     func flushOutput() {
+        if security != nil && (state == .open || state == .draining) { sealPending() }
         guard state == .open || state == .draining, let output, !output.isWriting, output.hasPending else { return }
         let iovecs = loop.iovecs
         let pool = loop.outputPool

@@ -38,8 +38,14 @@ public final class TCPConnection {
     let handle: UnsafeMutablePointer<uv_tcp_t>
     /// Receives input and the close notification; strong, released after `connectionDidClose`.
     public var delegate: (any TCPConnectionDelegate)?
-    /// Present only while there is output; comes from and returns to the loop's pool.
+    /// Present only while there is output; comes from and returns to the loop's pool. With a
+    /// security layer this holds the layer's output (ciphertext), and the delegate's plaintext
+    /// waits in `plaintextOutput` until the flush seals it.
     var output: OutputQueue?
+    /// The delegate's output on a secured connection, before the layer transforms it.
+    var plaintextOutput: OutputQueue?
+    /// TLS or another transform between socket and delegate (see `secure(with:)`).
+    var security: (any TCPConnectionSecurity)?
     private var cachedPeerAddress: String?
     var closeError: UVError?
     var state: State
@@ -142,6 +148,10 @@ public final class TCPConnection {
         if count > 0 {
             // Input after close() is read only to drain the socket.
             guard state == .open, let delegate else { return }
+            if let security {
+                receiveSecured(security, UnsafeRawBufferPointer(start: loop.readBuffer, count: count))
+                return
+            }
             delegate.connection(self, didRead: UnsafeRawBufferPointer(start: loop.readBuffer, count: count))
         } else if count == Int(UV_EOF.rawValue) {
             peerSentEOF = true
@@ -181,6 +191,10 @@ public final class TCPConnection {
             }
             state = .draining
             updateReading()
+            if let security {
+                sealPending()
+                security.finish(send: { appendToWire($0) })
+            }
             if output?.isIdle ?? true { startShutdown() }
         }
     }
@@ -245,6 +259,12 @@ public final class TCPConnection {
             loop.outputPool.recycle(output)
             self.output = nil
         }
+        if let plaintextOutput {
+            plaintextOutput.discardAll(pool: loop.outputPool)
+            loop.outputPool.recycle(plaintextOutput)
+            self.plaintextOutput = nil
+        }
+        security = nil
         let delegate = self.delegate
         self.delegate = nil
         delegate?.connectionDidClose(self, error: closeError)

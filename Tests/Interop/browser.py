@@ -23,13 +23,13 @@ def chromium_binary():
 class Browser:
     """One headless Chromium with one page; `evaluate` runs JavaScript in it."""
 
-    def __init__(self, binary, timeout=30.0):
+    def __init__(self, binary, timeout=30.0, extra_args=()):
         self.profile = tempfile.mkdtemp(prefix="stampede-chromium-")
         self.proc = subprocess.Popen(
             [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
              "--no-first-run", "--no-default-browser-check", "--remote-debugging-port=0",
              "--remote-allow-origins=*", "--window-size=1400,1000", "--user-data-dir=" + self.profile,
-             "about:blank"],
+             *extra_args, "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + timeout
         browser_url = None
