@@ -39,6 +39,11 @@ public protocol ClusterBus: AnyObject {
     /// Messages this node took but cannot deliver: back to the queue for any node, flagged redelivered.
     func requeue(queue: String, entries: [QueueEntry])
 
+    /// Presence: this node's first session of `user` subscribed to `destination` (`present`
+    /// true) or its last one gone (false). `completion(true)` when this changed the user's
+    /// presence cluster-wide (the first node, or the last): this node then publishes the event.
+    func updatePresence(destination: String, user: String, present: Bool, completion: @escaping (Bool) -> Void)
+
     /// Publishes this node's state (heartbeat, counts, local tables) for the admin view.
     func report(_ report: NodeReport)
     /// Every live node's last report.
@@ -56,6 +61,13 @@ public protocol ClusterBusDelegate: AnyObject {
     func bus(stateDidChange state: BusLinkState)
     /// A peer was declared dead and its entries removed (by this node or another).
     func bus(nodeDidDie nodeID: String)
+    /// Cleaning up a dead peer (this node won the cleanup) ended `user`'s presence in
+    /// `destination` cluster-wide: publish the leave.
+    func bus(presenceEnded destination: String, user: String)
+}
+
+extension ClusterBusDelegate {
+    public func bus(presenceEnded destination: String, user: String) {}
 }
 
 public enum BusLinkState: Sendable, Equatable {

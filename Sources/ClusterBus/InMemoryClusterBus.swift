@@ -14,6 +14,8 @@ public final class InMemoryClusterHub {
     private var userInterest: [String: Set<String>] = [:]
     private var queues: [String: SharedQueue] = [:]
     private var reports: [String: NodeReport] = [:]
+    /// Presence: destination → user → nodes where the user is present.
+    var presence: [String: [String: Set<String>]] = [:]
 
     public init(syntax: DestinationSyntax = .init(), queueCapacity: Int = 10_000) {
         self.syntax = syntax
@@ -28,7 +30,7 @@ public final class InMemoryClusterHub {
         return bus
     }
 
-    private var buses: [String: InMemoryClusterBus] { members.compactMapValues(\.bus) }
+    var buses: [String: InMemoryClusterBus] { members.compactMapValues(\.bus) }
 
     /// Removes a node as if it had died: its interests vanish and its pulled, unsettled queue
     /// messages go back to their queues flagged redelivered.
@@ -41,6 +43,7 @@ public final class InMemoryClusterHub {
             if !taken.isEmpty { requeue(queue: name, entries: taken, from: nodeID) }
         }
         for bus in buses.values { bus.delegate?.bus(nodeDidDie: nodeID) }
+        endPresence(of: nodeID)
     }
 
     // MARK: Called by the buses
@@ -196,6 +199,10 @@ public final class InMemoryClusterBus: ClusterBus {
     public func settle(queue: String, entryIDs: [String]) { hub.settle(queue: queue, entryIDs: entryIDs, node: nodeID) }
     public func requeue(queue: String, entries: [QueueEntry]) { hub.requeue(queue: queue, entries: entries, from: nodeID) }
     public func report(_ report: NodeReport) { hub.report(report) }
+
+    public func updatePresence(destination: String, user: String, present: Bool, completion: @escaping (Bool) -> Void) {
+        completion(hub.updatePresence(destination: destination, user: user, present: present, node: nodeID))
+    }
 
     public func clusterView(_ completion: @escaping (Result<[NodeReport], BusError>) -> Void) {
         completion(.success(hub.allReports))

@@ -186,6 +186,7 @@ public final class RedisClusterBus: ClusterBus {
                     self.commands.send(["SREM", self.keys.nodes, id]) { [weak self] removed in
                         guard let self, removed.integer == 1 else { return }
                         self.cleanUp(deadNode: id)
+                        self.endPresence(of: id)
                         self.delegate?.bus(nodeDidDie: id)
                     }
                 }

@@ -9,6 +9,8 @@
 /// | `P:queues` | set | queue names, for dead-node cleanup |
 /// | `P:nodes` | set | node ids believed alive |
 /// | `P:node:<id>` | string, TTL | the node's last report (JSON); its expiry means the node is dead |
+/// | `P:presence:<destination>` | hash | user → number of nodes where the user is present |
+/// | `P:presence-of:<id>` | set | `<destination>\n<user>` entries the node counts in, for dead-node cleanup |
 struct RedisKeys: Sendable {
     let prefix: String
     static let group = "stampede"
@@ -20,6 +22,8 @@ struct RedisKeys: Sendable {
     var queues: String { "\(prefix):queues" }
     var nodes: String { "\(prefix):nodes" }
     func node(_ id: String) -> String { "\(prefix):node:\(id)" }
+    func presence(_ destination: String) -> String { "\(prefix):presence:\(destination)" }
+    func presenceOf(_ node: String) -> String { "\(prefix):presence-of:\(node)" }
 
     /// A Redis glob matching at least every destination the pattern matches: literal characters
     /// escaped, wildcard segments as `*`. Receivers filter exactly with the broker's own matcher.

@@ -260,6 +260,7 @@ final class ClientConnection: TCPConnectionDelegate {
     func beginClose() {
         guard isOpen else { return }
         closingSince = node.now
+        node.noteLeaves(session: id)  // presence ends with the session, not when the peer closes the socket
         if webSocket != nil {
             let code = sentError ? errorCloseCode : WebSocketCloseCode.normal
             if let frame = webSocket!.close(code: code, reason: "") { tcp.enqueue(frame) }

@@ -33,6 +33,11 @@ extension ConfigurationLoader {
             .texts("applications.service-users", \.serviceUsers, expected: "a list of logins",
                    isValid: { !$0.isEmpty && !$0.contains(" ") },
                    "Logins that have the service role whatever their other roles (until roles come from the identity configuration)."),
+            .texts("presence.destinations", \.presenceDestinations, expected: "a list of destinations or patterns starting with '/'",
+                   isValid: { $0.hasPrefix("/") && !$0.contains(" ") },
+                   "Destinations whose users' joins and leaves are published to a companion destination (empty: presence off)."),
+            .text("presence.suffix", \.presenceSuffix, expected: "a non-empty suffix without spaces", isValid: { !$0.contains(" ") },
+                  "Appended to a destination to name its presence destination: /topic/room1 -> /topic/room1.presence."),
         ]
     }
 }

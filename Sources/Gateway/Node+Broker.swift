@@ -29,6 +29,7 @@ extension Node {
             dispatch(try broker.subscribe(key, destination: destination, user: user, ackMode: ackMode, prefetch: prefetch))
             guard let route = broker.clusterRoute(ofSubscription: key, user: user) else { return .done }
             subscriptionRoutes[session, default: [:]][id] = route
+            if case .topic(_, false) = route { noteJoin(destination, id: id, of: connection) }
             return joinCluster(route, for: connection)
         case .unsubscribe(let id):
             let key = SubscriptionKey(session: session, id: id)
@@ -37,6 +38,7 @@ extension Node {
                 return .done
             }
             dispatch(try broker.unsubscribe(key))
+            noteLeave(id: id, session: session)
             leaveCluster(subscriptionRoutes[session]?.removeValue(forKey: id))
         case .send(let destination, let headers, let body):
             if applicationRouter.isApplicationDestination(destination) {
@@ -72,6 +74,7 @@ extension Node {
     func forgetSession(_ session: SessionID) {
         dispatch(broker.disconnect(session))
         applicationSubscriptions[session] = nil
+        noteLeaves(session: session)
         if let routes = subscriptionRoutes.removeValue(forKey: session) {
             for route in routes.values { leaveCluster(route) }
         }

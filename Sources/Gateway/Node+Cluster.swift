@@ -35,6 +35,10 @@ extension Node: ClusterBusDelegate {
         }
     }
 
+    public func bus(presenceEnded destination: String, user: String) {
+        publishPresence(joined: false, destination: destination, user: user)
+    }
+
     public func bus(nodeDidDie nodeID: String) {
         logger.warning("cluster node declared dead", metadata: ["node": "\(nodeID)"])
     }

@@ -43,6 +43,9 @@ public final class Node {
     var applicationRouter: ApplicationRouter
     /// Clients' subscriptions to application destinations (`@SubscribeMapping`), per session.
     var applicationSubscriptions: [SessionID: [String: ApplicationSubscription]] = [:]
+    /// Users present in watched destinations here, and the subscriptions that count.
+    var presence: PresenceTracker
+    var presenceMemberships: [SessionID: [String: PresenceTracker.Member]] = [:]
     /// Carries calls of webhook routes to their backend; nil: webhook routes answer with an ERROR.
     public var webhookDispatcher: (any ApplicationWebhookDispatcher)?
     var lastReport: (at: UInt64, framesIn: UInt64, messagesOut: UInt64) = (0, 0, 0)
@@ -77,6 +80,7 @@ public final class Node {
             prefixes: configuration.prefixes, limits: configuration.broker, syntax: configuration.destinationSyntax,
             messageIDPrefix: self.bus.nodeID + "-")
         self.applicationRouter = ApplicationRouter(settings: configuration.applications, syntax: configuration.destinationSyntax)
+        self.presence = PresenceTracker(watched: configuration.presenceDestinations, suffix: configuration.presenceSuffix, syntax: configuration.destinationSyntax)
         self.interests = InterestTracker(graceMilliseconds: configuration.interestGraceMilliseconds)
         self.startedAtWallClock = Node.wallClockMilliseconds()
     }

@@ -60,6 +60,10 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var applications: ApplicationSettings = .init()
     /// Logins that are backend services (have `applications.serviceRole`).
     public var serviceUsers: [String] = []
+    /// Destinations (exact or patterns) whose joins and leaves of users are published.
+    public var presenceDestinations: [String] = []
+    /// Appended to a destination to name the companion destination of its presence events.
+    public var presenceSuffix: String = ".presence"
 
     // Cluster (nil redisURL: a single node with the in-memory router)
     /// `redis://host:port`; when set the node joins the cluster that shares this Redis.

@@ -13,6 +13,8 @@ public struct NodeCounters: Sendable, Equatable {
     public var applicationCalls: UInt64 = 0
     /// Backend messages routed to one session or subscription.
     public var applicationReplies: UInt64 = 0
+    /// Presence joins and leaves published.
+    public var presenceEvents: UInt64 = 0
     public var bytesIn: UInt64 = 0
     /// TLS handshakes by listener (websocket, stomp, admin), and certificate reloads.
     public var tlsHandshakesCompleted: [String: UInt64] = [:]

@@ -65,6 +65,33 @@ struct ClusterRoutingScenarios {
         XCTAssertTrue(alice1.receivesNothing())
     }
 
+    /// Presence of `/topic/room.*` (configured by the test classes): one join when a user's first
+    /// subscription anywhere appears, one leave when the last one anywhere goes.
+    func presenceIsPublishedOncePerUserClusterWide() throws {
+        let cluster = try self.cluster()
+        defer {
+            cluster.stop()
+            XCTAssertTrue(cluster.loopClosedCleanly, "every handle closed and uv_loop_close succeeded")
+        }
+        let observer = try cluster.connected(0, login: "watch")
+        try observer.subscribe("/topic/room.1.presence", id: "p")
+        let alice1 = try cluster.connected(1, login: "alice")
+        let alice2 = try cluster.connected(2, login: "alice")
+        try alice1.subscribe("/topic/room.1", id: "a")
+        let join = try observer.expect(.MESSAGE)
+        XCTAssertEqual(join["presence-event"], "join")
+        XCTAssertEqual(String(decoding: join.body, as: UTF8.self), #"{"event":"join","user":"alice","destination":"/topic/room.1"}"#)
+        try alice2.subscribe("/topic/room.1", id: "a")
+        try alice1.send(.UNSUBSCRIBE, [("id", "a"), ("receipt", "u")])
+        try alice1.awaitReceipt("u")
+        XCTAssertTrue(observer.receivesNothing(), "alice is still in the room on another node")
+        try alice2.send(.DISCONNECT, [("receipt", "bye")])
+        try alice2.awaitReceipt("bye")
+        let leave = try observer.expect(.MESSAGE)
+        XCTAssertEqual(leave["presence-event"], "leave")
+        XCTAssertEqual(leave["presence-user"], "alice")
+    }
+
     func wildcardSubscriptionOnAnotherNode() throws {
         let cluster = try self.cluster()
         defer {
@@ -169,10 +196,11 @@ struct ClusterRoutingScenarios {
 }
 
 final class InMemoryClusterRoutingTests: XCTestCase {
-    private var scenarios: ClusterRoutingScenarios { ClusterRoutingScenarios { try InProcessCluster(nodes: 3, bus: .inMemory) { $0.serviceUsers = ["svc"] } } }
+    private var scenarios: ClusterRoutingScenarios { ClusterRoutingScenarios { try InProcessCluster(nodes: 3, bus: .inMemory) { $0.serviceUsers = ["svc"]; $0.presenceDestinations = ["/topic/room.*"] } } }
 
     func testTopicReachesSubscribersOnEveryNodeInPublishOrder() throws { try scenarios.topicReachesSubscribersOnEveryNodeInPublishOrder() }
     func testWildcardSubscriptionOnAnotherNode() throws { try scenarios.wildcardSubscriptionOnAnotherNode() }
+    func testPresenceIsPublishedOncePerUserClusterWide() throws { try scenarios.presenceIsPublishedOncePerUserClusterWide() }
     func testApplicationCallsReachOneServiceAndRepliesReachOnlyTheSendersSession() throws {
         try scenarios.applicationCallsReachOneServiceAndRepliesReachOnlyTheSendersSession()
     }
@@ -194,11 +222,12 @@ final class RedisClusterRoutingTests: XCTestCase {
 
     private var scenarios: ClusterRoutingScenarios {
         let port = redis.port
-        return ClusterRoutingScenarios { try InProcessCluster(nodes: 3, bus: .redis(port: port)) { $0.serviceUsers = ["svc"] } }
+        return ClusterRoutingScenarios { try InProcessCluster(nodes: 3, bus: .redis(port: port)) { $0.serviceUsers = ["svc"]; $0.presenceDestinations = ["/topic/room.*"] } }
     }
 
     func testTopicReachesSubscribersOnEveryNodeInPublishOrder() throws { try scenarios.topicReachesSubscribersOnEveryNodeInPublishOrder() }
     func testWildcardSubscriptionOnAnotherNode() throws { try scenarios.wildcardSubscriptionOnAnotherNode() }
+    func testPresenceIsPublishedOncePerUserClusterWide() throws { try scenarios.presenceIsPublishedOncePerUserClusterWide() }
     func testApplicationCallsReachOneServiceAndRepliesReachOnlyTheSendersSession() throws {
         try scenarios.applicationCallsReachOneServiceAndRepliesReachOnlyTheSendersSession()
     }

@@ -27,6 +27,7 @@ class ConfigurationTestCase: XCTestCase {
         "destinations.multi-wildcard": ["#,>", "**"], "auth.users": ["alice:secret,bob:p:w", "carol:x"],
         "applications.prefixes": ["/app,/rpc", "/app"], "applications.routes": ["/app/chat.**:stomp-service,/app/hook:webhook:https://h.example/x", "/app/a:stomp-service"],
         "applications.service-role": ["backend", "service"], "applications.service-users": ["svc,worker", "svc"],
+        "presence.destinations": ["/topic/room.*,/topic/lobby", "/topic/a"], "presence.suffix": [".online", "-who"],
         "auth.allow-anonymous": ["true", "false"],
         "cluster.redis-url": ["redis://127.0.0.1:6390", "redis://redis"], "cluster.node-id": ["node-1.a_b", "n2"],
         "cluster.advertised-address": ["10.0.0.5:15674", "a:1"], "cluster.key-prefix": ["test", "test2"],

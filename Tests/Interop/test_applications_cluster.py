@@ -1,6 +1,7 @@
 """/app destinations across a three-node cluster: a Python (stomp.py) backend service on node 3
 answers clients on node 1 and 2, to the sender's session only, to the user, to a topic and to a
 @SubscribeMapping subscription."""
+import json
 import queue
 import time
 import uuid
@@ -16,7 +17,7 @@ from test_stomp_py import Collector, wait_receipt
 def cluster(tmp_path_factory):
     running = Cluster(tmp_path_factory.mktemp("apps"), settings=[
         "applications.service-users=svc", "applications.routes=/app/jobs.**:stomp-service",
-        "cluster.heartbeat-ms=200", "cluster.node-timeout-ms=1000"])
+        "cluster.heartbeat-ms=200", "cluster.node-timeout-ms=1000", "presence.destinations=/topic/room.*"])
     try:
         yield running
     finally:
@@ -170,8 +171,16 @@ def test_each_call_reaches_exactly_one_of_several_services_cluster_wide(cluster,
     erin.disconnect()
 
 
-def test_a_call_taken_by_a_service_on_a_node_that_dies_is_redelivered_to_another_service(cluster, worker):
-    """Runs last: it kills node 2."""
+def test_a_call_taken_by_a_service_on_a_node_that_dies_is_redelivered_and_its_users_leave(cluster, worker):
+    """Runs last: it kills node 2. Presence after kill -9 is stale for at most
+    cluster.node-timeout-ms + cluster.heartbeat-ms (+ a few Redis round trips)."""
+    observer, lo = connect(cluster.node(1), "watch")
+    subscribe(observer, lo, "/topic/room.lobby.presence", "who")
+    gina, lg = connect(cluster.node(2), "gina")
+    subscribe(gina, lg, "/topic/room.lobby", "lobby")
+    joined = message(lo)
+    assert joined.headers["presence-event"] == "join"
+    assert json.loads(joined.body) == {"event": "join", "user": "gina", "destination": "/topic/room.lobby"}
     doomed, ld = connect(cluster.node(2), "svc")
     subscribe(doomed, ld, "/app/jobs.**", "jobs", ack="client-individual")
     frank, lf = connect(cluster.node(1), "frank")
@@ -182,6 +191,13 @@ def test_a_call_taken_by_a_service_on_a_node_that_dies_is_redelivered_to_another
     survivor, ls = connect(cluster.node(3), "svc")
     subscribe(survivor, ls, "/app/jobs.**", "jobs", ack="client-individual")
     cluster.node(2).kill9()
+    killed_at = time.time()
+    left = message(lo, timeout=10)
+    stale_for = time.time() - killed_at
+    print("presence leave %.2fs after kill -9" % stale_for)
+    assert left.headers["presence-event"] == "leave"
+    assert left.headers["presence-user"] == "gina"
+    assert stale_for < 1.0 + 0.2 + 1.5, "leave published %.2fs after kill -9" % stale_for
     again = message(ls, timeout=10)
     assert again.body == "picture-1"
     assert again.headers["redelivered"] == "true"
