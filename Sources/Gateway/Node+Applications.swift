@@ -22,14 +22,18 @@ extension Node {
     static let targetSessionHeader = "stampede-to-session"
     static let targetSubscriptionHeader = "stampede-to-subscription"
 
-    /// Whether the session is a backend service (has the service role).
+    /// Whether the session is a backend service: its identity has the service role, or its
+    /// login is listed in `applications.service-users`.
     func isService(_ connection: ClientConnection) -> Bool {
+        if let identity = connection.identity, identity.roles.contains(configuration.applications.serviceRole) { return true }
         guard let user = connection.session.user else { return false }
         return configuration.serviceUsers.contains(user)
     }
 
     func sender(of connection: ClientConnection) -> ApplicationSender {
-        ApplicationSender(user: connection.session.principal, nodeID: bus.nodeID, sessionID: connection.id, endpoint: connection.endpointName)
+        let identity = connection.identity
+        return ApplicationSender(user: identity?.principal ?? connection.session.principal, nodeID: bus.nodeID, sessionID: connection.id,
+                                 endpoint: identity?.endpoint ?? connection.endpointName)
     }
 
     // MARK: SEND and SUBSCRIBE from clients
