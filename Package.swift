@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .executable(name: "stampede", targets: ["stampede"]),
         // The pure parsers, for the fuzzing package in Fuzz/.
+        // A node inside your own Swift program, with /app handlers as closures.
+        .library(name: "StampedeEmbedded", targets: ["StampedeEmbedded"]),
         .library(name: "StampedeWire", targets: ["HTTPWire", "WebSocketWire", "STOMPWire", "ClusterBus"]),
     ],
     dependencies: [
@@ -69,6 +71,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "StampedeEmbedded",
+            dependencies: ["Gateway", "Applications", "UVLoop", "STOMPWire", "Broker", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "stampede-embedded-example",
+            dependencies: ["StampedeEmbedded", "Gateway", "Applications", .product(name: "Logging", package: "swift-log")],
+            path: "examples/embedded",
             swiftSettings: strict
         ),
         .executableTarget(

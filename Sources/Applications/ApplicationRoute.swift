@@ -5,6 +5,8 @@ public enum ApplicationTarget: Sendable, Equatable {
     case stompService
     /// An HTTP endpoint the node POSTs each call to (see `ApplicationWebhookDispatcher`).
     case webhook(WebhookTarget)
+    /// Swift closures in the same process (`StampedeEmbedded`); set in code, not in configuration.
+    case inProcess
 }
 
 /// The HTTP endpoint of a webhook route. Timeouts, concurrency and retries are node-wide
@@ -39,6 +41,7 @@ public struct ApplicationRoute: Sendable, Equatable {
         switch target {
         case .stompService: "stomp-service"
         case .webhook(let webhook): "webhook:" + webhook.url
+        case .inProcess: "in-process"
         }
     }
 

@@ -8,6 +8,8 @@ public enum ApplicationDecision: Sendable, Equatable {
     case stompService(ApplicationRoute)
     /// To the webhook of `route`.
     case webhook(ApplicationRoute, WebhookTarget)
+    /// To the handler registered in this process (`ApplicationCallHandler`).
+    case inProcess(ApplicationRoute)
 }
 
 /// The application route table: which route (and so which target) an application destination
@@ -74,6 +76,7 @@ public struct ApplicationRouter: Sendable {
         switch route.target {
         case .stompService: return .stompService(route)
         case .webhook(let webhook): return .webhook(route, webhook)
+        case .inProcess: return .inProcess(route)
         }
     }
 

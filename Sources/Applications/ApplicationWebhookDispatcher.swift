@@ -30,3 +30,9 @@ public struct ApplicationRoutingError: Error, Sendable, Equatable {
     public var message: String
     public init(_ message: String) { self.message = message }
 }
+
+/// Application calls handled inside the node's own process (embedding): routes whose target is
+/// `.inProcess`. Called on the loop thread; must not block it.
+public protocol ApplicationCallHandler: AnyObject {
+    func handle(_ call: ApplicationCall)
+}

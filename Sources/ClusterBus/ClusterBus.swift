@@ -43,6 +43,8 @@ public protocol ClusterBus: AnyObject {
     /// true) or its last one gone (false). `completion(true)` when this changed the user's
     /// presence cluster-wide (the first node, or the last): this node then publishes the event.
     func updatePresence(destination: String, user: String, present: Bool, completion: @escaping (Bool) -> Void)
+    /// Users present in `destination` anywhere in the cluster, sorted.
+    func presentUsers(in destination: String, completion: @escaping ([String]) -> Void)
 
     /// Publishes this node's state (heartbeat, counts, local tables) for the admin view.
     func report(_ report: NodeReport)

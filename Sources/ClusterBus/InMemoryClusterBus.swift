@@ -204,6 +204,10 @@ public final class InMemoryClusterBus: ClusterBus {
         completion(hub.updatePresence(destination: destination, user: user, present: present, node: nodeID))
     }
 
+    public func presentUsers(in destination: String, completion: @escaping ([String]) -> Void) {
+        completion((hub.presence[destination]?.keys).map { Array($0).sorted() } ?? [])
+    }
+
     public func clusterView(_ completion: @escaping (Result<[NodeReport], BusError>) -> Void) {
         completion(.success(hub.allReports))
     }

@@ -26,6 +26,12 @@ extension RedisClusterBus {
         }
     }
 
+    public func presentUsers(in destination: String, completion: @escaping ([String]) -> Void) {
+        commands.send(["HKEYS", keys.presence(destination)]) { reply in
+            completion((reply.array?.compactMap(\.string) ?? []).sorted())
+        }
+    }
+
     private func leave(destination: String, user: String, completion: @escaping (Bool) -> Void) {
         send(["EVAL", Self.leaveScript, "1", keys.presence(destination), user].map { Array($0.utf8) }) { reply in
             completion((reply.integer ?? 1) <= 0)

@@ -88,6 +88,12 @@ extension Node {
             let call = ApplicationCall(kind: kind, sender: sender(of: connection), destination: destination, route: route, headers: headers, body: body, receipt: receipt)
             counters.applicationCalls += 1
             try enqueueForServices(call)
+        case .inProcess(let route):
+            guard let handler = inProcessHandler else {
+                throw .refused("no handler for '\(destination)' in this process")
+            }
+            counters.applicationCalls += 1
+            handler.handle(ApplicationCall(kind: kind, sender: sender(of: connection), destination: destination, route: route, headers: headers, body: body, receipt: receipt))
         case .webhook(let route, let webhook):
             guard let dispatcher = webhookDispatcher else {
                 throw .refused("webhook routes not available: '\(destination)' is routed to a webhook and this node has no webhook client")

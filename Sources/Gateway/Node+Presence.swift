@@ -37,6 +37,11 @@ extension Node {
         }
     }
 
+    /// Users present in a watched `destination`, cluster-wide (for embedding programs and the API).
+    public func presentUsers(in destination: String, completion: @escaping ([String]) -> Void) {
+        bus.presentUsers(in: destination, completion: completion)
+    }
+
     /// A topic message to the companion destination: `{"event":"join"|"leave","user":…,"destination":…}`.
     func publishPresence(joined: Bool, destination: String, user: String) {
         let headers = [

@@ -48,6 +48,8 @@ public final class Node {
     var presenceMemberships: [SessionID: [String: PresenceTracker.Member]] = [:]
     /// Carries calls of webhook routes to their backend; nil: webhook routes answer with an ERROR.
     public var webhookDispatcher: (any ApplicationWebhookDispatcher)?
+    /// Handles calls of `.inProcess` routes (an embedding program's closures).
+    public var inProcessHandler: (any ApplicationCallHandler)?
     var lastReport: (at: UInt64, framesIn: UInt64, messagesOut: UInt64) = (0, 0, 0)
     let startedAtWallClock: Int64
     /// The node's recent rates for the dashboard chart; one sample per heartbeat.
