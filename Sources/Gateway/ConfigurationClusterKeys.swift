@@ -1,11 +1,13 @@
+internal import RedisClient
 internal import Admin
 extension ConfigurationLoader {
     /// Joining a cluster through Redis. Without `cluster.redis-url` the node runs alone.
     static var clusterKeys: [ConfigurationKey] {
         [
-            .optionalText("cluster.redis-url", \.redisURL, type: "url", expected: "redis://host[:port] (port 1-65535, default 6379), or empty for a single node",
-                          isValid: { redisEndpoint(fromURL: $0) != nil },
-                          "Redis shared by the cluster; empty runs a single node with the in-memory router."),
+            .optionalText("cluster.redis-url", \.redisURL, type: "url",
+                          expected: "redis://[[user]:password@]host[:port][/db] (port 1-65535, default 6379), or empty for a single node",
+                          isSecret: true, isValid: { redisEndpoint(fromURL: $0) != nil },
+                          "Redis shared by the cluster (AUTH with the ACL user and password, SELECT db, right after each connect); empty runs a single node with the in-memory router."),
             .optionalText("cluster.node-id", \.nodeID, type: "node id", expected: "1-64 characters of A-Z a-z 0-9 . _ -, or empty to derive one",
                           isValid: isNodeID,
                           "Unique name of this node in the cluster; empty derives one from the host name, process id and a random suffix."),
@@ -43,11 +45,13 @@ extension ConfigurationLoader {
         ]
     }
 
-    /// Host and port of a `redis://host[:port]` URL (IPv6 hosts in brackets, returned without
-    /// them); nil for anything else, including user info, paths and queries.
+    /// Host and port of a `redis://[[user]:password@]host[:port][/db]` URL (IPv6 hosts in
+    /// brackets, returned without them); nil for anything else, including queries.
     public static func redisEndpoint(fromURL url: String) -> (host: String, port: Int)? {
-        guard url.hasPrefix("redis://") else { return nil }
-        let authority = url.dropFirst("redis://".count)
+        guard url.hasPrefix("redis://"), RedisEndpoint(url: url) != nil else { return nil }
+        var authority = url.dropFirst("redis://".count)
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        if let slash = authority.firstIndex(of: "/") { authority = authority[..<slash] }
         let host: Substring, portText: Substring?
         if authority.first == "[" {
             guard let close = authority.firstIndex(of: "]") else { return nil }

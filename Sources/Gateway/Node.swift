@@ -9,6 +9,7 @@ internal import STOMPWire
 internal import Glibc
 internal import BuildInfo
 internal import TLS
+internal import RedisClient
 public import ClusterBus
 public import Applications
 
@@ -265,7 +266,7 @@ public final class Node {
         logger.notice("stampede node listening", metadata: [
             "node": "\(bus.nodeID)",
             "version": "\(BuildInfo.version)",
-            "cluster": "\(configuration.redisURL ?? "none (single node, in-memory router)")",
+            "cluster": "\(configuration.redisURL.flatMap { RedisEndpoint(url: $0)?.description } ?? "none (single node, in-memory router)")",
             "urls": "\(urls.joined(separator: " "))",
             "max.connections": "\(configuration.maxConnections)",
         ])

@@ -63,6 +63,9 @@ final class RedisLink {
     private var deferredCalls: [() -> Void] = []
     private var deferredTimer: Timer?
 
+    /// Why the last session was dropped right after connecting (AUTH or SELECT refused).
+    var loginFailure: String?
+
     /// Commands completed with an error reply (from the server or made locally).
     var commandsFailed: UInt64 = 0
 
@@ -109,6 +112,7 @@ final class RedisLink {
             case .armTimer(let milliseconds): armTimer(milliseconds)
             case .stopTimer: timer?.stop()
             case .sessionReady:
+                logIn()
                 nameConnection()
                 owner?.linkSessionReady(self)
             case .sessionLost: owner?.linkSessionLost(self)
@@ -191,6 +195,24 @@ final class RedisLink {
         freeContext(of: adapter)
     }
 
+    /// AUTH and SELECT, pipelined ahead of everything else the session sends (Redis answers in
+    /// order, so nothing runs before them). A refused AUTH or SELECT drops the connection with
+    /// Redis's reason (which never contains the password); the link then reconnects with backoff.
+    private func logIn() {
+        for command in endpoint.loginCommands {
+            _ = sendCommand(command, callback: RedisLink.loginCallback, privdata: nil)
+        }
+    }
+
+    private static let loginCallback: HiredisReplyCallback = { context, reply, _ in
+        guard let context, let reply, let adapter = HiredisPollAdapter.attached(to: context) else { return }
+        let answer = reply.assumingMemoryBound(to: redisReply.self)
+        guard answer.pointee.type == REDIS_REPLY_ERROR else { return }
+        let message = answer.pointee.str.map { String(cString: $0) } ?? "refused"
+        adapter.link.loginFailure = "login refused by Redis: \(message)"
+        redisAsyncDisconnect(context)
+    }
+
     /// `CLIENT SETNAME`, with characters Redis rejects in names replaced by `-`.
     private func nameConnection() {
         let clientName = name.utf8.map { $0 > 0x20 && $0 < 0x7F ? $0 : UInt8(ascii: "-") }
@@ -217,7 +239,11 @@ final class RedisLink {
         let link = adapter.link
         guard adapter === link.adapter else { return }
         link.adapter = nil  // hiredis frees the context when this callback returns
-        let reason = status == REDIS_OK ? "disconnected" : errorText(context)
+        var reason = status == REDIS_OK ? "disconnected" : errorText(context)
+        if let failure = link.loginFailure {
+            reason = failure
+            link.loginFailure = nil
+        }
         link.perform(link.machine.disconnected(reason: reason))
     }
 

@@ -1,4 +1,4 @@
-import RedisClient
+@testable import RedisClient
 import XCTest
 
 final class RedisEndpointAndReplyTests: XCTestCase {
@@ -28,10 +28,23 @@ final class RedisEndpointAndReplyTests: XCTestCase {
     func testMalformedURLsAreRejected() {
         for url in [
             "", "redis://", "redis://:6379", "http://h:6379", "redis://h:", "redis://h:63a9", "redis://h:-1",
-            "redis://user:pw@h:6379", "redis://h:6379/0", "redis://h?x=1", "redis://[::1", "redis://[::1]x",
+            "redis://user@h:6379", "redis://user:@h", "redis://h:6379/x", "redis://h?x=1", "redis://[::1", "redis://[::1]x",
+            "redis://u:p%zz@h", "redis://h/-1",
         ] {
             XCTAssertNil(RedisEndpoint(url: url), url)
         }
+    }
+
+    func testCredentialsAndDatabaseAreParsedAndNeverPrinted() throws {
+        let acl = try XCTUnwrap(RedisEndpoint(url: "redis://stampede:s%40cret:x@10.0.0.1:6380/2"))
+        XCTAssertEqual(acl, RedisEndpoint(host: "10.0.0.1", port: 6380, username: "stampede", password: "s@cret:x", database: 2))
+        XCTAssertEqual(acl.description, "redis://stampede:***@10.0.0.1:6380/2")
+        XCTAssertEqual(acl.loginCommands, [["AUTH", "stampede", "s@cret:x"].map { Array($0.utf8) }, ["SELECT", "2"].map { Array($0.utf8) }])
+        let passwordOnly = try XCTUnwrap(RedisEndpoint(url: "redis://:pw@[::1]/"))
+        XCTAssertEqual(passwordOnly.username, nil)
+        XCTAssertEqual(passwordOnly.description, "redis://:***@[::1]:6379")
+        XCTAssertEqual(passwordOnly.loginCommands, [["AUTH", "pw"].map { Array($0.utf8) }])
+        XCTAssertEqual(RedisEndpoint(url: "redis://h:6379/0")?.loginCommands, [])
     }
 
     func testReplyConveniences() {
