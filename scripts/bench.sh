@@ -16,6 +16,8 @@ Builds the release binaries, starts a fresh stampede node on free loopback ports
            messages in flight allows, then at a low and a high fixed publish rate:
            deliveries/s, end-to-end latency, lost and duplicated deliveries
   queue    4 producers -> 4 consumers on one queue, ws and tcp: messages/s, latency
+  app      /app round trips: 4 clients -> node -> 2 STOMP services -> reply to the sending
+           session, tcp and ws, as fast as a window of 100 allows, then at --app-rate
 With --cluster also: redis-server + 2 nodes, publisher on node 1, subscribers on node 2.
 With --rabbitmq also: the same ws fan-out against RabbitMQ Web-STOMP, if rabbitmq-server is
 installed (apt-get install rabbitmq-server): max and low rate; it is started on loopback
@@ -27,6 +29,7 @@ Options:
   --idle-connections N  idle connections (default 10000)
   --low-rate R          messages/s of the low fixed-rate fan-out runs (default 10)
   --rate R              messages/s of the high fixed-rate fan-out runs (default 200)
+  --app-rate R          round trips/s of the fixed-rate /app runs (default 25000: half the target)
   --out DIR             where logs and JSON results go (default run/bench)
 
 Environment: STAMPEDE_BIN and BENCH_BIN use prebuilt binaries instead of building.
@@ -39,6 +42,7 @@ SUBSCRIBERS=1000
 IDLE_CONNECTIONS=10000
 LOW_RATE=10
 RATE=200
+APP_RATE=25000
 OUT=run/bench
 CLUSTER=0
 RABBITMQ=0
@@ -51,6 +55,7 @@ while [ $# -gt 0 ]; do
         --idle-connections) IDLE_CONNECTIONS=$2; shift ;;
         --rate) RATE=$2; shift ;;
         --low-rate) LOW_RATE=$2; shift ;;
+        --app-rate) APP_RATE=$2; shift ;;
         --out) OUT=$2; shift ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
@@ -157,13 +162,13 @@ fi
 # --- Nodes -----------------------------------------------------------------------------------
 
 NODE_PID= NODE_WS= NODE_TCP=
-# Starts a fresh single node (stopping the previous one).
+# Starts a fresh single node (stopping the previous one); arguments go to stampede.
 fresh_node() {
     stop_named node
     NODE_WS=$(free_port)
     NODE_TCP=$(free_port)
     start_process node "$STAMPEDE" --host 127.0.0.1 --port "$NODE_WS" --stomp-port "$NODE_TCP" \
-        --admin-port off --max-connections 25000 --log-level warning
+        --admin-port off --max-connections 25000 --log-level warning "$@"
     NODE_PID=$LAST_PID
     wait_port "$NODE_WS" "$NODE_PID" node
     wait_port "$NODE_TCP" "$NODE_PID" node
@@ -208,6 +213,15 @@ done
 for transport in ws tcp; do
     bench "queue-$transport" queue --transport "$transport" --port "$(port_for "$transport")" \
         --producers 4 --consumers 4 --window 100 --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
+done
+
+# /app round trips: the login svc has the service role.
+fresh_node --set applications.service-users=svc
+for transport in tcp ws; do
+    bench "app-max-$transport" app --transport "$transport" --port "$(port_for "$transport")" \
+        --clients 4 --services 2 --window 100 --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
+    bench "app-rate-$transport" app --transport "$transport" --port "$(port_for "$transport")" \
+        --clients 4 --services 2 --rate "$APP_RATE" --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
 done
 stop_named node
 
@@ -328,6 +342,9 @@ table("Fan-out at a high fixed rate", [
     ("ws", "fanout-high-ws"), ("tcp", "fanout-high-tcp"), ("cluster ws", "cluster-fanout-high-ws")],
     [("target rate (msg/s)", ("target_rate", 0))] + messaging)
 table("Queue, 4 producers -> 4 consumers, window 100 per producer", [("ws", "queue-ws"), ("tcp", "queue-tcp")], messaging)
+table("/app round trips: 4 clients -> node -> 2 STOMP services -> reply to the sending session", [
+    ("tcp max", "app-max-tcp"), ("tcp fixed", "app-rate-tcp"), ("ws max", "app-max-ws"), ("ws fixed", "app-rate-ws")],
+    [("target rate (msg/s)", ("target_rate", 0))] + messaging)
 def read(name):
     path = os.path.join(out, name)
     return open(path).read().strip() if os.path.exists(path) else "n/a"

@@ -14,6 +14,18 @@ struct MessagingPlan {
     var receiverSettings: ClientSettings
     var senderSettings: ClientSettings
     var messages: MessageOptions
+    /// The `/app` round trip: receivers are backend services subscribed to `serviceRoute` that
+    /// answer each call to the sending session only; senders receive the answers.
+    var applicationRoundTrip: ApplicationRoundTrip? = nil
+}
+
+/// client → node → STOMP service → reply to the sender's session (`reply-to-session`).
+struct ApplicationRoundTrip {
+    /// The route pattern services subscribe to (`/app/**`).
+    var serviceRoute: String
+    /// What senders subscribe to for their answers (`/user/queue/bench-replies`) and the part
+    /// after `/user/<name>` the services send to.
+    var replyQueue = "/queue/bench-replies"
 }
 
 /// Connects receivers, SUBSCRIBEs them (with a receipt), connects the senders, publishes for
@@ -97,19 +109,29 @@ final class MessagingRun: ClientPoolDelegate {
     // MARK: - Setup
 
     func clientReady(_ client: BenchConnection) {
+        if let app = plan.applicationRoundTrip, senders.contains(client.index) {
+            client.send(STOMPFrame(.SUBSCRIBE, headers: [("id", "0"), ("destination", "/user" + app.replyQueue), ("receipt", "sub")]))
+            return
+        }
         if receivers.contains(client.index) {
-            var headers = [("id", "0"), ("destination", plan.destination), ("receipt", "sub")]
+            let destination = plan.applicationRoundTrip?.serviceRoute ?? plan.destination
+            var headers = [("id", "0"), ("destination", destination), ("receipt", "sub")]
             if !plan.everyReceiverGetsEveryMessage { headers.append(("ack", "auto")) }
             client.send(STOMPFrame(.SUBSCRIBE, headers: headers))
-        } else if phase == .connectingSenders, senders.allSatisfy({ pool.connections[$0].phase == .ready }) {
+        } else if phase == .connectingSenders, plan.applicationRoundTrip == nil, senders.allSatisfy({ pool.connections[$0].phase == .ready }) {
             startWarmup()
         }
     }
 
     func client(_ client: BenchConnection, received frame: STOMPFrame, now: UInt64) {
         switch frame.command {
+        case .MESSAGE where plan.applicationRoundTrip != nil && receivers.contains(client.index):
+            answer(frame, from: client)
         case .MESSAGE:
             delivered(frame, to: client, now: now)
+        case .RECEIPT where client.tag == 0 && plan.applicationRoundTrip != nil && senders.contains(client.index):
+            client.tag = 1
+            if phase == .connectingSenders, senders.allSatisfy({ pool.connections[$0].tag == 1 }) { startWarmup() }
         case .RECEIPT where client.tag == 0:
             client.tag = 1
             subscribed += 1
@@ -120,6 +142,15 @@ final class MessagingRun: ClientPoolDelegate {
         default:
             break
         }
+    }
+
+    /// A service's answer: the call's body back to the calling session only.
+    private func answer(_ call: STOMPFrame, from service: BenchConnection) {
+        guard let app = plan.applicationRoundTrip, let user = call["app-user"], let session = call["app-session"] else {
+            malformed += 1
+            return
+        }
+        service.send(STOMPFrame(.SEND, headers: [("destination", "/user/\(user)\(app.replyQueue)"), ("reply-to-session", session)], body: call.body))
     }
 
     func clientDidProcessInput(_ client: BenchConnection) {

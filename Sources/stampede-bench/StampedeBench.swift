@@ -11,7 +11,7 @@ struct StampedeBench: ParsableCommand {
             Progress goes to stderr once a second; the report goes to stdout (a table, or JSON with --json). \
             SIGINT/SIGTERM stop the run early and still print the report. Only loopback targets are accepted.
             """,
-        subcommands: [Fanout.self, Queue.self, Idle.self]
+        subcommands: [Fanout.self, Queue.self, App.self, Idle.self]
     )
 }
 
@@ -85,6 +85,56 @@ extension StampedeBench {
                 receivers: consumers, senders: producers, everyReceiverGetsEveryMessage: false,
                 receiverSettings: connection.clientSettings(), senderSettings: connection.clientSettings(port: publishPort),
                 messages: messages)
+            emit(try MessagingRun(plan: plan, connection: connection).run(), json: connection.json)
+        }
+    }
+
+    struct App: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "/app round trips: C clients SEND to an application destination, S STOMP services answer each to the sending session only.",
+            discussion: """
+                The node must give --service-login the service role (e.g. --set applications.service-users=svc). \
+                Latency is client SEND → node → service → reply → client.
+                """)
+
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var messages: MessageOptions
+
+        @Option(help: "Clients sending calls (each waits for its answers within --window).")
+        var clients = 4
+
+        @Option(help: "STOMP services answering (competing consumers of --route).")
+        var services = 2
+
+        @Option(name: .customLong("service-login"), help: "Login of the services (must have the service role).")
+        var serviceLogin = "svc"
+
+        @Option(help: "Application destination the clients SEND to.")
+        var destination = "/app/bench.echo"
+
+        @Option(help: "Route pattern the services subscribe to (exactly as configured).")
+        var route = "/app/**"
+
+        @Option(name: .customLong("service-port"), help: "Port of the node the services use (default --port): a cluster run puts them on another node.")
+        var servicePort: Int?
+
+        func validate() throws {
+            guard (1...1_000).contains(clients) else { throw ValidationError("--clients must be 1...1000") }
+            guard (1...1_000).contains(services) else { throw ValidationError("--services must be 1...1000") }
+            if let servicePort, !(1...65_535).contains(servicePort) { throw ValidationError("--service-port must be 1...65535") }
+            try connection.checkSocketBudget(clients + services)
+        }
+
+        func run() throws {
+            var serviceSettings = connection.clientSettings(port: servicePort)
+            serviceSettings.login = serviceLogin
+            var clientSettings = connection.clientSettings()
+            if clientSettings.login == nil { clientSettings.login = "bench-client" }
+            let plan = MessagingPlan(
+                scenario: "app", destination: destination,
+                receivers: services, senders: clients, everyReceiverGetsEveryMessage: false,
+                receiverSettings: serviceSettings, senderSettings: clientSettings,
+                messages: messages, applicationRoundTrip: ApplicationRoundTrip(serviceRoute: route))
             emit(try MessagingRun(plan: plan, connection: connection).run(), json: connection.json)
         }
     }
