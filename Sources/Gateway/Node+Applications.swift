@@ -67,8 +67,19 @@ extension Node {
         // The answer comes back on the user's channel: hold it like a /user subscription does.
         let clusterRoute = ClusterRoute.user(connection.session.principal)
         subscriptionRoutes[connection.id, default: [:]][id] = clusterRoute
-        let outcome = joinCluster(clusterRoute, for: connection)
-        try hand(to: decision, kind: .subscribe(subscriptionID: id), destination: destination, headers: [], body: [], receipt: receipt, from: connection)
+        // The call goes out once the cluster routes the user's channel here, so the answer cannot
+        // overtake the subscription.
+        let outcome = joinCluster(clusterRoute, for: connection) { [weak self, weak connection] in
+            guard let self, let connection, connection.isOpen else { return }
+            do throws(BrokerError) {
+                try self.hand(to: decision, kind: .subscribe(subscriptionID: id), destination: destination, headers: [], body: [], receipt: receipt, from: connection)
+            } catch {
+                connection.apply(connection.session.operationFailed(error.message, receipt: receipt))
+            }
+        }
+        if outcome == .done {
+            try hand(to: decision, kind: .subscribe(subscriptionID: id), destination: destination, headers: [], body: [], receipt: receipt, from: connection)
+        }
         return outcome
     }
 

@@ -118,7 +118,9 @@ extension Node {
     // MARK: Interest
 
     /// Announces the node's interest at its first local subscriber.
-    func joinCluster(_ route: ClusterRoute, for connection: ClientConnection) -> OperationOutcome {
+    /// `whenConfirmed` runs once Redis confirmed the new interest, before the held actions go on
+    /// (only when the outcome is `.waitForCluster`; otherwise the interest is already in place).
+    func joinCluster(_ route: ClusterRoute, for connection: ClientConnection, whenConfirmed: (() -> Void)? = nil) -> OperationOutcome {
         switch route {
         case .queue(let name):
             guard bus.isClustered else { return .done }
@@ -133,7 +135,10 @@ extension Node {
             var waiting = false
             bus.setInterest(interest, active: true) { [weak connection] in
                 confirmed = true
-                if waiting { connection?.resumeAfterCluster() }
+                if waiting {
+                    whenConfirmed?()
+                    connection?.resumeAfterCluster()
+                }
             }
             if confirmed { return .done }
             waiting = true

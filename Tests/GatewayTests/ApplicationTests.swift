@@ -71,6 +71,23 @@ final class ApplicationTests: GatewayTestCase {
         XCTAssertEqual(String(decoding: try watcher.expect(.MESSAGE).body, as: UTF8.self), "everyone")
     }
 
+    func testCallsAndSessionRepliesAreCountedInTheMetrics() throws {
+        let service = try self.service("/app/solo.**")
+        let alice = try connectedClient(.tcp, login: "alice")
+        try alice.subscribe("/user/queue/counted", id: "c")
+        try alice.publish("/app/solo.count", "n")
+        let call = try self.call("n", at: service)
+        try service.publish("/user/alice/queue/counted", "ok", headers: [("reply-to-session", call["app-session"] ?? "")])
+        _ = try alice.expect(.MESSAGE)
+        let metrics = try httpGet(port: node.adminPort, path: "/metrics").body
+        let value = { (name: String) -> Double in
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
+        }
+        XCTAssertGreaterThanOrEqual(value("stampede_application_calls_total"), 1)
+        XCTAssertGreaterThanOrEqual(value("stampede_application_replies_total"), 1)
+        XCTAssertEqual(value("stampede_presence_events_total"), 0)
+    }
+
     func testOnlyAServiceMaySendReplyHeaders() throws {
         let mallory = try connectedClient(.tcp, login: "mallory")
         try mallory.send(.SEND, [("destination", "/user/alice/queue/replies"), ("reply-to-session", "n/1"), ("receipt", "r")], body: "x")

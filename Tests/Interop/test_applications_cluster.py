@@ -138,6 +138,15 @@ def test_subscribe_mapping_answer_reaches_only_that_subscription(cluster, worker
     dave.disconnect()
 
 
+def test_subscribe_mapping_works_for_a_user_whose_channel_is_new_on_the_node(cluster, worker):
+    heidi, lh = connect(cluster.node(2), "heidi")
+    subscribe(heidi, lh, "/app/rooms.list", "rooms")
+    answer = message(lh)
+    assert answer.headers["subscription"] == "rooms"
+    assert answer.body == "rooms: 1, 2"
+    heidi.disconnect()
+
+
 def test_a_client_cannot_pose_as_a_service(cluster, worker):
     mallory, lm = connect(cluster.node(1), "mallory")
     mallory.send("/user/alice/queue/replies", "x", headers={"reply-to-session": "node1/1", "receipt": "m"})
