@@ -4,7 +4,7 @@
 # cluster scripts, and a Python virtualenv with the third-party STOMP client used by the tests.
 # Safe to run again: it only installs what is missing.
 #   --node          only what building and running one node needs (the C libraries)
-#   --with-python   also what the interop tests need: the Python virtualenv, chromium
+#   --with-python   also what the interop tests need: the Python virtualenv, chromium, nginx
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,8 +13,9 @@ if [ "${1:-}" != "--node" ]; then
     packages+=(redis-server haproxy python3-venv openssl)
 fi
 if [ "${1:-}" = "--with-python" ]; then
-    # The interop tests: a headless browser for the dashboard page.
-    packages+=(chromium)
+    # The interop tests: a headless browser for the dashboard page; nginx (with its stream
+    # module) and systemd-analyze for the deploy/ files.
+    packages+=(chromium nginx libnginx-mod-stream systemd)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -28,9 +29,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "${1:-}" = "--with-python" ]; then
-    if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c 'import stomp, websocket' 2>/dev/null; then
-        echo "setup: creating .venv with stomp.py, websocket-client and pytest"
+    if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c 'import stomp, websocket, yaml' 2>/dev/null; then
+        echo "setup: creating .venv with stomp.py, websocket-client, pytest and PyYAML"
         python3 -m venv .venv
-        .venv/bin/pip install -q --disable-pip-version-check 'stomp.py==9.0.0' 'websocket-client>=1.6' 'pytest>=8'
+        .venv/bin/pip install -q --disable-pip-version-check 'stomp.py==9.0.0' 'websocket-client>=1.6' 'pytest>=8' 'PyYAML>=6'
     fi
 fi
