@@ -50,7 +50,11 @@ extension Node {
     func subscribeApplication(id: String, destination: String, ackMode: AckMode, prefetch: Int?, receipt: String?, for connection: ClientConnection) throws(BrokerError) -> OperationOutcome {
         let key = SubscriptionKey(session: connection.id, id: id)
         try broker.checkNewSubscription(key)
-        guard applicationSubscriptions[connection.id]?[id] == nil else { throw .duplicateSubscription(id) }
+        let held = applicationSubscriptions[connection.id]
+        guard held?[id] == nil else { throw .duplicateSubscription(id) }
+        guard (held?.count ?? 0) < configuration.broker.maxSubscriptionsPerSession else {
+            throw .tooManySubscriptions(configuration.broker.maxSubscriptionsPerSession)
+        }
         if isService(connection), let route = applicationRouter.serviceRoute(subscribedAs: destination) {
             dispatch(try broker.subscribe(key, applicationQueue: route.queueName, ackMode: ackMode, prefetch: prefetch))
             let clusterRoute = ClusterRoute.queue(route.queueName)
@@ -148,28 +152,30 @@ extension Node {
     /// webhook responses and the HTTP API all come through here (`route(_:)` of
     /// `ApplicationReplyRouting` for code outside the node).
     func routeReply(_ reply: ApplicationReply) throws(BrokerError) {
+        // The node's own routing headers never come from a backend.
+        let headers = reply.headers.contains { $0.name.hasPrefix("stampede-to-") } ? reply.headers.filter { !$0.name.hasPrefix("stampede-to-") } : reply.headers
         guard let target = reply.toSession else {
             counters.messagesPublished += 1
-            try send(destination: reply.destination, headers: reply.headers, body: reply.body)
+            try send(destination: reply.destination, headers: headers, body: reply.body)
             return
         }
         guard case .user(let user) = try broker.clusterRoute(ofSend: reply.destination) else {
             throw .refused("a reply to one session is sent to /user/<name>/... (the app-user of the call)")
         }
-        var headers = SessionReply.deliveredHeaders(reply.headers)
+        var delivered = SessionReply.deliveredHeaders(headers)
         counters.applicationReplies += 1
         if target.session.nodeID == bus.nodeID {
             deliverSessionReply(user: user, session: target.session.sessionID, subscription: target.subscription,
-                                destination: reply.destination, headers: headers, body: reply.body)
+                                destination: reply.destination, headers: delivered, body: reply.body)
             return
         }
         guard bus.isClustered else {
             logger.debug("reply for another node dropped: no cluster", metadata: ["node": "\(target.session.nodeID)"])
             return
         }
-        headers.append(STOMPHeader(name: Self.targetSessionHeader, value: target.session.description))
-        if let subscription = target.subscription { headers.append(STOMPHeader(name: Self.targetSubscriptionHeader, value: subscription)) }
-        bus.publish(envelope(reply.destination, headers, reply.body), to: .user(user))
+        delivered.append(STOMPHeader(name: Self.targetSessionHeader, value: target.session.description))
+        if let subscription = target.subscription { delivered.append(STOMPHeader(name: Self.targetSubscriptionHeader, value: subscription)) }
+        bus.publish(envelope(reply.destination, delivered, reply.body), to: .user(user))
     }
 
     /// A user-channel envelope for one session: delivers it if the session is here. False when

@@ -150,3 +150,17 @@ final class ApplicationConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.applications.routes.map(\.targetText).sorted(), ["stomp-service", "webhook:http://h/y"])
     }
 }
+
+final class ApplicationLimitTests: GatewayTestCase {
+    override class var nodeArguments: [String] { ["--set", "limits.max-subscriptions-per-session=2"] }
+
+    func testApplicationSubscriptionsCountAgainstTheSubscriptionLimit() throws {
+        let alice = try connectedClient(.tcp, login: "alice")
+        try alice.subscribe("/app/a", id: "1")
+        try alice.subscribe("/app/b", id: "2")
+        try alice.send(.SUBSCRIBE, [("destination", "/app/c"), ("id", "3"), ("receipt", "r")])
+        let error = try alice.expect(.ERROR)
+        XCTAssertEqual(error["message"], "Too many subscriptions: at most 2 per connection")
+        XCTAssertEqual(error["receipt-id"], "r")
+    }
+}
