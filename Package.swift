@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "STOMPSession", dependencies: ["STOMPWire", "Broker", "BuildInfo"], swiftSettings: strict),
         // Application destinations: the route table and what a backend call carries (pure).
         .target(name: "Applications", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
+        // Flow control and the memory budget: watermarks, fair shares, slow consumers, frame deadlines (pure).
+        .target(name: "FlowControl", swiftSettings: strict),
 
         // The thin shell: libuv loop, sockets, timers, signals, the batched write path.
         .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: strict),
@@ -67,7 +69,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS",
+                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "FlowControl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -105,6 +107,7 @@ let package = Package(
         .testTarget(name: "ClusterBusTests", dependencies: ["ClusterBus", "STOMPWire"]),
         .testTarget(name: "ClusterRedisTests", dependencies: ["ClusterRedis"]),
         .testTarget(name: "ApplicationsTests", dependencies: ["Applications", "STOMPWire", "Router"]),
+        .testTarget(name: "FlowControlTests", dependencies: ["FlowControl"]),
         .testTarget(name: "STOMPSessionTests", dependencies: ["STOMPSession", "STOMPWire", "Broker"]),
         // Test helpers shared by test targets (a real redis-server on a free port).
         .target(name: "TestSupport", dependencies: ["RedisClient", "UVLoop"], path: "Tests/TestSupport"),

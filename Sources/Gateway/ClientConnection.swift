@@ -4,6 +4,7 @@ internal import STOMPWire
 internal import STOMPSession
 internal import Broker
 internal import UVLoop
+internal import FlowControl
 
 /// One client socket: the protocol stack (raw STOMP, or HTTP upgrade then WebSocket, then STOMP)
 /// around a `STOMPSession`. It turns bytes into session events and carries the session's actions
@@ -32,6 +33,16 @@ final class ClientConnection: TCPConnectionDelegate {
     /// Actions waiting for the cluster to confirm a new interest (e.g. the RECEIPT of a
     /// SUBSCRIBE); input waits too, so frames keep their order.
     private var heldActions: [SessionAction]?
+    /// The deadline of the frame in progress (WebSocket frame or message, STOMP frame).
+    private var partialFrame: PartialFrameClock
+    /// Inbound bytes of partial frames, as last added to the loop's `memory.inboundBytes`.
+    private var inboundHeld = 0
+    /// Frames (and WebSocket messages) completed so far: progress for the frame deadline.
+    private var framesCompleted: UInt64 = 0
+    /// Since when the output has been over `limits.max-output-buffer-bytes` (nil: it is not).
+    private var overLimitSince: UInt64?
+    /// The subscriber whose backlog paused this publisher (publisher flow control), if paused.
+    var blockedBy: SessionID?
 
     init(tcp: TCPConnection, node: Node, transport: Transport, sessionID: SessionID, now: UInt64) {
         self.tcp = tcp
@@ -42,6 +53,7 @@ final class ClientConnection: TCPConnectionDelegate {
             id: sessionID, configuration: node.configuration.session,
             endpoint: transport == .webSocket ? "websocket" : "stomp", now: now)
         self.decoder = STOMPDecoder(limits: node.configuration.stomp)
+        self.partialFrame = PartialFrameClock(timeoutMilliseconds: node.configuration.frameTimeoutMilliseconds)
         if transport == .webSocket { handshake = HTTPRequestParser(limits: node.configuration.http) }
     }
 
@@ -59,6 +71,7 @@ final class ClientConnection: TCPConnectionDelegate {
         let now = node.now
         node.counters.bytesIn += UInt64(bytes.count)
         session.noteReceived(now: now)
+        let completedBefore = framesCompleted
         if handshake != nil {
             readHandshake(bytes)
         } else if webSocket != nil {
@@ -66,11 +79,31 @@ final class ClientConnection: TCPConnectionDelegate {
         } else {
             readSTOMP(bytes)
         }
+        noteInboundState(completedFrame: framesCompleted != completedBefore, now: now)
     }
 
     func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
+        node.loop.memory.adjustInbound(by: -inboundHeld)
+        inboundHeld = 0
         node.connectionClosed(self, error: error)
     }
+
+    /// After input: the partial frames' bytes go into the node's budget, and the frame deadline
+    /// starts, continues or stops. (The handshake has the CONNECT deadline.)
+    private func noteInboundState(completedFrame: Bool, now: UInt64) {
+        decoder.releaseConsumedBytes()
+        let held = decoder.bufferedByteCount + (webSocket?.bufferedByteCount ?? 0)
+        if held != inboundHeld {
+            node.loop.memory.adjustInbound(by: held - inboundHeld)
+            inboundHeld = held
+        }
+        let inside = decoder.isInsideFrame || (webSocket?.isInsideFrame ?? false)
+        partialFrame.noteInput(insideFrame: inside, completedFrame: completedFrame, now: now)
+        if held > 0 && node.loop.memory.totalBytes > node.budget.maxBufferedBytes { node.enforceBudget() }
+    }
+
+    /// Bytes this connection holds: output queued or in flight, and partial inbound frames.
+    var heldBytes: Int { tcp.heldOutputBytes + inboundHeld }
 
     private func readHandshake(_ bytes: UnsafeRawBufferPointer) {
         handshake!.feed(bytes)
@@ -108,6 +141,7 @@ final class ClientConnection: TCPConnectionDelegate {
                 guard isOpen else { continue }
                 payload.withUnsafeBytes { readSTOMP($0) }
             case .messageEnd:
+                framesCompleted &+= 1
                 continue
             case .write(let bytes):
                 tcp.enqueue(bytes)
@@ -143,6 +177,7 @@ final class ClientConnection: TCPConnectionDelegate {
                 continue  // heart-beat: already noted
             }
             node.counters.framesIn += 1
+            framesCompleted &+= 1
             node.counters.framesInByCommand[frame.command.rawValue, default: 0] += 1
             let actions = session.receive(frame, authenticator: node.authenticator, now: node.now)
             decoder.version = session.version
@@ -203,6 +238,7 @@ final class ClientConnection: TCPConnectionDelegate {
     /// valid UTF-8, binary otherwise).
     private func writeRaw(_ bytes: [UInt8]) {
         guard isOpen else { return }
+        tcp.beginFrame()
         if webSocket != nil {
             let opcode: WebSocketOpcode = UTF8Validator.isValid(bytes) ? .text : .binary
             tcp.enqueue(WebSocketFrameEncoder.frame(opcode: opcode, payload: bytes))
@@ -212,18 +248,42 @@ final class ClientConnection: TCPConnectionDelegate {
         session.noteSent(now: node.now)
     }
 
-    func deliver(_ delivery: Delivery, encoder: inout MessageEncoder) {
-        guard isOpen, session.state == .connected else { return }
-        if tcp.queuedByteCount > node.configuration.maxOutputBufferBytes {
-            node.counters.slowConsumers += 1
-            node.log(refused: self, reason: "slow consumer: output buffer limit reached")
-            terminate("slow consumer: more than \(node.configuration.maxOutputBufferBytes) bytes waiting to be read",
-                      closeCode: WebSocketCloseCode.policyViolation)
-            return
-        }
+    /// Writes one MESSAGE; returns the output bytes the connection holds afterwards (0 when it
+    /// was not written), which publisher flow control compares.
+    @discardableResult
+    func deliver(_ delivery: Delivery, encoder: inout MessageEncoder) -> Int {
+        guard isOpen, session.state == .connected else { return 0 }
+        if tcp.heldOutputBytes > node.slowConsumerRule.limitBytes, isSlowConsumer(now: node.now) { return 0 }
         encoder.write(delivery, version: session.version, webSocket: webSocket != nil, to: tcp)
         session.noteSent(now: node.now)
         node.counters.messagesOut += 1
+        return tcp.heldOutputBytes
+    }
+
+    /// Judges the backlog (`SlowConsumerRule`) and cuts the connection off when it is a slow consumer.
+    private func isSlowConsumer(now: UInt64) -> Bool {
+        switch node.slowConsumerRule.judge(heldBytes: tcp.heldOutputBytes, overSince: overLimitSince, now: now) {
+        case .withinLimit:
+            overLimitSince = nil
+            return false
+        case .overLimit(let since):
+            overLimitSince = since
+            return false
+        case .slowConsumer:
+            node.counters.slowConsumers += 1
+            node.log(refused: self, reason: "slow consumer: output buffer limit reached")
+            cutOff("slow consumer: more than \(node.slowConsumerRule.limitBytes) bytes waiting to be read")
+            return true
+        }
+    }
+
+    /// Ends the connection at once with an ERROR that overtakes the backlog: queued frames not
+    /// yet started on the wire are dropped, so the ERROR (and WebSocket close 1008) follow the
+    /// frame being written.
+    func cutOff(_ message: String) {
+        guard isOpen else { return }
+        tcp.discardUnstartedFrames()
+        terminate(message, closeCode: WebSocketCloseCode.policyViolation)
     }
 
     /// Periodic work: heart-beats, heart-beat and connect timeouts, cutting a stuck close.
@@ -237,11 +297,29 @@ final class ClientConnection: TCPConnectionDelegate {
             if webSocket == nil && handshake != nil { beginClose() } else { terminate("CONNECT timeout", closeCode: WebSocketCloseCode.policyViolation) }
             return
         }
+        if partialFrame.isExpired(now: now) {
+            node.counters.frameTimeouts += 1
+            node.log(refused: self, reason: "frame not completed in time")
+            cutOff("frame not completed within \(node.configuration.frameTimeoutMilliseconds) ms")
+            return
+        }
+        if overLimitSince != nil, isSlowConsumer(now: now) { return }
+        if tcp.readPauses.contains(.flowControl) || tcp.readPauses.contains(.memoryBudget) {
+            // Not reading is the node's doing: the client's heart-beats wait in the socket.
+            session.noteReceived(now: now)
+        }
         let actions = session.tick(now: now)
         if !actions.isEmpty {
             if case .send = actions.first { node.log(refused: self, reason: "heart-beat timeout") }
             apply(actions)
         }
+    }
+
+    /// Reading resumes after a pause of the node's (flow control, budget): the frame deadline
+    /// does not count the time the node held the client back.
+    func resumeReading(_ reason: ReadPauses) {
+        tcp.resumeReading(reason)
+        partialFrame.restart(now: node.now)
     }
 
     /// Ends the session from the node's side (shutdown, slow consumer, timeout) with an ERROR.

@@ -64,6 +64,7 @@ struct MessageEncoder {
             )
         }
         head.append(contentsOf: stompHead)
+        tcp.beginFrame()
         head.withUnsafeBytes { tcp.enqueue(copying: $0) }
         tcp.enqueue(tail.bytes)
     }

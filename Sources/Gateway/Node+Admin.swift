@@ -6,6 +6,7 @@ internal import Logging
 internal import UVLoop
 internal import WebSocketWire
 internal import STOMPSession
+internal import FlowControl
 
 /// What the admin endpoint shows: the cluster from the bus's node reports, this node's
 /// readiness and its Prometheus metrics.
@@ -110,6 +111,14 @@ extension Node: AdminDataSource {
             .init(name: "stampede_dropped_total", help: "Messages dropped.", type: .counter, labels: [("reason", "queue_overflow")], value: Double(stats.dropped)),
             .init(name: "stampede_dropped_total", help: "Messages dropped.", type: .counter, labels: [("reason", "queue_rejected")], value: Double(stats.rejected)),
             .init(name: "stampede_slow_consumers_total", help: "Clients disconnected for not reading.", type: .counter, value: Double(counters.slowConsumers)),
+            .init(name: "stampede_budget_cuts_total", help: "Connections cut because the node's buffered-bytes budget was exhausted (largest first).", type: .counter, value: Double(counters.budgetCuts)),
+            .init(name: "stampede_frame_timeouts_total", help: "Connections closed because a started frame did not complete within limits.frame-timeout-ms.", type: .counter, value: Double(counters.frameTimeouts)),
+            .init(name: "stampede_publisher_pauses_total", help: "Times a publisher stopped being read because its subscribers were behind.", type: .counter, value: Double(counters.publisherPauses)),
+            .init(name: "stampede_publishers_paused", help: "Publishers not being read right now (flow control).", type: .gauge, value: Double(flowPausedPublishers.count)),
+            .init(name: "stampede_buffered_bytes", help: "Bytes held for clients, by kind.", type: .gauge, labels: [("kind", "output")], value: Double(loop.memory.outputBytes)),
+            .init(name: "stampede_buffered_bytes", help: "Bytes held for clients, by kind.", type: .gauge, labels: [("kind", "inbound")], value: Double(loop.memory.inboundBytes)),
+            .init(name: "stampede_buffered_bytes_limit", help: "The node's budget for buffered bytes (limits.max-buffered-bytes).", type: .gauge, value: Double(budget.maxBufferedBytes)),
+            .init(name: "stampede_memory_trims_total", help: "Times free heap memory was returned to the OS.", type: .counter, value: Double(loop.memory.trims)),
             .init(name: "stampede_errors_sent_total", help: "STOMP ERROR frames sent.", type: .counter, value: Double(counters.errorsSent)),
             .init(name: "stampede_cluster_messages_in_total", help: "Topic and user messages received from other nodes.", type: .counter, value: Double(counters.clusterMessagesIn)),
             .init(name: "stampede_application_calls_total", help: "SENDs and SUBSCRIBEs to application destinations handed to a backend.", type: .counter,

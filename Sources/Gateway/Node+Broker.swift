@@ -50,7 +50,9 @@ extension Node {
                 return .done
             }
             counters.messagesPublished += 1
+            slowestDelivery = (0, 0)
             try send(destination: destination, headers: headers, body: body)
+            applyFlowControl(publisher: connection)
             return .done  // a SEND makes no room for queue messages: no pull on the per-message path
         case .ack(let id):
             dispatch(try broker.ack(session: session, ackID: id))
@@ -83,7 +85,10 @@ extension Node {
 
     func dispatch(_ deliveries: [Delivery]) {
         for delivery in deliveries {
-            connections[delivery.subscription.session]?.deliver(delivery, encoder: &encoder)
+            let session = delivery.subscription.session
+            guard let held = connections[session]?.deliver(delivery, encoder: &encoder) else { continue }
+            // For publisher flow control: the subscriber furthest behind that this publication reached.
+            if held > slowestDelivery.bytes { slowestDelivery = (held, session) }
         }
     }
 

@@ -10,6 +10,7 @@ internal import Glibc
 internal import BuildInfo
 internal import TLS
 internal import RedisClient
+internal import FlowControl
 public import ClusterBus
 public import Applications
 
@@ -31,6 +32,16 @@ public final class Node {
     public let bus: any ClusterBus
     var connections: [SessionID: ClientConnection] = [:]
     var encoder = MessageEncoder()
+    /// The node-wide budget for buffered bytes and its flow-control watermarks.
+    let budget: MemoryBudget
+    let publisherGate: PublisherGate
+    let slowConsumerRule: SlowConsumerRule
+    /// Publishers not being read because their subscribers are behind.
+    var flowPausedPublishers: Set<SessionID> = []
+    /// The largest output backlog among the subscribers the current SEND reached, and whose.
+    var slowestDelivery: (bytes: Int, session: SessionID) = (0, 0)
+    /// Loop time of the last budget enforcement (it scans connections: at most once per ms).
+    var lastBudgetEnforcement: UInt64 = .max
     /// Local subscribers per topic/user interest, with the grace period before withdrawal.
     var interests: InterestTracker
     /// Where each subscription (session → subscription id) registered, so leaving it updates
@@ -85,6 +96,12 @@ public final class Node {
         self.applicationRouter = ApplicationRouter(settings: configuration.applications, syntax: configuration.destinationSyntax)
         self.presence = PresenceTracker(watched: configuration.presenceDestinations, suffix: configuration.presenceSuffix, syntax: configuration.destinationSyntax)
         self.interests = InterestTracker(graceMilliseconds: configuration.interestGraceMilliseconds)
+        let budget = Node.makeBudget(configuration)
+        self.budget = budget
+        self.slowConsumerRule = SlowConsumerRule(
+            limitBytes: configuration.maxOutputBufferBytes, graceMilliseconds: configuration.slowConsumerGraceMilliseconds)
+        // A subscriber is behind at a quarter of its own limit: publishers stop before it gets there.
+        self.publisherGate = PublisherGate(budget: budget, behindBytes: max(1, configuration.maxOutputBufferBytes / 4))
         self.startedAtWallClock = Node.wallClockMilliseconds()
     }
 
@@ -255,6 +272,7 @@ public final class Node {
         for connection in Array(connections.values) { connection.tick(now: now) }
         expireInterests()
         if bus.isClustered { pullQueuesWithRoom() }
+        flowControlTick()
     }
 
     private func logStartup() {
@@ -269,6 +287,8 @@ public final class Node {
             "cluster": "\(configuration.redisURL.flatMap { RedisEndpoint(url: $0)?.description } ?? "none (single node, in-memory router)")",
             "urls": "\(urls.joined(separator: " "))",
             "max.connections": "\(configuration.maxConnections)",
+            "max.buffered.bytes": "\(budget.maxBufferedBytes)",
+            "flow.watermarks.bytes": "\(budget.highWatermarkBytes)/\(budget.lowWatermarkBytes)",
         ])
     }
 

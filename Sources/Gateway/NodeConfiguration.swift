@@ -45,6 +45,15 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var connectTimeoutMilliseconds: UInt64 = 10_000
     /// How long a closing connection may take to drain its output before it is cut.
     public var closeGraceMilliseconds: UInt64 = 5_000
+    /// How long a client may stay over `maxOutputBufferBytes` (under twice it) before it is cut.
+    public var slowConsumerGraceMilliseconds: UInt64 = 1_000
+    /// Node-wide budget for bytes held for clients; 0 derives it from memory (`MemoryBudget`).
+    public var maxBufferedBytes: Int = 0
+    /// Publisher flow control watermarks; 0: half of the budget and half of the high watermark.
+    public var flowHighWatermarkBytes: Int = 0
+    public var flowLowWatermarkBytes: Int = 0
+    /// A started frame must complete within this time (0: no deadline).
+    public var frameTimeoutMilliseconds: UInt64 = 30_000
 
     // STOMP
     public var session: SessionConfiguration = .init()
@@ -98,6 +107,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     // Runtime
     /// Granularity of heart-beat and timeout checks.
     public var tickMilliseconds: UInt64 = 1_000
+    /// Released buffered bytes after which free heap memory is returned to the OS (0: never).
+    public var memoryTrimThresholdBytes: Int = 64 << 20
     /// Time a shutdown waits for clients to receive their goodbye before closing them hard.
     public var shutdownGraceMilliseconds: UInt64 = 3_000
     public var logLevel: String = "info"

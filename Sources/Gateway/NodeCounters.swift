@@ -8,6 +8,12 @@ public struct NodeCounters: Sendable, Equatable {
     public var messagesPublished: UInt64 = 0
     public var errorsSent: UInt64 = 0
     public var slowConsumers: UInt64 = 0
+    /// Connections cut because the node-wide memory budget was exhausted (largest holders first).
+    public var budgetCuts: UInt64 = 0
+    /// Connections closed because a started frame did not complete in time.
+    public var frameTimeouts: UInt64 = 0
+    /// Times a publisher stopped being read because its subscribers were behind.
+    public var publisherPauses: UInt64 = 0
     public var clusterMessagesIn: UInt64 = 0
     /// SENDs and SUBSCRIBEs to application destinations handed to a backend.
     public var applicationCalls: UInt64 = 0

@@ -55,6 +55,19 @@ public struct STOMPDecoder: Sendable {
     /// Bytes fed but not yet consumed by the parser.
     public var bufferedByteCount: Int { buffer.count - consumed }
 
+    /// Drops consumed bytes now rather than at the next `feed`, so a big frame's buffer goes
+    /// back to the allocator as soon as the frame was taken (a connection may stay quiet for long).
+    public mutating func releaseConsumedBytes() {
+        if consumed == buffer.count { compactIfWorthwhile() }
+    }
+
+    /// A frame has started and is not complete (bytes after the last frame other than heart-beat EOLs).
+    public var isInsideFrame: Bool {
+        if case .betweenFrames = state { return consumed < buffer.count && buffer[consumed] != ASCII.lf && buffer[consumed] != ASCII.cr }
+        if case .failed = state { return false }
+        return true
+    }
+
     /// Appends received bytes.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty, !isFailed else { return }

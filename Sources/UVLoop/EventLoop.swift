@@ -43,6 +43,8 @@ public final class EventLoop {
 
     /// Write-path counters since the loop was created.
     public internal(set) var statistics = WriteStatistics()
+    /// Bytes held for peers (output queues, inbound partial frames), counted incrementally.
+    public var memory = BufferedMemory()
 
     /// How long a gracefully closed connection waits for the peer's EOF after our FIN before it
     /// is closed anyway (closing with unread input would send RST and could destroy our last bytes).

@@ -11,6 +11,9 @@ struct Piece {
     var base: UnsafeRawPointer
     var count: Int
     let owner: PieceOwner
+    /// The first byte of a frame (see `OutputQueue.markFrameStart`), not yet written: everything
+    /// from such a piece on can be dropped without cutting a frame in half.
+    var startsFrame = false
 
     /// Overwrites written slots so they stop keeping their bytes alive.
     static var written: Piece { Piece(base: emptyBytes.baseAddress, count: 0, owner: .shared(emptyBytes)) }
@@ -54,6 +57,10 @@ final class OutputQueue {
     private(set) var pendingBytes = 0
     /// Pieces the in-flight `uv_write` points into; kept alive until its callback.
     private var inFlight: [Piece] = []
+    /// Bytes of the in-flight pieces (held until the write callback).
+    private(set) var inFlightBytes = 0
+    /// The next appended piece starts a frame (`markFrameStart`).
+    private var nextPieceStartsFrame = false
     private var chunk: ArenaChunk?
     /// The request of the single `uv_write` a connection may have in flight.
     let writeRequest: UnsafeMutablePointer<uv_write_t> = .allocate(capacity: 1)
@@ -66,10 +73,19 @@ final class OutputQueue {
     var hasPending: Bool { head < pieces.count }
     var isWriting: Bool { !inFlight.isEmpty }
     var isIdle: Bool { !hasPending && !isWriting }
+    /// Every byte this queue keeps alive: pending plus in flight.
+    var heldBytes: Int { pendingBytes + inFlightBytes }
+
+    /// The next piece appended is the first byte of a frame: a cut-off (slow consumer) may drop
+    /// the queue from there on and the peer still sees whole frames.
+    func markFrameStart() {
+        nextPieceStartsFrame = true
+    }
 
     /// Appends a reference to shared bytes (no copy).
     func append(_ bytes: SharedBytes) {
-        pieces.append(Piece(base: bytes.baseAddress, count: bytes.count, owner: .shared(bytes)))
+        pieces.append(Piece(base: bytes.baseAddress, count: bytes.count, owner: .shared(bytes), startsFrame: nextPieceStartsFrame))
+        nextPieceStartsFrame = false
         pendingBytes += bytes.count
     }
 
@@ -93,15 +109,16 @@ final class OutputQueue {
         destination.copyMemory(from: source, byteCount: count)
         current.used += count
         pendingBytes += count
-        if head < pieces.count, case .arena(let lastChunk) = pieces[pieces.count - 1].owner,
+        if !nextPieceStartsFrame, head < pieces.count, case .arena(let lastChunk) = pieces[pieces.count - 1].owner,
             lastChunk === current,
             pieces[pieces.count - 1].base + pieces[pieces.count - 1].count == UnsafeRawPointer(destination)
         {
             pieces[pieces.count - 1].count += count
         } else {
-            pieces.append(Piece(base: UnsafeRawPointer(destination), count: count, owner: .arena(current)))
+            pieces.append(Piece(base: UnsafeRawPointer(destination), count: count, owner: .arena(current), startsFrame: nextPieceStartsFrame))
             current.outstandingPieces += 1
         }
+        nextPieceStartsFrame = false
     }
 
     /// Fills `iovecs` with up to `limit` pending pieces from the front; returns how many.
@@ -131,6 +148,8 @@ final class OutputQueue {
             } else {
                 pieces[head].base += remaining
                 pieces[head].count -= remaining
+                // Started on the wire: the rest must follow.
+                pieces[head].startsFrame = false
                 remaining = 0
             }
         }
@@ -148,23 +167,49 @@ final class OutputQueue {
         }
         head += count
         pendingBytes -= bytes
+        inFlightBytes += bytes
         compact()
         return bytes
     }
 
-    /// The in-flight write finished (or failed): its pieces may go.
-    func finishWrite(pool: OutputPool) {
+    /// The in-flight write finished (or failed): its pieces may go. Returns the bytes released.
+    @discardableResult
+    func finishWrite(pool: OutputPool) -> Int {
         for piece in inFlight { release(piece, pool: pool) }
         inFlight.removeAll(keepingCapacity: inFlight.capacity <= Self.retainedPieceCapacity)
+        let released = inFlightBytes
+        inFlightBytes = 0
+        return released
     }
 
-    /// Drops everything (the connection closed).
-    func discardAll(pool: OutputPool) {
-        finishWrite(pool: pool)
+    /// Drops everything (the connection closed). Returns the bytes released.
+    @discardableResult
+    func discardAll(pool: OutputPool) -> Int {
+        var released = finishWrite(pool: pool)
         for index in head..<pieces.count { release(pieces[index], pool: pool) }
+        released += pendingBytes
         head = pieces.count
         pendingBytes = 0
+        nextPieceStartsFrame = false
         compact()
+        return released
+    }
+
+    /// Drops the pending pieces from the first frame that has not started on the wire: what
+    /// stays (the in-flight write and the rest of a frame already begun) still goes out whole.
+    /// Returns the bytes dropped.
+    func discardUnstartedFrames(pool: OutputPool) -> Int {
+        guard let first = (head..<pieces.count).first(where: { pieces[$0].startsFrame }) else { return 0 }
+        var dropped = 0
+        for index in first..<pieces.count {
+            dropped += pieces[index].count
+            release(pieces[index], pool: pool)
+        }
+        pieces.removeSubrange(first..<pieces.count)
+        pendingBytes -= dropped
+        nextPieceStartsFrame = false
+        compact()
+        return dropped
     }
 
     /// Resets an idle queue before it goes back to the pool; keeps its chunk for the next user.
@@ -173,6 +218,7 @@ final class OutputQueue {
         if pieces.capacity > Self.retainedPieceCapacity { pieces = [] }
         if inFlight.capacity > Self.retainedPieceCapacity { inFlight = [] }
         chunk?.used = 0
+        nextPieceStartsFrame = false
     }
 
     private func release(_ piece: Piece, pool: OutputPool) {

@@ -6,6 +6,7 @@ extension TCPConnection {
     public func enqueue(_ bytes: SharedBytes) {
         guard acceptsOutput, bytes.count > 0 else { return }
         outputForAppend().append(bytes)
+        loop.memory.outputBytes += bytes.count
         markDirty()
     }
 
@@ -14,8 +15,31 @@ extension TCPConnection {
     public func enqueue(copying bytes: UnsafeRawBufferPointer) {
         guard acceptsOutput, bytes.count > 0 else { return }
         outputForAppend().appendCopy(bytes, pool: loop.outputPool)
+        loop.memory.outputBytes += bytes.count
         markDirty()
     }
+
+    /// The next bytes enqueued begin a new frame (a STOMP frame, or the WebSocket message
+    /// carrying one): `discardUnstartedFrames()` may cut the queue there and no further back.
+    public func beginFrame() {
+        guard acceptsOutput else { return }
+        outputForAppend().markFrameStart()
+    }
+
+    /// Drops queued frames that have not started on the wire (a slow consumer being cut off), so
+    /// what is enqueued next, the ERROR saying why, goes out right after the frame being written.
+    /// Returns the bytes dropped.
+    @discardableResult
+    public func discardUnstartedFrames() -> Int {
+        guard acceptsOutput, let output else { return 0 }
+        let dropped = output.discardUnstartedFrames(pool: loop.outputPool)
+        loop.memory.release(outputBytes: dropped)
+        return dropped
+    }
+
+    /// Every output byte this connection keeps alive (queued, or held by the in-flight write).
+    /// Same as the loop's `memory.outputBytes` contribution: a counter, no system call.
+    public var heldOutputBytes: Int { output?.heldBytes ?? 0 }
 
     /// Queues a copy of the array (see `enqueue(copying:)`).
     public func enqueue(_ bytes: [UInt8]) {
@@ -71,6 +95,7 @@ extension TCPConnection {
         }
         loop.statistics.tryWriteBytes += Int(written)
         output.consume(Int(written), pool: pool)
+        loop.memory.release(outputBytes: Int(written))
         guard output.hasPending else {
             outputDrained()
             return
@@ -88,14 +113,14 @@ extension TCPConnection {
         loop.statistics.writeRequests += 1
         loop.statistics.writeRequestBytes += bytes
         if status < 0 {
-            output.finishWrite(pool: pool)
+            loop.memory.release(outputBytes: output.finishWrite(pool: pool))
             closeNow(error: UVError(code: status))
         }
     }
 
     private func didWrite(_ status: Int32) {
         guard let output else { return }
-        output.finishWrite(pool: loop.outputPool)
+        loop.memory.release(outputBytes: output.finishWrite(pool: loop.outputPool))
         if status < 0 {
             // ECANCELED: we are closing already and the close callback follows.
             closeNow(error: UVError(code: status))

@@ -1,5 +1,19 @@
 import CLibUV
 
+/// Reasons a connection stopped reading (`TCPConnection.pauseReading`), independent of each other.
+public struct ReadPauses: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// `pauseReading()` without a reason (e.g. input held until the cluster confirms an interest).
+    public static let caller = ReadPauses(rawValue: 1 << 0)
+    /// Publisher flow control: subscribers are behind (`FlowControl`).
+    public static let flowControl = ReadPauses(rawValue: 1 << 1)
+    /// The node's memory budget is exhausted.
+    public static let memoryBudget = ReadPauses(rawValue: 1 << 2)
+    /// A per-connection rate limit.
+    public static let rateLimit = ReadPauses(rawValue: 1 << 3)
+}
+
 /// Receives a connection's input and its single close notification, on the loop thread.
 public protocol TCPConnectionDelegate: AnyObject {
     /// Input arrived. `bytes` points into the loop's shared read buffer: valid only during the call.
@@ -53,7 +67,8 @@ public final class TCPConnection {
     var isDirty = false
     /// Reading may start (after `onAccept` / the connect completion returned).
     private var readingAllowed = false
-    private var readingPaused = false
+    /// Why reading is paused; reading runs only when no reason is left.
+    public private(set) var readPauses: ReadPauses = []
     private var isReading = false
     var peerSentEOF = false
 
@@ -93,21 +108,26 @@ public final class TCPConnection {
 
     /// Allows reading and starts it. Accepted connections start reading when `onAccept` returns,
     /// client connections when the connect completion returns, unless `pauseReading()` was called.
+    /// Clears every pause reason.
     public func startReading() {
         readingAllowed = true
-        readingPaused = false
+        readPauses = []
         updateReading()
     }
 
     /// Stops reading (back-pressure): the kernel buffers and then the peer's writes stall.
-    public func pauseReading() {
-        readingPaused = true
+    /// Several parts of a node pause for their own reasons (waiting for the cluster, publisher
+    /// flow control, the memory budget, rate limits); reading resumes when all have resumed.
+    public func pauseReading(_ reason: ReadPauses = .caller) {
+        readPauses.insert(reason)
         updateReading()
     }
 
-    /// Resumes reading after `pauseReading()`.
-    public func resumeReading() {
-        startReading()
+    /// Withdraws one reason given to `pauseReading`; reading resumes when none is left.
+    public func resumeReading(_ reason: ReadPauses = .caller) {
+        readingAllowed = true
+        readPauses.remove(reason)
+        updateReading()
     }
 
     /// The handshake finished (`onAccept` or the connect completion returned).
@@ -121,7 +141,7 @@ public final class TCPConnection {
     func updateReading() {
         let wanted: Bool
         switch state {
-        case .open: wanted = readingAllowed && !readingPaused
+        case .open: wanted = readingAllowed && readPauses.isEmpty
         case .draining, .shuttingDown, .lingering: wanted = !peerSentEOF
         case .connecting, .closing, .closed: wanted = false
         }
@@ -255,7 +275,7 @@ public final class TCPConnection {
     private func didClose() {
         state = .closed
         if let output {
-            output.discardAll(pool: loop.outputPool)
+            loop.memory.release(outputBytes: output.discardAll(pool: loop.outputPool))
             loop.outputPool.recycle(output)
             self.output = nil
         }

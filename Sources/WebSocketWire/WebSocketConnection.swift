@@ -52,6 +52,11 @@ public struct WebSocketConnection: Sendable {
 
     private var buffer: [UInt8] = []
     private var readIndex = 0
+
+    /// Bytes of input not yet turned into events (a frame in progress).
+    public var bufferedByteCount: Int { buffer.count - readIndex }
+    /// A frame has started and is not complete, or a fragmented message is waiting for its last fragment.
+    public var isInsideFrame: Bool { readIndex < buffer.count || messageInProgress }
     private var decoder: DecoderState = .header
     private var events: [Event] = []
     private var eventIndex = 0
@@ -284,7 +289,8 @@ public struct WebSocketConnection: Sendable {
     private mutating func compact() {
         guard readIndex > 0 else { return }
         if readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
+            // A big frame's buffer goes back to the allocator; small ones are reused.
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 64 * 1024)
             readIndex = 0
         } else if readIndex >= 65536 && readIndex * 2 >= buffer.count {
             buffer.removeFirst(readIndex)

@@ -29,10 +29,15 @@ final class TestClient {
     private(set) var binaryMessages = 0
     private(set) var heartBeatsReceived = 0
 
-    init(port: Int, transport: Transport = .tcp, host: String = "127.0.0.1") throws {
+    /// `receiveBufferBytes`: a small kernel receive buffer (set before connecting), for clients
+    /// that stop reading and must push back on the node quickly.
+    init(port: Int, transport: Transport = .tcp, host: String = "127.0.0.1", receiveBufferBytes: Int32? = nil) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         guard fd >= 0 else { throw TestClientError(description: "socket: \(errno)") }
+        if var size = receiveBufferBytes {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

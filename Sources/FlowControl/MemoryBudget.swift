@@ -1,0 +1,51 @@
+/// The node-wide budget for bytes held for clients, and how it is split into the publisher flow
+/// control watermarks. Pure values: the node measures, these decide.
+public struct MemoryBudget: Sendable, Equatable {
+    /// Every byte held for clients (output queues, inbound partial frames) stays under this.
+    public var maxBufferedBytes: Int
+    /// Above this, publishers whose subscribers are behind stop being read.
+    public var highWatermarkBytes: Int
+    /// Below this, every paused publisher is read again.
+    public var lowWatermarkBytes: Int
+
+    /// A budget with watermarks at 1/2 and 1/4 of `maxBufferedBytes` unless given.
+    public init(maxBufferedBytes: Int, highWatermarkBytes: Int? = nil, lowWatermarkBytes: Int? = nil) {
+        self.maxBufferedBytes = max(1, maxBufferedBytes)
+        let high = min(highWatermarkBytes ?? self.maxBufferedBytes / 2, self.maxBufferedBytes)
+        self.highWatermarkBytes = max(1, high)
+        self.lowWatermarkBytes = max(0, min(lowWatermarkBytes ?? self.highWatermarkBytes / 2, self.highWatermarkBytes))
+    }
+
+    /// The default budget when none is configured: a quarter of the memory the process may use
+    /// (the cgroup limit when there is one, else physical memory), and never more than 512 MiB.
+    /// A quarter leaves room for the rest of the process and the kernel's socket buffers; the
+    /// cap keeps the node's worst case at a size one expects of a message router (RabbitMQ's
+    /// 0.4 of RAM assumes a dedicated host; a node shares its host). Without either figure: 256 MiB.
+    public static func defaultMaxBufferedBytes(physicalMemoryBytes: UInt64?, cgroupLimitBytes: UInt64?) -> Int {
+        let cap: UInt64 = 512 << 20
+        let available = [physicalMemoryBytes, cgroupLimitBytes].compactMap { $0 }.filter { $0 > 0 }.min()
+        guard let available else { return 256 << 20 }
+        return Int(max(16 << 20, min(cap, available / 4)))
+    }
+
+    /// A connection's fair share of the budget when `connections` share it.
+    public func fairShare(connections: Int) -> Int {
+        maxBufferedBytes / max(1, connections)
+    }
+
+    /// Which connections to cut, largest holding first, so the total gets back under the budget.
+    /// Only connections holding more than their fair share are candidates: a client within its
+    /// share is never cut to make room for one that is not. `holdings` is (id, bytes held).
+    public func connectionsToCut<ID>(holdings: [(id: ID, bytes: Int)], totalBytes: Int) -> [ID] {
+        guard totalBytes > maxBufferedBytes else { return [] }
+        let share = fairShare(connections: holdings.count)
+        var excess = totalBytes - maxBufferedBytes
+        var cut: [ID] = []
+        for holding in holdings.filter({ $0.bytes > share }).sorted(by: { $0.bytes > $1.bytes }) {
+            guard excess > 0 else { break }
+            cut.append(holding.id)
+            excess -= holding.bytes
+        }
+        return cut
+    }
+}

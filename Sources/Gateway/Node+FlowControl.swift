@@ -1,0 +1,90 @@
+internal import FlowControl
+internal import UVLoop
+internal import STOMPSession
+internal import Glibc
+internal import Logging
+
+/// Publisher flow control, the node-wide memory budget and giving memory back: the decisions are
+/// `FlowControl`'s, the measures are the loop's `memory` counters and each connection's holding.
+extension Node {
+    /// The configured budget, or the default derived from memory (see `MemoryBudget`).
+    static func makeBudget(_ configuration: NodeConfiguration) -> MemoryBudget {
+        let maxBytes = configuration.maxBufferedBytes > 0
+            ? configuration.maxBufferedBytes
+            : MemoryBudget.defaultMaxBufferedBytes(physicalMemoryBytes: physicalMemoryBytes(), cgroupLimitBytes: cgroupMemoryLimitBytes())
+        return MemoryBudget(
+            maxBufferedBytes: maxBytes,
+            highWatermarkBytes: configuration.flowHighWatermarkBytes > 0 ? configuration.flowHighWatermarkBytes : nil,
+            lowWatermarkBytes: configuration.flowLowWatermarkBytes > 0 ? configuration.flowLowWatermarkBytes : nil)
+    }
+
+    static func physicalMemoryBytes() -> UInt64? {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, size > 0 else { return nil }
+        return UInt64(pages) * UInt64(size)
+    }
+
+    /// cgroup v2 `memory.max` of this process (nil when unlimited or unknown).
+    static func cgroupMemoryLimitBytes() -> UInt64? {
+        guard let file = fopen("/sys/fs/cgroup/memory.max", "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 64)
+        guard fgets(&line, Int32(line.count), file) != nil else { return nil }
+        let text = String(decoding: line.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return UInt64(text)
+    }
+
+    /// After a SEND was delivered: pause its publisher when the node is above the high watermark
+    /// and one of the subscribers it reached is behind (TCP back-pressure instead of dropping).
+    func applyFlowControl(publisher: ClientConnection) {
+        let total = loop.memory.totalBytes
+        if total > budget.maxBufferedBytes { enforceBudget() }
+        guard publisherGate.shouldPause(totalBytes: total, slowestSubscriberBytes: slowestDelivery.bytes),
+              publisher.isOpen, publisher.id != slowestDelivery.session else { return }
+        if flowPausedPublishers.insert(publisher.id).inserted { counters.publisherPauses += 1 }
+        publisher.blockedBy = slowestDelivery.session
+        publisher.tcp.pauseReading(.flowControl)
+    }
+
+    /// Once per tick: resume publishers whose subscribers caught up, enforce the budget, give
+    /// memory back after big releases.
+    func flowControlTick() {
+        let total = loop.memory.totalBytes
+        if !flowPausedPublishers.isEmpty {
+            for id in flowPausedPublishers {
+                guard let publisher = connections[id] else {
+                    flowPausedPublishers.remove(id)
+                    continue
+                }
+                let blocking = publisher.blockedBy.flatMap { connections[$0] }.map { $0.isOpen ? $0.heldBytes : 0 }
+                if publisherGate.shouldResume(totalBytes: total, blockingSubscriberBytes: blocking) {
+                    flowPausedPublishers.remove(id)
+                    publisher.blockedBy = nil
+                    publisher.resumeReading(.flowControl)
+                }
+            }
+        }
+        if total > budget.maxBufferedBytes { enforceBudget() }
+        if loop.memory.trimIfWorthwhile(threshold: configuration.memoryTrimThresholdBytes) {
+            logger.debug("memory returned to the OS", metadata: ["buffered.bytes": "\(loop.memory.totalBytes)"])
+        }
+    }
+
+    /// Over the budget: cut the connections holding the most (never one within its fair share),
+    /// each with an ERROR saying why. Scans the connections, so at most once per millisecond.
+    func enforceBudget() {
+        let now = self.now
+        guard now != lastBudgetEnforcement else { return }
+        lastBudgetEnforcement = now
+        let total = loop.memory.totalBytes
+        guard total > budget.maxBufferedBytes else { return }
+        let holdings = connections.values.filter { $0.isOpen }.map { (id: $0.id, bytes: $0.heldBytes) }
+        for id in budget.connectionsToCut(holdings: holdings, totalBytes: total) {
+            guard let connection = connections[id] else { continue }
+            counters.budgetCuts += 1
+            counters.slowConsumers += 1
+            log(refused: connection, reason: "node memory budget exhausted")
+            connection.cutOff("slow consumer: node memory budget of \(budget.maxBufferedBytes) bytes exhausted and this connection holds the most")
+        }
+    }
+}

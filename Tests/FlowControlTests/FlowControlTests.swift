@@ -1,0 +1,130 @@
+import FlowControl
+import XCTest
+
+final class MemoryBudgetTests: XCTestCase {
+    func testWatermarksDefaultToHalfAndQuarterOfTheBudget() {
+        let budget = MemoryBudget(maxBufferedBytes: 1000)
+        XCTAssertEqual(budget.highWatermarkBytes, 500)
+        XCTAssertEqual(budget.lowWatermarkBytes, 250)
+    }
+
+    func testWatermarksAreClampedUnderTheBudgetAndEachOther() {
+        let budget = MemoryBudget(maxBufferedBytes: 1000, highWatermarkBytes: 5000, lowWatermarkBytes: 9000)
+        XCTAssertEqual(budget.highWatermarkBytes, 1000)
+        XCTAssertEqual(budget.lowWatermarkBytes, 1000)
+    }
+
+    func testDefaultBudgetIsAQuarterOfTheSmallerMemoryFigureCappedAt512MiB() {
+        XCTAssertEqual(MemoryBudget.defaultMaxBufferedBytes(physicalMemoryBytes: 24 << 30, cgroupLimitBytes: nil), 512 << 20)
+        XCTAssertEqual(MemoryBudget.defaultMaxBufferedBytes(physicalMemoryBytes: 24 << 30, cgroupLimitBytes: 1 << 30), 256 << 20)
+        XCTAssertEqual(MemoryBudget.defaultMaxBufferedBytes(physicalMemoryBytes: nil, cgroupLimitBytes: nil), 256 << 20)
+        XCTAssertEqual(MemoryBudget.defaultMaxBufferedBytes(physicalMemoryBytes: 8 << 20, cgroupLimitBytes: nil), 16 << 20)
+    }
+
+    func testNothingIsCutWithinTheBudget() {
+        let budget = MemoryBudget(maxBufferedBytes: 1000)
+        XCTAssertEqual(budget.connectionsToCut(holdings: [(id: 1, bytes: 900)], totalBytes: 1000), [])
+    }
+
+    func testLargestHoldersAreCutFirstUntilUnderTheBudget() {
+        let budget = MemoryBudget(maxBufferedBytes: 1000)
+        let holdings = [(id: 1, bytes: 300), (id: 2, bytes: 700), (id: 3, bytes: 600), (id: 4, bytes: 10)]
+        // 1,610 held, 610 over: cutting 2 (700) is enough.
+        XCTAssertEqual(budget.connectionsToCut(holdings: holdings, totalBytes: 1610), [2])
+        // 2,000 held, 1,000 over: 2 then 3.
+        XCTAssertEqual(budget.connectionsToCut(holdings: holdings, totalBytes: 2000), [2, 3])
+    }
+
+    func testClientsWithinTheirFairShareAreNeverCut() {
+        let budget = MemoryBudget(maxBufferedBytes: 1000)
+        // Fair share with 4 connections: 250. Only 1 is above it, even though cutting it is not enough.
+        let holdings = [(id: 1, bytes: 900), (id: 2, bytes: 240), (id: 3, bytes: 240), (id: 4, bytes: 240)]
+        XCTAssertEqual(budget.connectionsToCut(holdings: holdings, totalBytes: 5000), [1])
+    }
+}
+
+final class PublisherGateTests: XCTestCase {
+    let gate = PublisherGate(budget: MemoryBudget(maxBufferedBytes: 1000), behindBytes: 100)
+
+    func testPublisherIsPausedOnlyAboveTheHighWatermarkWithABehindSubscriber() {
+        XCTAssertFalse(gate.shouldPause(totalBytes: 500, slowestSubscriberBytes: 400))
+        XCTAssertFalse(gate.shouldPause(totalBytes: 600, slowestSubscriberBytes: 100), "its subscribers keep up")
+        XCTAssertTrue(gate.shouldPause(totalBytes: 600, slowestSubscriberBytes: 101))
+    }
+
+    func testPausedPublisherResumesUnderTheLowWatermark() {
+        XCTAssertFalse(gate.shouldResume(totalBytes: 400, blockingSubscriberBytes: 90))
+        XCTAssertTrue(gate.shouldResume(totalBytes: 249, blockingSubscriberBytes: 900))
+    }
+
+    func testPausedPublisherResumesWhenItsSubscriberCaughtUpOrLeft() {
+        XCTAssertTrue(gate.shouldResume(totalBytes: 900, blockingSubscriberBytes: 50))
+        XCTAssertTrue(gate.shouldResume(totalBytes: 900, blockingSubscriberBytes: nil))
+        XCTAssertFalse(gate.shouldResume(totalBytes: 900, blockingSubscriberBytes: 51))
+    }
+}
+
+final class SlowConsumerRuleTests: XCTestCase {
+    let rule = SlowConsumerRule(limitBytes: 100, graceMilliseconds: 500)
+
+    func testWithinTheLimitIsFine() {
+        XCTAssertEqual(rule.judge(heldBytes: 100, overSince: 10, now: 5000), .withinLimit)
+    }
+
+    func testOverTheLimitStartsTheGraceTime() {
+        XCTAssertEqual(rule.judge(heldBytes: 150, overSince: nil, now: 1000), .overLimit(since: 1000))
+        XCTAssertEqual(rule.judge(heldBytes: 150, overSince: 1000, now: 1499), .overLimit(since: 1000))
+    }
+
+    func testOverTheLimitForTheGraceTimeIsASlowConsumer() {
+        XCTAssertEqual(rule.judge(heldBytes: 150, overSince: 1000, now: 1500), .slowConsumer)
+    }
+
+    func testOverTwiceTheLimitIsASlowConsumerAtOnce() {
+        XCTAssertEqual(rule.judge(heldBytes: 201, overSince: nil, now: 1000), .slowConsumer)
+    }
+
+    func testWithoutGraceTimeTheLimitIsHard() {
+        let hard = SlowConsumerRule(limitBytes: 100, graceMilliseconds: 0)
+        XCTAssertEqual(hard.judge(heldBytes: 101, overSince: nil, now: 1000), .slowConsumer)
+    }
+}
+
+final class PartialFrameClockTests: XCTestCase {
+    func testAFrameStartedAndNotFinishedExpiresAfterTheTimeout() {
+        var clock = PartialFrameClock(timeoutMilliseconds: 300)
+        clock.noteInput(insideFrame: true, completedFrame: false, now: 1000)
+        clock.noteInput(insideFrame: true, completedFrame: false, now: 1200)
+        XCTAssertFalse(clock.isExpired(now: 1300))
+        XCTAssertTrue(clock.isExpired(now: 1301), "more bytes of the same frame do not extend it")
+    }
+
+    func testCompletingAFrameStartsTheClockForTheNextOne() {
+        var clock = PartialFrameClock(timeoutMilliseconds: 300)
+        clock.noteInput(insideFrame: true, completedFrame: false, now: 1000)
+        clock.noteInput(insideFrame: true, completedFrame: true, now: 1250)
+        XCTAssertFalse(clock.isExpired(now: 1500))
+        XCTAssertTrue(clock.isExpired(now: 1551))
+    }
+
+    func testBetweenFramesNothingExpires() {
+        var clock = PartialFrameClock(timeoutMilliseconds: 300)
+        clock.noteInput(insideFrame: true, completedFrame: false, now: 1000)
+        clock.noteInput(insideFrame: false, completedFrame: true, now: 1100)
+        XCTAssertFalse(clock.isExpired(now: 99_999))
+    }
+
+    func testAPauseByTheNodeRestartsTheClock() {
+        var clock = PartialFrameClock(timeoutMilliseconds: 300)
+        clock.noteInput(insideFrame: true, completedFrame: false, now: 1000)
+        clock.restart(now: 2000)
+        XCTAssertFalse(clock.isExpired(now: 2300))
+        XCTAssertTrue(clock.isExpired(now: 2301))
+    }
+
+    func testZeroTurnsTheDeadlineOff() {
+        var clock = PartialFrameClock(timeoutMilliseconds: 0)
+        clock.noteInput(insideFrame: true, completedFrame: false, now: 0)
+        XCTAssertFalse(clock.isExpired(now: 1 << 40))
+    }
+}

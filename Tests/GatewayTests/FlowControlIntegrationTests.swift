@@ -1,0 +1,188 @@
+import Foundation
+import STOMPWire
+import XCTest
+
+/// Reads one sample of the node's Prometheus text (first line starting with `name`).
+func metric(_ node: NodeProcess, _ name: String) throws -> Double? {
+    let body = try httpGet(port: node.adminPort, path: "/metrics").body
+    for line in body.split(separator: "\n") where line.hasPrefix(name + " ") || line.hasPrefix(name + "{") {
+        return Double(line.split(separator: " ").last ?? "")
+    }
+    return nil
+}
+
+extension GatewayTestCase {
+    /// A connected client with a small receive buffer that will stop reading when told.
+    func stuckClient(_ kind: Kind, subscribedTo topic: String) throws -> TestClient {
+        let node = try self.node
+        let c: TestClient
+        switch kind {
+        case .tcp: c = try TestClient(port: node.stompPort, receiveBufferBytes: 4096)
+        case .webSocket: c = try TestClient(port: node.webSocketPort, transport: .webSocket(path: "/ws", subprotocols: ["v12.stomp"], origin: nil), receiveBufferBytes: 4096)
+        }
+        try c.connect([("accept-version", "1.2"), ("host", "/"), ("heart-beat", "0,0")])
+        try c.subscribe(topic, id: "s")
+        return c
+    }
+
+    /// Reads frames until an ERROR; returns it and how many MESSAGEs came first.
+    func readUntilError(_ c: TestClient, timeout: TimeInterval = 10) throws -> (error: STOMPFrame?, messagesBefore: Int) {
+        var messages = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, let frame = try? c.receive(timeout: max(0.1, deadline.timeIntervalSinceNow)) {
+            if frame.command == .ERROR { return (frame, messages) }
+            messages += 1
+        }
+        return (nil, messages)
+    }
+}
+
+final class SlowConsumerHearsWhyTests: GatewayTestCase {
+    override class var nodeArguments: [String] {
+        ["--set", "runtime.tick-ms=50", "--set", "limits.max-output-buffer-bytes=1048576", "--set", "limits.slow-consumer-grace-ms=0",
+         "--set", "limits.close-grace-ms=3000", "--set", "limits.flow.high-watermark-bytes=1073741824"]
+    }
+
+    /// 16 KiB messages, a 1 MiB limit: the old node queued the ERROR behind 64+ MESSAGEs; now the
+    /// queued MESSAGEs not yet on the wire are dropped and the ERROR follows the write in progress.
+    func testCutOffSubscriberGetsTheErrorAheadOfItsBacklogAndClose1008() throws {
+        try forEachTransport { kind in
+            let topic = unique("/topic/slow")
+            let slow = try stuckClient(kind, subscribedTo: topic)
+            let publisher = try connectedClient(.tcp)
+            let body = String(repeating: "x", count: 16 * 1024)
+            for _ in 0..<200 { try publisher.send(.SEND, [("destination", topic)], body: body) }
+            try publisher.publish(topic, "last")
+            let (error, before) = try readUntilError(slow)
+            XCTAssertEqual(error.flatMap { $0["message"] }?.hasPrefix("slow consumer") ?? false, true, "\(kind): \(String(describing: error))")
+            XCTAssertLessThan(before, 48, "\(kind): the ERROR overtook the queued MESSAGEs")
+            let code = try slow.waitForClose()
+            if kind == .webSocket { XCTAssertEqual(code, 1008) }
+        }
+        XCTAssertGreaterThanOrEqual(try metric(try node, "stampede_slow_consumers_total") ?? 0, 2)
+    }
+}
+
+final class PublisherFlowControlTests: GatewayTestCase {
+    override class var nodeArguments: [String] {
+        ["--set", "runtime.tick-ms=50", "--set", "limits.max-output-buffer-bytes=1048576", "--set", "limits.slow-consumer-grace-ms=0",
+         "--set", "limits.flow.high-watermark-bytes=131072", "--set", "limits.flow.low-watermark-bytes=65536"]
+    }
+
+    /// An unbounded publisher and a subscriber that pauses: the publisher is held back (not read)
+    /// instead of the subscriber being cut, and every message arrives once the subscriber reads.
+    func testPublisherIsPausedInsteadOfTheSubscriberBeingCut() throws {
+        let topic = unique("/topic/flow")
+        let subscriber = try stuckClient(.tcp, subscribedTo: topic)
+        let publisher = try connectedClient(.tcp)
+        let count = 300
+        let body = String(repeating: "y", count: 16 * 1024)
+        let done = expectation(description: "published")
+        nonisolated(unsafe) let sender = publisher
+        Thread.detachNewThread {
+            for _ in 0..<count { try? sender.send(.SEND, [("destination", topic)], body: body) }
+            done.fulfill()
+        }
+        usleep(500_000)  // the subscriber reads nothing meanwhile: 4.8 MB would be far past its 2 MiB hard limit
+        var received = 0
+        while received < count, let frame = try? subscriber.receive(timeout: 10) {
+            XCTAssertEqual(frame.command, .MESSAGE, frame["message"] ?? "")
+            guard frame.command == .MESSAGE else { break }
+            received += 1
+        }
+        wait(for: [done], timeout: 20)
+        XCTAssertEqual(received, count)
+        XCTAssertGreaterThanOrEqual(try metric(try node, "stampede_publisher_pauses_total") ?? 0, 1)
+        XCTAssertEqual(try metric(try node, "stampede_slow_consumers_total"), 0)
+    }
+
+    /// A publisher to a topic whose subscribers keep up is not paused by another topic's backlog.
+    func testUnrelatedPublisherKeepsGoingWhileABusyTopicIsThrottled() throws {
+        let busy = unique("/topic/busy")
+        let stuck = try stuckClient(.tcp, subscribedTo: busy)
+        let busyPublisher = try connectedClient(.tcp)
+        nonisolated(unsafe) let sender = busyPublisher
+        let body = String(repeating: "z", count: 16 * 1024)
+        Thread.detachNewThread { for _ in 0..<200 { try? sender.send(.SEND, [("destination", busy)], body: body) } }
+        usleep(300_000)
+        let quiet = unique("/topic/quiet")
+        let listener = try connectedClient(.tcp)
+        try listener.subscribe(quiet, id: "q")
+        let talker = try connectedClient(.tcp)
+        for index in 0..<20 { try talker.publish(quiet, "m\(index)") }
+        for index in 0..<20 { XCTAssertEqual(String(decoding: try listener.expect(.MESSAGE).body, as: UTF8.self), "m\(index)") }
+        _ = stuck
+    }
+}
+
+final class NodeMemoryBudgetTests: GatewayTestCase {
+    override class var nodeArguments: [String] {
+        ["--set", "runtime.tick-ms=50", "--set", "limits.max-buffered-bytes=1048576", "--set", "limits.max-output-buffer-bytes=8388608",
+         "--set", "limits.flow.high-watermark-bytes=1048576", "--set", "limits.frame-timeout-ms=400"]
+    }
+
+    /// Three readers that never read, each on its own topic: past the node's budget the one
+    /// holding the most is cut (with its ERROR), the others within their share are not, and an
+    /// unrelated pair keeps working.
+    func testOverTheBudgetTheLargestHolderIsCutAndOthersKeepWorking() throws {
+        let topics = (0..<3).map { unique("/topic/stuck\($0)") }
+        let stuck = try topics.map { try stuckClient(.tcp, subscribedTo: $0) }
+        let publisher = try connectedClient(.tcp)
+        let body = String(repeating: "s", count: 16 * 1024)
+        for (index, n) in [400, 12, 6].enumerated() {
+            for _ in 0..<n { try publisher.send(.SEND, [("destination", topics[index])], body: body) }
+        }
+        try publisher.publish("/topic/none", "sync")
+        let (error, _) = try readUntilError(stuck[0])
+        XCTAssertTrue(error?["message"]?.contains("memory budget") ?? false, String(describing: error))
+        for (index, n) in [12, 6].enumerated() {
+            var got = 0
+            while got < n, let frame = try? stuck[index + 1].receive(timeout: 5) {
+                XCTAssertEqual(frame.command, .MESSAGE, frame["message"] ?? "")
+                got += 1
+            }
+            XCTAssertEqual(got, n, "a client within its fair share is not cut")
+        }
+        let topic = unique("/topic/probe")
+        let probe = try connectedClient(.webSocket)
+        try probe.subscribe(topic, id: "p")
+        try publisher.publish(topic, "still here")
+        XCTAssertEqual(String(decoding: try probe.expect(.MESSAGE).body, as: UTF8.self), "still here")
+        XCTAssertGreaterThanOrEqual(try metric(try node, "stampede_budget_cuts_total") ?? 0, 1)
+        XCTAssertLessThanOrEqual(try metric(try node, "stampede_buffered_bytes") ?? .infinity, 1_048_576)
+    }
+
+    /// A frame that starts and stalls is closed after limits.frame-timeout-ms, heart-beats off.
+    func testStalledFrameIsClosedAfterTheFrameTimeoutOverBothTransports() throws {
+        try forEachTransport { kind in
+            let c = try client(kind)
+            try c.connect([("accept-version", "1.2"), ("host", "/"), ("heart-beat", "0,0")])
+            let head = Array("SEND\ndestination:/topic/x\ncontent-length:100000\n\n".utf8) + [UInt8](repeating: 0x41, count: 1000)
+            if kind == .webSocket {
+                try c.sendMessage(head, fin: false)
+            } else {
+                try c.sendRaw(head)
+            }
+            let started = Date()
+            let error = try c.expect(.ERROR, timeout: 5)
+            XCTAssertTrue(error["message"]?.contains("frame not completed") ?? false, "\(kind): \(error)")
+            XCTAssertGreaterThan(Date().timeIntervalSince(started), 0.3)
+            let code = try c.waitForClose()
+            if kind == .webSocket { XCTAssertEqual(code, 1008) }
+        }
+        XCTAssertGreaterThanOrEqual(try metric(try node, "stampede_frame_timeouts_total") ?? 0, 2)
+    }
+
+    /// Frames that keep completing are never cut, however long the connection lives.
+    func testClientCompletingFramesIsNotCutByTheFrameTimeout() throws {
+        let c = try client(.tcp)
+        try c.connect([("accept-version", "1.2"), ("host", "/"), ("heart-beat", "0,0")])
+        for index in 0..<8 {
+            try c.sendRaw(Array("SEND\ndestination:/topic/slowly\n\nbody\(index)".utf8))
+            usleep(150_000)
+            try c.sendRaw([0])
+        }
+        try c.send(.DISCONNECT, [("receipt", "bye")])
+        XCTAssertEqual(try c.expect(.RECEIPT)["receipt-id"], "bye")
+    }
+}
