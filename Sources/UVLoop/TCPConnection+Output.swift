@@ -31,7 +31,8 @@ extension TCPConnection {
     /// Returns the bytes dropped.
     @discardableResult
     public func discardUnstartedFrames() -> Int {
-        guard acceptsOutput, let output else { return 0 }
+        // On a secured connection the frames wait as plaintext; sealed bytes are on their way.
+        guard acceptsOutput, let output = security != nil ? plaintextOutput : output else { return 0 }
         let dropped = output.discardUnstartedFrames(pool: loop.outputPool)
         loop.memory.release(outputBytes: dropped)
         return dropped
@@ -39,7 +40,7 @@ extension TCPConnection {
 
     /// Every output byte this connection keeps alive (queued, or held by the in-flight write).
     /// Same as the loop's `memory.outputBytes` contribution: a counter, no system call.
-    public var heldOutputBytes: Int { output?.heldBytes ?? 0 }
+    public var heldOutputBytes: Int { (output?.heldBytes ?? 0) + (plaintextOutput?.heldBytes ?? 0) }
 
     /// Queues a copy of the array (see `enqueue(copying:)`).
     public func enqueue(_ bytes: [UInt8]) {
@@ -81,7 +82,7 @@ extension TCPConnection {
     /// pieces alive. While it is pending, new pieces wait in order; its callback re-marks the
     /// connection dirty.
     func flushOutput() {
-        if security != nil && (state == .open || state == .draining) { sealPending() }
+        if security != nil && (state == .open || state == .draining) { sealPending(all: state == .draining) }
         guard state == .open || state == .draining, let output, !output.isWriting, output.hasPending else { return }
         let iovecs = loop.iovecs
         let pool = loop.outputPool
@@ -137,6 +138,8 @@ extension TCPConnection {
             loop.outputPool.recycle(output)
             self.output = nil
         }
+        // Plaintext held back from sealing (see `sealAheadBytes`) goes next.
+        if plaintextOutput?.hasPending ?? false { markDirty() }
         if state == .draining { startShutdown() }
     }
 }

@@ -38,13 +38,21 @@ extension TCPConnection {
         }
     }
 
-    /// Moves every queued plaintext piece through the layer into the wire queue (`output`).
-    /// Called before each flush and when a graceful close begins.
-    func sealPending() {
+    /// Ciphertext sealed ahead of the socket while open: the rest of the plaintext waits in its
+    /// own queue, where a cut-off can still drop whole frames (`discardUnstartedFrames`) and the
+    /// encrypted backlog stays small.
+    static let sealAheadBytes = 256 * 1024
+
+    /// Moves queued plaintext pieces through the layer into the wire queue (`output`): all of
+    /// them when closing, otherwise until the wire queue holds `sealAheadBytes`. Called before
+    /// each flush, when a write completes, and when a graceful close begins.
+    func sealPending(all: Bool = true) {
         guard let layer = security, let plaintext = plaintextOutput else { return }
         let iovecs = loop.iovecs
-        while plaintext.hasPending {
-            let count = plaintext.gather(into: iovecs, limit: OutputQueue.maxPiecesPerCall)
+        let budget = all ? Int.max : Self.sealAheadBytes - (output?.heldBytes ?? 0)
+        var sealed = 0
+        while plaintext.hasPending && sealed < budget {
+            let count = plaintext.gather(into: iovecs, limit: all ? OutputQueue.maxPiecesPerCall : 64)
             var bytes = 0
             for index in 0..<count {
                 let piece = iovecs[index]
@@ -52,10 +60,14 @@ extension TCPConnection {
                 layer.seal(UnsafeRawBufferPointer(start: piece.base, count: piece.len))
             }
             plaintext.consume(bytes, pool: loop.outputPool)
+            loop.memory.release(outputBytes: bytes)
+            sealed += bytes
         }
-        layer.endSeal(send: { appendToWire($0) })
-        loop.outputPool.recycle(plaintext)
-        plaintextOutput = nil
+        if all || sealed > 0 { layer.endSeal(send: { appendToWire($0) }) }
+        if plaintext.isIdle {
+            loop.outputPool.recycle(plaintext)
+            plaintextOutput = nil
+        }
     }
 
     /// Ciphertext for the socket (copied: the layer's buffer is reused).
@@ -69,6 +81,7 @@ extension TCPConnection {
             output = wire
         }
         wire.appendCopy(bytes, pool: loop.outputPool)
+        loop.memory.outputBytes += bytes.count
         markDirty()
     }
 }

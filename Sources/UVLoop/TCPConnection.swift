@@ -280,7 +280,7 @@ public final class TCPConnection {
             self.output = nil
         }
         if let plaintextOutput {
-            plaintextOutput.discardAll(pool: loop.outputPool)
+            loop.memory.release(outputBytes: plaintextOutput.discardAll(pool: loop.outputPool))
             loop.outputPool.recycle(plaintextOutput)
             self.plaintextOutput = nil
         }
