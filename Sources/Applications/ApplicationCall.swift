@@ -11,12 +11,15 @@ public struct ApplicationSender: Sendable, Equatable {
     public var sessionID: UInt64
     /// The listener/endpoint the sender connected through (e.g. `websocket`, `stomp`).
     public var endpoint: String
+    /// The sender's roles (from its identity), sorted.
+    public var roles: [String]
 
-    public init(user: String, nodeID: String, sessionID: UInt64, endpoint: String) {
+    public init(user: String, nodeID: String, sessionID: UInt64, endpoint: String, roles: [String] = []) {
         self.user = user
         self.nodeID = nodeID
         self.sessionID = sessionID
         self.endpoint = endpoint
+        self.roles = roles
     }
 
     /// The address a service replies to for `@SendToUser(broadcast=false)` semantics.
@@ -86,6 +89,7 @@ public struct ApplicationCall: Sendable, Equatable {
         result.append(STOMPHeader(name: ApplicationHeaders.session, value: sender.sessionAddress.description))
         result.append(STOMPHeader(name: ApplicationHeaders.node, value: sender.nodeID))
         result.append(STOMPHeader(name: ApplicationHeaders.endpoint, value: sender.endpoint))
+        result.append(STOMPHeader(name: ApplicationHeaders.roles, value: sender.roles.joined(separator: ",")))
         result.append(STOMPHeader(name: ApplicationHeaders.route, value: route.pattern))
         switch kind {
         case .send:

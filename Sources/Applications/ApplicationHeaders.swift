@@ -10,6 +10,8 @@ public enum ApplicationHeaders {
     public static let node = "app-node"
     /// The endpoint (listener) the sender connected through.
     public static let endpoint = "app-endpoint"
+    /// The sender's roles, comma-separated (empty when none).
+    public static let roles = "app-roles"
     /// `send` or `subscribe`.
     public static let kind = "app-kind"
     /// For `subscribe`: the client's subscription id (the value of `reply-subscription`).

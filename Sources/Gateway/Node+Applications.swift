@@ -33,7 +33,7 @@ extension Node {
     func sender(of connection: ClientConnection) -> ApplicationSender {
         let identity = connection.identity
         return ApplicationSender(user: identity?.principal ?? connection.session.principal, nodeID: bus.nodeID, sessionID: connection.id,
-                                 endpoint: identity?.endpoint ?? connection.endpointName)
+                                 endpoint: identity?.endpoint ?? connection.endpointName, roles: (identity?.roles).map { $0.sorted() } ?? [])
     }
 
     // MARK: SEND and SUBSCRIBE from clients

@@ -5,13 +5,19 @@ import STOMPWire
 final class ApplicationCallTests: XCTestCase {
     let sender = ApplicationSender(user: "alice", nodeID: "node-1", sessionID: 42, endpoint: "websocket")
 
+    func testTheSendersRolesAreListedSorted() {
+        let agent = ApplicationSender(user: "bob", nodeID: "n", sessionID: 1, endpoint: "agent", roles: ["agent", "admin"])
+        let call = ApplicationCall(kind: .send, sender: agent, destination: "/app/x", route: ApplicationRoute(pattern: "/app/**"), headers: [], body: [], receipt: nil)
+        XCTAssertEqual(call.serviceHeaders.first { $0.name == "app-roles" }?.value, "agent,admin")
+    }
+
     func testServiceHeadersDescribeTheSenderAfterTheClientsOwnHeaders() {
         let call = ApplicationCall(
             kind: .send, sender: sender, destination: "/app/chat.send", route: ApplicationRoute(pattern: "/app/**"),
             headers: [STOMPHeader(name: "content-type", value: "text/plain")], body: Array("hi".utf8), receipt: "r1")
         XCTAssertEqual(call.serviceHeaders.map { "\($0.name):\($0.value)" }, [
             "content-type:text/plain", "app-user:alice", "app-session:node-1/42", "app-node:node-1",
-            "app-endpoint:websocket", "app-route:/app/**", "app-kind:send",
+            "app-endpoint:websocket", "app-roles:", "app-route:/app/**", "app-kind:send",
         ])
     }
 

@@ -1,0 +1,78 @@
+"""The customer-service chat of the seed document without Spring, on a three-node cluster:
+examples/customer-service/backend.py (a Python STOMP service) on node 3, a customer on node 1
+(two tabs: node 1 and node 2), an agent on node 2."""
+import json
+import os
+import queue
+import subprocess
+import sys
+
+import pytest
+import stomp
+
+from app_cluster import Cluster
+from conftest import ROOT
+from test_stomp_py import Collector, wait_receipt
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    running = Cluster(tmp_path_factory.mktemp("support"), settings=["applications.service-users=support-backend"])
+    backend = subprocess.Popen([sys.executable, os.path.join(ROOT, "examples", "customer-service", "backend.py"),
+                                str(running.node(3).stomp_port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert backend.stdout.readline().strip() == "backend ready"
+        yield running
+    finally:
+        backend.terminate()
+        backend.wait(timeout=10)
+        running.stop()
+
+
+def connect(node, login, ws=False):
+    conn = stomp.WSStompConnection([("127.0.0.1", node.ws_port)], ws_path="/ws") if ws else stomp.Connection12([("127.0.0.1", node.stomp_port)])
+    listener = Collector()
+    conn.set_listener("c", listener)
+    conn.connect(login, "x", wait=True)
+    conn.subscribe("/user/queue/messages", id="inbox", headers={"receipt": "inbox"})
+    wait_receipt(listener, "inbox")
+    return conn, listener
+
+
+def next_json(listener, timeout=5):
+    try:
+        return json.loads(listener.messages.get(timeout=timeout).body)
+    except queue.Empty:
+        raise AssertionError("no message within %ss" % timeout)
+
+
+def test_customer_and_agent_chat_through_the_backend_across_nodes(cluster):
+    agent, la = connect(cluster.node(2), "agent-bob", ws=True)
+    agent.send("/app/agent.online", "{}")
+    assert next_json(la) == {"from": "system", "text": "online"}
+
+    tab1, l1 = connect(cluster.node(1), "alice", ws=True)
+    tab2, l2 = connect(cluster.node(2), "alice")
+    tab1.send("/app/chat.send", json.dumps({"text": "my order is late"}))
+    for listener in (l1, l2):
+        assert next_json(listener) == {"from": "system", "text": "agent-bob will help you"}
+    assert next_json(la) == {"from": "alice", "to": "agent-bob", "text": "my order is late"}
+
+    agent.send("/app/chat.reply", json.dumps({"to": "alice", "text": "on its way"}))
+    for listener in (l1, l2):
+        assert next_json(listener) == {"from": "agent-bob", "to": "alice", "text": "on its way"}
+
+    tab2.subscribe("/app/chat.history", id="history", headers={"receipt": "h"})
+    wait_receipt(l2, "h")
+    history = l2.messages.get(timeout=5)
+    assert history.headers["subscription"] == "history"
+    assert [m["text"] for m in json.loads(history.body)] == ["my order is late", "on its way"]
+
+
+def test_errors_go_only_to_the_session_that_caused_them(cluster):
+    mallory1, l1 = connect(cluster.node(1), "agent-mallory")
+    mallory2, l2 = connect(cluster.node(3), "agent-mallory")
+    mallory1.send("/app/chat.reply", json.dumps({"to": "alice", "text": "hi"}))
+    assert next_json(l1) == {"from": "system", "error": "alice is not your customer"}
+    with pytest.raises(queue.Empty):
+        l2.messages.get(timeout=0.5)
