@@ -21,6 +21,9 @@ final class ShutdownTests: XCTestCase {
     func testStartupLogNamesTheURLs() throws {
         let node = try NodeProcess()
         defer { node.stop() }
+        // The ports accept before the start-up line is written: wait for it.
+        let deadline = Date().addingTimeInterval(5)
+        while !node.log.contains("stampede node listening") && Date() < deadline { usleep(10_000) }
         XCTAssertTrue(node.log.contains("ws://127.0.0.1:\(node.webSocketPort)/ws"), node.log)
         XCTAssertTrue(node.log.contains("stomp://127.0.0.1:\(node.stompPort)"), node.log)
     }
