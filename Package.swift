@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // System libraries (Debian: libuv1-dev, libhiredis-dev, libssl-dev, libcurl4-openssl-dev). Nothing else lives here.
@@ -45,6 +47,17 @@ let package = Package(
         .target(name: "ClusterBus", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
         .target(name: "ClusterRedis", dependencies: ["ClusterBus", "RedisClient", "UVLoop", "Router"], swiftSettings: strict),
         .target(name: "STOMPSession", dependencies: ["STOMPWire", "Broker", "BuildInfo"], swiftSettings: strict),
+        // Identity and access: token verification (jwt-kit), password hashes, authorization rules,
+        // token sources, rate buckets. Pure: values in, decisions out.
+        .target(
+            name: "Auth",
+            dependencies: [
+                "Broker", "Router",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // Application destinations: the route table and what a backend call carries (pure).
         .target(name: "Applications", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
         // Flow control and the memory budget: watermarks, fair shares, slow consumers, frame deadlines (pure).
@@ -69,7 +82,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "FlowControl",
+                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "FlowControl", "Auth",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -108,6 +121,10 @@ let package = Package(
         .testTarget(name: "ClusterRedisTests", dependencies: ["ClusterRedis"]),
         .testTarget(name: "ApplicationsTests", dependencies: ["Applications", "STOMPWire", "Router"]),
         .testTarget(name: "FlowControlTests", dependencies: ["FlowControl"]),
+        .testTarget(name: "AuthTests", dependencies: [
+            "Auth", "Broker", "Router", .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
+        ]),
         .testTarget(name: "STOMPSessionTests", dependencies: ["STOMPSession", "STOMPWire", "Broker"]),
         // Test helpers shared by test targets (a real redis-server on a free port).
         .target(name: "TestSupport", dependencies: ["RedisClient", "UVLoop"], path: "Tests/TestSupport"),
