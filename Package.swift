@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "UVLoopTests", dependencies: ["UVLoop", "CLibUV", "TestSupport"]),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "Admin", "stampede", "TestSupport", "ClusterBus", "STOMPWire", "WebSocketWire", "HTTPWire", "UVLoop", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Gateway", "Admin", "Auth", "Broker", "stampede", "TestSupport", "ClusterBus", "STOMPWire", "WebSocketWire", "HTTPWire", "UVLoop", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

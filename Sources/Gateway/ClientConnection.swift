@@ -5,6 +5,7 @@ internal import STOMPSession
 internal import Broker
 internal import UVLoop
 internal import FlowControl
+internal import Auth
 
 /// One client socket: the protocol stack (raw STOMP, or HTTP upgrade then WebSocket, then STOMP)
 /// around a `STOMPSession`. It turns bytes into session events and carries the session's actions
@@ -43,15 +44,21 @@ final class ClientConnection: TCPConnectionDelegate {
     private var overLimitSince: UInt64?
     /// The subscriber whose backlog paused this publisher (publisher flow control), if paused.
     var blockedBy: SessionID?
+    /// The endpoint the client came through: known at accept for raw STOMP, at the handshake
+    /// for WebSocket.
+    private(set) var endpoint: EndpointConfiguration?
+    /// The identity a token at the WebSocket handshake proved.
+    private var handshakeIdentity: Identity?
 
-    init(tcp: TCPConnection, node: Node, transport: Transport, sessionID: SessionID, now: UInt64) {
+    init(tcp: TCPConnection, node: Node, transport: Transport, endpoint: EndpointConfiguration?, sessionID: SessionID, now: UInt64) {
         self.tcp = tcp
         self.node = node
         self.transport = transport
         self.acceptedAt = now
+        self.endpoint = endpoint
         self.session = STOMPSession(
             id: sessionID, configuration: node.configuration.session,
-            endpoint: transport == .webSocket ? "websocket" : "stomp", now: now)
+            endpoint: endpoint?.name ?? (transport == .webSocket ? "websocket" : "stomp"), now: now)
         self.decoder = STOMPDecoder(limits: node.configuration.stomp)
         self.partialFrame = PartialFrameClock(timeoutMilliseconds: node.configuration.frameTimeoutMilliseconds)
         if transport == .webSocket { handshake = HTTPRequestParser(limits: node.configuration.http) }
@@ -117,17 +124,36 @@ final class ClientConnection: TCPConnectionDelegate {
         }
         let leftover = handshake!.takeBufferedBytes()
         handshake = nil
-        switch WebSocketHandshake.evaluate(request.head, policy: node.handshakePolicy, sha1: LibCrypto.sha1) {
+        let route = node.webSocketEndpoints[request.head.path]
+        switch WebSocketHandshake.evaluate(request.head, policy: route?.policy ?? node.handshakePolicy, sha1: LibCrypto.sha1) {
         case .reject(let response):
             refuseHandshake(response, reason: "websocket handshake refused (\(response.status))")
         case .accept(let response, _):
+            guard let endpoint = route?.endpoint else { return beginClose() }
+            self.endpoint = endpoint
+            session.endpoint = endpoint.name
+            switch node.access.handshakeIdentity(endpoint: endpoint, query: request.head.query, header: { request.head.header($0) }, now: node.unixSeconds) {
+            case .failure(let refusal):
+                node.counters.authenticationsRefused += 1
+                refuseHandshake(HTTPResponse.jsonError(status: 401, message: refusal.reason), reason: refusal.reason, forwardedFor: request.head)
+                return
+            case .success(let identity):
+                let methods = endpoint.authentication ?? []
+                if identity == nil, methods == [.token], !endpoint.tokenSources.contains(.connect) {
+                    node.counters.authenticationsRefused += 1
+                    refuseHandshake(HTTPResponse.jsonError(status: 401, message: "a token is required"), reason: "a token is required", forwardedFor: request.head)
+                    return
+                }
+                handshakeIdentity = identity
+            }
             tcp.enqueue(response.encode())
             webSocket = WebSocketConnection(role: .server, limits: node.configuration.webSocket)
             if !leftover.isEmpty { leftover.withUnsafeBytes { readWebSocket($0) } }
         }
     }
 
-    private func refuseHandshake(_ response: HTTPResponse, reason: String) {
+    private func refuseHandshake(_ response: HTTPResponse, reason: String, forwardedFor head: HTTPRequestHead? = nil) {
+        if let head { forwardedAddress = node.clientAddress(peer: tcp.peerAddress, head: head) }
         node.log(refused: self, reason: reason)
         tcp.enqueue(response.encode())
         beginClose()
@@ -179,11 +205,24 @@ final class ClientConnection: TCPConnectionDelegate {
             node.counters.framesIn += 1
             framesCompleted &+= 1
             node.counters.framesInByCommand[frame.command.rawValue, default: 0] += 1
-            let actions = session.receive(frame, authenticator: node.authenticator, now: node.now)
+            let wasConnected = session.state == .connected
+            let actions = session.receive(frame, authenticator: authenticator, now: node.now)
             decoder.version = session.version
+            if !wasConnected, session.state != .connected {
+                node.counters.authenticationsRefused += 1
+            }
             apply(actions)
         }
     }
+
+    /// Judges this connection's CONNECT by its endpoint's rules.
+    private var authenticator: any Authenticator {
+        guard let endpoint else { return node.authenticator }
+        return EndpointAuthenticator(endpoint: endpoint, access: node.access, handshakeIdentity: handshakeIdentity, now: node.unixSeconds)
+    }
+
+    /// The client address for logs: the peer, or what a trusted proxy says it forwarded.
+    private(set) var forwardedAddress: String?
 
     // MARK: Output
 
@@ -307,6 +346,12 @@ final class ClientConnection: TCPConnectionDelegate {
         if tcp.readPauses.contains(.flowControl) || tcp.readPauses.contains(.memoryBudget) {
             // Not reading is the node's doing: the client's heart-beats wait in the socket.
             session.noteReceived(now: now)
+        }
+        if let expiry = session.identity?.expiresAt, node.configuration.tokenExpiryPolicy == "disconnect", node.unixSeconds >= expiry {
+            node.counters.tokensExpired += 1
+            node.log(refused: self, reason: "token expired")
+            terminate("token expired: reconnect with a fresh token", closeCode: WebSocketCloseCode.policyViolation)
+            return
         }
         let actions = session.tick(now: now)
         if !actions.isEmpty {

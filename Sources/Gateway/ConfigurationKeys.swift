@@ -24,6 +24,9 @@ extension ConfigurationLoader {
                    expected: "a list of origin patterns such as 'https://*.example.com' or 'http://localhost:*', or '*'",
                    isValid: isOriginPattern,
                    "Browser Origins allowed to open a WebSocket ('*' allows all); requests without Origin are always allowed."),
+            endpointsKey,
+            .texts("listen.trusted-proxies", \.trustedProxies, expected: "a list of IP addresses", isValid: { !$0.isEmpty && !$0.contains(" ") },
+                   "Peers (reverse proxies) whose X-Forwarded-For or Forwarded header names the client address in logs."),
         ]
     }
 
@@ -127,19 +130,6 @@ extension ConfigurationLoader {
             .text("destinations.single-wildcard", \.destinationSyntax.singleWildcard, "Subscription segment that matches exactly one segment."),
             .texts("destinations.multi-wildcard", \.destinationSyntax.multiWildcard, expected: "a list of non-empty strings",
                    isValid: { !$0.isEmpty }, "Subscription segments that match any number of trailing segments."),
-        ]
-    }
-
-    private static var authKeys: [ConfigurationKey] {
-        [
-            ConfigurationKey("auth.users", shape: .map, type: "map", expected: "a map of login to passcode (login:passcode,… in a variable or flag)",
-                             isText: true, isSecret: true, "Logins and their passcodes; empty lets everyone connect with any login.",
-                             read: { .map($0.users) }) { configuration, value in
-                guard case .map(let users) = value, users.keys.allSatisfy({ !$0.isEmpty }) else { return false }
-                configuration.users = users
-                return true
-            },
-            .boolean("auth.allow-anonymous", \.allowAnonymous, "With auth.users set: whether a CONNECT without a login is still accepted."),
         ]
     }
 

@@ -144,6 +144,13 @@ extension Node: AdminDataSource {
             samples.append(.init(name: "stampede_tls_reloads_total", help: "Certificate reloads (SIGHUP) by result.", type: .counter,
                                  labels: [("result", "failed")], value: Double(counters.tlsReloadFailures)))
         }
+        samples.append(.init(name: "stampede_authentications_refused_total", help: "Handshakes and CONNECTs refused for their credentials.", type: .counter, value: Double(counters.authenticationsRefused)))
+        samples.append(.init(name: "stampede_forged_senders_total", help: "SENDs refused for a user-id header naming another user.", type: .counter, value: Double(counters.forgedSenders)))
+        samples.append(.init(name: "stampede_tokens_expired_total", help: "Sessions ended because their token expired.", type: .counter, value: Double(counters.tokensExpired)))
+        for action in ["send", "subscribe"] {
+            samples.append(.init(name: "stampede_access_denied_total", help: "SENDs and SUBSCRIBEs refused by the authorization rules.", type: .counter,
+                                 labels: [("action", action)], value: Double(counters.accessDenied[action] ?? 0)))
+        }
         for (command, count) in counters.framesInByCommand.sorted(by: { $0.key < $1.key }) {
             samples.append(.init(name: "stampede_frames_in_total", help: "STOMP frames received, by command.", type: .counter, labels: [("command", command)], value: Double(count)))
         }

@@ -3,6 +3,7 @@ internal import ClusterBus
 internal import STOMPSession
 internal import STOMPWire
 internal import Applications
+internal import Auth
 
 /// Broker work for sessions: local routing through `LocalBroker`, cross-node routing through the
 /// cluster bus, and the interest bookkeeping that ties the two together.
@@ -19,8 +20,10 @@ extension Node {
     func perform(_ operation: BrokerOperation, receipt: String? = nil, for connection: ClientConnection) throws(BrokerError) -> OperationOutcome {
         let session = connection.id
         defer { settleClusterEntries() }
+        let identity = connection.identity ?? .anonymous(session: session, endpoint: connection.endpointName)
         switch operation {
         case .subscribe(let id, let destination, let ackMode, let prefetch):
+            try authorize(.subscribe, destination, for: identity)
             if applicationRouter.isApplicationDestination(destination) {
                 return try subscribeApplication(id: id, destination: destination, ackMode: ackMode, prefetch: prefetch, receipt: receipt, for: connection)
             }
@@ -40,7 +43,9 @@ extension Node {
             dispatch(try broker.unsubscribe(key))
             noteLeave(id: id, session: session)
             leaveCluster(subscriptionRoutes[session]?.removeValue(forKey: id))
-        case .send(let destination, let headers, let body):
+        case .send(let destination, let clientHeaders, let body):
+            try authorize(.send, destination, for: identity)
+            let headers = try stampSender(clientHeaders, identity: identity)
             if applicationRouter.isApplicationDestination(destination) {
                 try sendApplication(destination: destination, headers: headers, body: body, receipt: receipt, from: connection)
                 return .done
@@ -70,6 +75,33 @@ extension Node {
         }
         if bus.isClustered { pullQueuesWithRoom() }  // an ACK or NACK may have made room
         return .done
+    }
+
+    /// The header every MESSAGE carries naming the authenticated sender (RabbitMQ's name).
+    static let senderHeader = "user-id"
+
+    /// Refuses what the authorization rules do not allow; the ERROR names destination and
+    /// action, never the rule.
+    func authorize(_ action: AccessAction, _ destination: String, for identity: Identity) throws(BrokerError) {
+        guard !access.policy.allows(action, destination, for: identity) else { return }
+        counters.accessDenied[action.rawValue, default: 0] += 1
+        throw .refused("Access denied: may not \(action.rawValue) '\(destination)'")
+    }
+
+    /// The SEND's headers with the broker's `user-id` (the session's user; none for anonymous
+    /// sessions). A client copy naming anyone else is refused; other nodes trust the header
+    /// because only nodes write envelopes.
+    func stampSender(_ headers: [STOMPHeader], identity: Identity) throws(BrokerError) -> [STOMPHeader] {
+        var stamped = headers
+        stamped.removeAll { header in header.name == Self.senderHeader }
+        if stamped.count != headers.count {
+            guard let user = identity.user, headers.allSatisfy({ $0.name != Self.senderHeader || $0.value == user }) else {
+                counters.forgedSenders += 1
+                throw .refused("The \(Self.senderHeader) header must be your own user name: the broker sets it")
+            }
+        }
+        if let user = identity.user { stamped.append(STOMPHeader(name: Self.senderHeader, value: user)) }
+        return stamped
     }
 
     /// A session is gone: its subscriptions leave the broker and the cluster.

@@ -11,6 +11,7 @@ internal import BuildInfo
 internal import TLS
 internal import RedisClient
 internal import FlowControl
+internal import Auth
 public import ClusterBus
 public import Applications
 
@@ -27,6 +28,12 @@ public final class Node {
 
     let authenticator: any Authenticator
     let handshakePolicy: WebSocketHandshakePolicy
+    /// Token keys, users, rules: loaded once here, used by every connection.
+    let access: AccessControl
+    /// WebSocket endpoints by request path, with their handshake rules.
+    let webSocketEndpoints: [String: (endpoint: EndpointConfiguration, policy: WebSocketHandshakePolicy)]
+    /// The raw STOMP listener's endpoint.
+    let stompEndpoint: EndpointConfiguration?
     var broker: LocalBroker
     /// The rest of the cluster (an in-memory bus when this node is alone).
     public let bus: any ClusterBus
@@ -87,6 +94,14 @@ public final class Node {
         self.loop = loop
         self.authenticator = configuration.authenticator
         self.handshakePolicy = configuration.handshakePolicy
+        self.access = try AccessControl(configuration: configuration)
+        var byPath: [String: (endpoint: EndpointConfiguration, policy: WebSocketHandshakePolicy)] = [:]
+        let endpoints = configuration.effectiveEndpoints
+        for endpoint in endpoints where endpoint.kind == .webSocket {
+            for path in endpoint.paths { byPath[path] = (endpoint, configuration.handshakePolicy(for: endpoint)) }
+        }
+        self.webSocketEndpoints = byPath
+        self.stompEndpoint = endpoints.first { $0.kind == .stomp }
         let nodeID = configuration.nodeID ?? Node.defaultNodeID()
         self.bus = try bus ?? Node.makeBus(configuration: configuration, nodeID: nodeID, loop: loop, logger: logger)
         self.history = AdminHistory(capacity: configuration.adminHistorySamples)
@@ -124,6 +139,8 @@ public final class Node {
     }
 
     var now: UInt64 { loop.nowMilliseconds }
+    /// Wall-clock Unix seconds (token `exp`, `nbf`, `iat`).
+    var unixSeconds: Int64 { Node.wallClockMilliseconds() / 1000 }
 
     /// Ports actually bound (useful with port 0 in tests).
     public var webSocketPort: Int? { webSocketListener?.port }
@@ -133,6 +150,7 @@ public final class Node {
 
     /// Binds the listeners and installs the tick timer and SIGINT/SIGTERM handlers.
     public func start(handleSignals: Bool = true) throws {
+        if let refusal = AccessControl.startupRefusal(configuration) { throw AccessControlError(description: refusal) }
         ignoreSIGPIPE()
         try loadTLSContext()
         webSocketListener = try TCPListener(loop: loop, host: configuration.host, port: configuration.webSocketPort) { [unowned self] tcp in
@@ -234,7 +252,8 @@ public final class Node {
         counters.connectionsAccepted += 1
         let id = nextSessionID
         nextSessionID += 1
-        let connection = ClientConnection(tcp: tcp, node: self, transport: transport, sessionID: id, now: now)
+        let connection = ClientConnection(
+            tcp: tcp, node: self, transport: transport, endpoint: transport == .rawSTOMP ? stompEndpoint : nil, sessionID: id, now: now)
         connections[id] = connection
         tcp.delegate = connection
         logger.debug("connection accepted", metadata: ["peer": "\(tcp.peerAddress)", "stomp.session": "\(id)"])
@@ -261,10 +280,31 @@ public final class Node {
         finishShutdownIfIdle()
     }
 
+    /// One line per refused handshake, CONNECT or frame: endpoint, client address (from a
+    /// trusted proxy's header when there is one), user if known, the reason class. Never a
+    /// token or passcode: reasons are fixed texts.
     func log(refused connection: ClientConnection, reason: String) {
-        logger.info("client refused", metadata: [
-            "peer": "\(connection.tcp.peerAddress)", "stomp.session": "\(connection.id)", "reason": "\(reason)",
-        ])
+        var metadata: Logger.Metadata = [
+            "peer": "\(connection.forwardedAddress ?? "\(connection.tcp.peerAddress)")", "stomp.session": "\(connection.id)",
+            "endpoint": "\(connection.endpointName)", "reason": "\(reason)",
+        ]
+        if let user = connection.identity?.user { metadata["user"] = "\(user)" }
+        logger.info("client refused", metadata: metadata)
+    }
+
+    /// The client's address: the peer's, or from `X-Forwarded-For` / `Forwarded` when the peer
+    /// is a configured trusted proxy (the last address the proxy appended).
+    func clientAddress(peer peerText: String, head: HTTPRequestHead) -> String {
+        let peerHost = peerText.hasPrefix("[") ? String(peerText.dropFirst().prefix { $0 != "]" }) : String(peerText.prefix { $0 != ":" })
+        guard configuration.trustedProxies.contains(peerHost) else { return peerText }
+        if let forwarded = head.header("x-forwarded-for"), let last = forwarded.split(separator: ",").last {
+            return String(last.filter { $0 != " " })
+        }
+        if let forwarded = head.header("forwarded"),
+           let part = forwarded.split(separator: ",").last?.split(separator: ";").first(where: { $0.lowercased().contains("for=") }) {
+            return String(part.split(separator: "=", maxSplits: 1).last ?? "").filter { $0 != " " && $0 != "\"" }
+        }
+        return peerText
     }
 
     private func tick() {
@@ -276,9 +316,14 @@ public final class Node {
     }
 
     private func logStartup() {
+        let open = configuration.effectiveEndpoints.filter { $0.authentication?.contains(.selfNamed) == true }.map(\.name)
+        if !open.isEmpty {
+            logger.warning("open access: anyone may connect as any user (loopback only; configure auth.users-file or auth.jwt.* before binding elsewhere)",
+                           metadata: ["endpoints": "\(open.joined(separator: ","))"])
+        }
         let ws = configuration.webSocketTLS ? "wss" : "ws", stomp = configuration.stompTLS ? "stomp+ssl" : "stomp"
         let http = configuration.adminTLS ? "https" : "http"
-        var urls = configuration.webSocketPaths.map { "\(ws)://\(hostForURL):\(webSocketPort ?? configuration.webSocketPort)\($0)" }
+        var urls = configuration.effectiveEndpoints.filter { $0.kind == .webSocket }.flatMap(\.paths).map { "\(ws)://\(hostForURL):\(webSocketPort ?? configuration.webSocketPort)\($0)" }
         if let stompPort { urls.append("\(stomp)://\(hostForURL):\(stompPort)") }
         if let port = admin?.port { urls.append("dashboard \(http)://\(configuration.adminHost):\(port)/") }
         logger.notice("stampede node listening", metadata: [

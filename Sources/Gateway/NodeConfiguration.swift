@@ -6,6 +6,7 @@ public import Router
 public import STOMPSession
 public import Applications
 public import TLS
+public import Auth
 
 /// Everything a node can be told. Defaults are the documented single-node defaults; the file
 /// `deploy/stampede.example.yml` documents every field, and `ConfigurationLoader` fills this from
@@ -21,6 +22,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// Browser Origins allowed at the WebSocket handshake. Requests without Origin (non-browser
     /// clients) are always allowed. `*` allows every origin and must be configured explicitly.
     public var allowedOrigins: [String] = ["http://localhost:*", "http://127.0.0.1:*", "https://localhost:*", "https://127.0.0.1:*"]
+    /// Named endpoints (`listen.endpoints`); empty: one WebSocket endpoint `websocket` on
+    /// `webSocketPaths` and one raw STOMP endpoint `stomp`, with the default authentication.
+    public var endpoints: [EndpointConfiguration] = []
 
     // TLS (one certificate per node; each listener opts in)
     public var webSocketTLS = false
@@ -63,6 +67,29 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var users: [String: String] = [:]
     /// With a users list: whether a CONNECT without login is still accepted.
     public var allowAnonymous: Bool = false
+    /// Path of the users file (`name:pbkdf2-sha256$…[:roles]` lines); nil: none.
+    public var usersFile: String? = nil
+    /// HMAC secret for HS256/384/512 tokens; nil: none.
+    public var jwtSecret: String? = nil
+    public var jwtSecretAlgorithm: String = "HS256"
+    /// PEM public key file for RS*/ES*/EdDSA tokens; nil: none.
+    public var jwtPublicKeyFile: String? = nil
+    public var jwtPublicKeyAlgorithm: String = "RS256"
+    /// JWKS file (keys with `kid` and `alg`); nil: none.
+    public var jwtJWKSFile: String? = nil
+    /// Claims a token must satisfy.
+    public var tokenPolicy: TokenPolicy = .init()
+    /// `disconnect`: a session whose token expires gets an ERROR and is closed; `keep`: it stays.
+    public var tokenExpiryPolicy: String = "disconnect"
+    /// Query parameter and cookie names carrying a token at the handshake.
+    public var tokenQueryParameter: String = "access_token"
+    public var tokenCookie: String = "stampede_token"
+    /// Authorization rules, first match wins (`auth.rules`).
+    public var accessRules: [AccessRule] = []
+    /// What happens when no rule applies: `allow` or `deny`.
+    public var accessDefaultPolicy: String = "allow"
+    /// Peers whose `X-Forwarded-For` / `Forwarded` header names the client address in logs.
+    public var trustedProxies: [String] = []
 
     // Applications
     /// `/app` destinations: prefixes, the route table, the service role.
@@ -117,15 +144,59 @@ public struct NodeConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    /// The authenticator the configuration asks for.
+    /// The authenticator the configuration asks for (endpoints refine it per connection).
     public var authenticator: any Authenticator {
         users.isEmpty ? AllowAllAuthenticator() : UsersListAuthenticator(passcodes: users, allowAnonymous: allowAnonymous)
     }
 
+    /// Whether some credential store is configured (users or token keys).
+    public var hasAuthentication: Bool {
+        !users.isEmpty || usersFile != nil || hasTokenKeys
+    }
+
+    public var hasTokenKeys: Bool { jwtSecret != nil || jwtPublicKeyFile != nil || jwtJWKSFile != nil }
+
+    /// Authentication of endpoints that name none: tokens and/or users when configured
+    /// (anonymous too with `auth.allow-anonymous`); with nothing configured, open access
+    /// (anonymous and self-named logins), which only a loopback node may run with.
+    public var defaultAuthentication: Set<AuthenticationMethod> {
+        guard hasAuthentication else { return [.anonymous, .selfNamed] }
+        var methods: Set<AuthenticationMethod> = []
+        if hasTokenKeys { methods.insert(.token) }
+        if !users.isEmpty || usersFile != nil { methods.insert(.users) }
+        if allowAnonymous { methods.insert(.anonymous) }
+        return methods
+    }
+
+    /// The endpoints the node serves: the configured ones, plus defaults for what they leave out.
+    public var effectiveEndpoints: [EndpointConfiguration] {
+        var list = endpoints
+        if !list.contains(where: { $0.kind == .webSocket }) && endpoints.isEmpty {
+            list.append(EndpointConfiguration(name: "websocket", kind: .webSocket, paths: webSocketPaths))
+        }
+        if stompPort != nil && !list.contains(where: { $0.kind == .stomp }) {
+            list.append(EndpointConfiguration(name: "stomp", kind: .stomp))
+        }
+        return list.map { endpoint in
+            var endpoint = endpoint
+            if endpoint.authentication == nil { endpoint.authentication = defaultAuthentication }
+            return endpoint
+        }
+    }
+
     public var handshakePolicy: WebSocketHandshakePolicy {
+        handshakePolicy(paths: effectiveEndpoints.filter { $0.kind == .webSocket }.flatMap(\.paths), origins: allowedOrigins)
+    }
+
+    /// The handshake rules of one endpoint.
+    func handshakePolicy(for endpoint: EndpointConfiguration) -> WebSocketHandshakePolicy {
+        handshakePolicy(paths: endpoint.paths, origins: endpoint.allowedOrigins ?? allowedOrigins)
+    }
+
+    private func handshakePolicy(paths: [String], origins: [String]) -> WebSocketHandshakePolicy {
         WebSocketHandshakePolicy(
-            paths: webSocketPaths,
-            allowedOrigins: allowedOrigins,
+            paths: paths,
+            allowedOrigins: origins,
             subprotocols: session.supportedVersions.sorted(by: >).map { "v" + $0.rawValue.replacingDots() + ".stomp" }
         )
     }

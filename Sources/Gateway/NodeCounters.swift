@@ -27,6 +27,14 @@ public struct NodeCounters: Sendable, Equatable {
     public var tlsHandshakeFailures: [String: UInt64] = [:]
     public var tlsReloads: UInt64 = 0
     public var tlsReloadFailures: UInt64 = 0
+    /// Handshakes and CONNECTs refused for their credentials.
+    public var authenticationsRefused: UInt64 = 0
+    /// SENDs and SUBSCRIBEs refused by the authorization rules, by action.
+    public var accessDenied: [String: UInt64] = [:]
+    /// SENDs refused for a `user-id` header naming someone else.
+    public var forgedSenders: UInt64 = 0
+    /// Sessions ended because their token expired.
+    public var tokensExpired: UInt64 = 0
     /// Client frames received and frames sent, by STOMP command (MESSAGE deliveries included).
     public var framesInByCommand: [String: UInt64] = [:]
     public var framesOutByCommand: [String: UInt64] = [:]

@@ -16,8 +16,9 @@ public struct STOMPSession: Sendable {
     public private(set) var state: State = .awaitingConnect
     /// Negotiated at CONNECT; the connection encodes and decodes with it.
     public private(set) var version: STOMPVersion = .v1_2
-    /// The endpoint the client came through (named in its identity).
-    public let endpoint: String
+    /// The endpoint the client came through (named in its identity); a WebSocket connection
+    /// learns it at the handshake, before CONNECT.
+    public var endpoint: String
     /// Who the session is; nil until CONNECT succeeded.
     public private(set) var identity: Identity?
     public private(set) var heartBeat: HeartBeatMonitor

@@ -29,9 +29,13 @@ final class TestClient {
     private(set) var binaryMessages = 0
     private(set) var heartBeatsReceived = 0
 
+    /// Extra request headers of the WebSocket handshake (Authorization, Cookie, …).
+    private var handshakeHeaders: [(String, String)] = []
+
     /// `receiveBufferBytes`: a small kernel receive buffer (set before connecting), for clients
     /// that stop reading and must push back on the node quickly.
-    init(port: Int, transport: Transport = .tcp, host: String = "127.0.0.1", receiveBufferBytes: Int32? = nil) throws {
+    init(port: Int, transport: Transport = .tcp, host: String = "127.0.0.1", receiveBufferBytes: Int32? = nil, handshakeHeaders: [(String, String)] = []) throws {
+        self.handshakeHeaders = handshakeHeaders
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         guard fd >= 0 else { throw TestClientError(description: "socket: \(errno)") }
@@ -190,6 +194,7 @@ final class TestClient {
         request += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         if !subprotocols.isEmpty { request += "Sec-WebSocket-Protocol: \(subprotocols.joined(separator: ", "))\r\n" }
         if let origin { request += "Origin: \(origin)\r\n" }
+        for (name, value) in handshakeHeaders { request += "\(name): \(value)\r\n" }
         request += "\r\n"
         try sendRaw(Array(request.utf8))
         let (status, headers, leftover) = try readHTTPResponse()
