@@ -102,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "stampede",
             dependencies: [
-                "Gateway", "Admin", "BuildInfo", "LogOutput",
+                "Gateway", "Admin", "BuildInfo", "LogOutput", "Auth",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
