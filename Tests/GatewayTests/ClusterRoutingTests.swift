@@ -31,6 +31,30 @@ struct ClusterRoutingScenarios {
         }
     }
 
+    /// The broker-set `user-id` rides in the envelope: a message from node 1 names its sender on
+    /// node 3 for topics, user destinations and queues; a forged copy never leaves node 1.
+    func senderIdentityReachesOtherNodes() throws {
+        let cluster = try self.cluster()
+        defer {
+            cluster.stop()
+            XCTAssertTrue(cluster.loopClosedCleanly, "every handle closed and uv_loop_close succeeded")
+        }
+        let bob = try cluster.connected(2, login: "bob", webSocket: true)
+        try bob.subscribe("/topic/sender", id: "t")
+        try bob.subscribe("/user/queue/inbox", id: "u")
+        try bob.subscribe("/queue/sender", id: "q")
+        let alice = try cluster.connected(0, login: "alice")
+        for destination in ["/topic/sender", "/user/bob/queue/inbox", "/queue/sender"] {
+            try alice.publish(destination, "from alice", headers: [("user-id", "alice")])
+            let message = try bob.expect(.MESSAGE)
+            XCTAssertEqual(message["user-id"], "alice", destination)
+            XCTAssertEqual(message.headers.filter { $0.name == "user-id" }.count, 1, destination)
+        }
+        try alice.send(.SEND, [("destination", "/topic/sender"), ("user-id", "carol")], body: "forged")
+        XCTAssertEqual(try alice.expect(.ERROR).command, .ERROR)
+        XCTAssertTrue(bob.receivesNothing())
+    }
+
     /// `svc` is a backend service (`serviceUsers`): it consumes `/app` calls on node 3 and
     /// answers the sender on node 1 (its session only), then a @SubscribeMapping subscription.
     func applicationCallsReachOneServiceAndRepliesReachOnlyTheSendersSession() throws {
@@ -206,6 +230,7 @@ final class InMemoryClusterRoutingTests: XCTestCase {
     }
     func testUserDestinationsReachEverySessionOfTheUserAcrossNodes() throws { try scenarios.userDestinationsReachEverySessionOfTheUserAcrossNodes() }
     func testUserSessionThatJustConnectedReceives() throws { try scenarios.userSessionThatJustConnectedReceives() }
+    func testSenderIdentityReachesOtherNodes() throws { try scenarios.senderIdentityReachesOtherNodes() }
     func testQueueMessagesAreDeliveredExactlyOnceAcrossNodes() throws { try scenarios.queueMessagesAreDeliveredExactlyOnceAcrossNodes() }
     func testQueueMessagesWaitForAConsumerOnAnyNode() throws { try scenarios.queueMessagesWaitForAConsumerOnAnyNode() }
     func testUnackedQueueMessageGoesToAConsumerOnAnotherNodeWhenItsConsumerLeaves() throws {
@@ -233,6 +258,7 @@ final class RedisClusterRoutingTests: XCTestCase {
     }
     func testUserDestinationsReachEverySessionOfTheUserAcrossNodes() throws { try scenarios.userDestinationsReachEverySessionOfTheUserAcrossNodes() }
     func testUserSessionThatJustConnectedReceives() throws { try scenarios.userSessionThatJustConnectedReceives() }
+    func testSenderIdentityReachesOtherNodes() throws { try scenarios.senderIdentityReachesOtherNodes() }
     func testQueueMessagesAreDeliveredExactlyOnceAcrossNodes() throws { try scenarios.queueMessagesAreDeliveredExactlyOnceAcrossNodes() }
     func testQueueMessagesWaitForAConsumerOnAnyNode() throws { try scenarios.queueMessagesWaitForAConsumerOnAnyNode() }
     func testUnackedQueueMessageGoesToAConsumerOnAnotherNodeWhenItsConsumerLeaves() throws {
