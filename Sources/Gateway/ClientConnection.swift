@@ -49,6 +49,13 @@ final class ClientConnection: TCPConnectionDelegate {
     private(set) var endpoint: EndpointConfiguration?
     /// The identity a token at the WebSocket handshake proved.
     private var handshakeIdentity: Identity?
+    /// The user this session counts against `limits.max-connections-per-user`.
+    private(set) var countedUser: String?
+    /// Inbound rate limits (`limits.frames-per-second`, `limits.bytes-per-second`).
+    private var frameBucket: TokenBucket?
+    private var byteBucket: TokenBucket?
+    /// Since when the connection has been over its inbound rate without a break.
+    private var overRateSince: UInt64?
 
     init(tcp: TCPConnection, node: Node, transport: Transport, endpoint: EndpointConfiguration?, sessionID: SessionID, now: UInt64) {
         self.tcp = tcp
@@ -62,6 +69,9 @@ final class ClientConnection: TCPConnectionDelegate {
         self.decoder = STOMPDecoder(limits: node.configuration.stomp)
         self.partialFrame = PartialFrameClock(timeoutMilliseconds: node.configuration.frameTimeoutMilliseconds)
         if transport == .webSocket { handshake = HTTPRequestParser(limits: node.configuration.http) }
+        let frames = Double(node.configuration.framesPerSecondPerConnection), bytes = Double(node.configuration.bytesPerSecondPerConnection)
+        if frames > 0 { frameBucket = TokenBucket(ratePerSecond: frames, burst: 2 * frames, now: now) }
+        if bytes > 0 { byteBucket = TokenBucket(ratePerSecond: bytes, burst: 2 * bytes, now: now) }
     }
 
     var id: SessionID { session.id }
@@ -78,6 +88,7 @@ final class ClientConnection: TCPConnectionDelegate {
         let now = node.now
         node.counters.bytesIn += UInt64(bytes.count)
         session.noteReceived(now: now)
+        if byteBucket != nil, !byteBucket!.take(Double(bytes.count), now: now, force: true) { overRate(now: now) }
         let completedBefore = framesCompleted
         if handshake != nil {
             readHandshake(bytes)
@@ -205,14 +216,56 @@ final class ClientConnection: TCPConnectionDelegate {
             node.counters.framesIn += 1
             framesCompleted &+= 1
             node.counters.framesInByCommand[frame.command.rawValue, default: 0] += 1
+            if frameBucket != nil, !frameBucket!.take(1, now: node.now, force: true) { overRate(now: node.now) }
             let wasConnected = session.state == .connected
-            let actions = session.receive(frame, authenticator: authenticator, now: node.now)
+            var actions = session.receive(frame, authenticator: authenticator, now: node.now)
             decoder.version = session.version
             if !wasConnected, session.state != .connected {
                 node.counters.authenticationsRefused += 1
             }
+            if !wasConnected, session.state == .connected, let user = session.identity?.user {
+                let limit = node.configuration.maxConnectionsPerUser
+                if limit > 0, node.sessionsPerUser[user, default: 0] >= limit {
+                    node.counters.rateLimited["connections_per_user", default: 0] += 1
+                    node.log(refused: self, reason: "too many connections for this user")
+                    actions = session.terminate("too many connections for this user (limit \(limit))")
+                } else {
+                    node.sessionsPerUser[user, default: 0] += 1
+                    countedUser = user
+                }
+            }
             apply(actions)
         }
+    }
+
+    /// Over the inbound rate: stop reading (back-pressure) until the buckets are out of debt;
+    /// `tick` resumes, or ends a connection that stays over the rate.
+    private func overRate(now: UInt64) {
+        if overRateSince == nil {
+            overRateSince = now
+            node.counters.rateLimited["inbound_rate", default: 0] += 1
+        }
+        tcp.pauseReading(.rateLimit)
+    }
+
+    /// Called from `tick`: resumes reading when the debt is paid; closes after a sustained excess.
+    private func checkRate(now: UInt64) -> Bool {
+        guard let since = overRateSince else { return true }
+        frameBucket?.refill(now: now)
+        byteBucket?.refill(now: now)
+        let inDebt = (frameBucket?.tokens ?? 0) < 0 || (byteBucket?.tokens ?? 0) < 0
+        if !inDebt {
+            overRateSince = nil
+            tcp.resumeReading(.rateLimit)
+            return true
+        }
+        if now &- since > node.configuration.rateExcessMilliseconds {
+            node.counters.rateLimited["inbound_rate_close", default: 0] += 1
+            node.log(refused: self, reason: "inbound rate limit exceeded")
+            terminate("too many frames or bytes per second", closeCode: WebSocketCloseCode.policyViolation)
+            return false
+        }
+        return true
     }
 
     /// Judges this connection's CONNECT by its endpoint's rules.
@@ -343,10 +396,11 @@ final class ClientConnection: TCPConnectionDelegate {
             return
         }
         if overLimitSince != nil, isSlowConsumer(now: now) { return }
-        if tcp.readPauses.contains(.flowControl) || tcp.readPauses.contains(.memoryBudget) {
+        if tcp.readPauses.contains(.flowControl) || tcp.readPauses.contains(.memoryBudget) || tcp.readPauses.contains(.rateLimit) {
             // Not reading is the node's doing: the client's heart-beats wait in the socket.
             session.noteReceived(now: now)
         }
+        guard checkRate(now: now) else { return }
         if let expiry = session.identity?.expiresAt, node.configuration.tokenExpiryPolicy == "disconnect", node.unixSeconds >= expiry {
             node.counters.tokensExpired += 1
             node.log(refused: self, reason: "token expired")

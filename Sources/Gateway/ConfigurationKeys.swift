@@ -33,6 +33,16 @@ extension ConfigurationLoader {
     private static var limitKeys: [ConfigurationKey] {
         [
             .integer("limits.max-connections", \.maxConnections, type: "count", "Client connections open at once; more are refused."),
+            .integer("limits.new-connections-per-second", \.newConnectionsPerSecond, type: "count", minimum: 0,
+                     "New connections accepted per second (burst twice that); more get 503 with Retry-After or a STOMP ERROR (0 = no limit)."),
+            .integer("limits.max-connections-per-user", \.maxConnectionsPerUser, type: "count", minimum: 0,
+                     "Sessions one user may have open on this node; the next CONNECT gets an ERROR (0 = no limit)."),
+            .integer("limits.frames-per-second", \.framesPerSecondPerConnection, type: "count", minimum: 0,
+                     "Inbound frames per second per connection (burst twice that); above it the node stops reading the socket (0 = no limit)."),
+            .integer("limits.bytes-per-second", \.bytesPerSecondPerConnection, type: "bytes", minimum: 0,
+                     "Inbound bytes per second per connection (burst twice that); above it the node stops reading the socket (0 = no limit)."),
+            .integer("limits.rate-excess-ms", \.rateExcessMilliseconds, type: "milliseconds",
+                     "A connection kept over its frame or byte rate this long without a break gets an ERROR and is closed."),
             .integer("limits.max-output-buffer-bytes", \.maxOutputBufferBytes, type: "bytes",
                      "Bytes waiting to be written to one client before it is a slow consumer and is disconnected."),
             .integer("limits.connect-timeout-ms", \.connectTimeoutMilliseconds, type: "milliseconds",

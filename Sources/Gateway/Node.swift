@@ -34,6 +34,10 @@ public final class Node {
     let webSocketEndpoints: [String: (endpoint: EndpointConfiguration, policy: WebSocketHandshakePolicy)]
     /// The raw STOMP listener's endpoint.
     let stompEndpoint: EndpointConfiguration?
+    /// New connections per second (`limits.new-connections-per-second`); nil: no limit.
+    var acceptBucket: TokenBucket?
+    /// Connected sessions per user on this node (`limits.max-connections-per-user`).
+    var sessionsPerUser: [String: Int] = [:]
     var broker: LocalBroker
     /// The rest of the cluster (an in-memory bus when this node is alone).
     public let bus: any ClusterBus
@@ -102,6 +106,10 @@ public final class Node {
         }
         self.webSocketEndpoints = byPath
         self.stompEndpoint = endpoints.first { $0.kind == .stomp }
+        if configuration.newConnectionsPerSecond > 0 {
+            let rate = Double(configuration.newConnectionsPerSecond)
+            self.acceptBucket = TokenBucket(ratePerSecond: rate, burst: 2 * rate, now: loop.nowMilliseconds)
+        }
         let nodeID = configuration.nodeID ?? Node.defaultNodeID()
         self.bus = try bus ?? Node.makeBus(configuration: configuration, nodeID: nodeID, loop: loop, logger: logger)
         self.history = AdminHistory(capacity: configuration.adminHistorySamples)
@@ -249,6 +257,13 @@ public final class Node {
             refuse(tcp, transport: transport, reason: reason)
             return
         }
+        if acceptBucket != nil, !acceptBucket!.take(1, now: now) {
+            counters.connectionsRefused += 1
+            counters.rateLimited["new_connections", default: 0] += 1
+            logger.info("connection refused", metadata: ["peer": "\(tcp.peerAddress)", "reason": "new connections per second limit"])
+            refuse(tcp, transport: transport, reason: "too many new connections, retry shortly")
+            return
+        }
         counters.connectionsAccepted += 1
         let id = nextSessionID
         nextSessionID += 1
@@ -273,6 +288,7 @@ public final class Node {
 
     func connectionClosed(_ connection: ClientConnection, error: UVError?) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
+        if let user = connection.countedUser { sessionsPerUser[user, default: 1] -= 1; if sessionsPerUser[user] == 0 { sessionsPerUser[user] = nil } }
         forgetSession(connection.id)
         var metadata: Logger.Metadata = ["peer": "\(connection.tcp.peerAddress)", "stomp.session": "\(connection.id)"]
         if let error { metadata["error"] = "\(error)" }

@@ -39,6 +39,15 @@ public struct NodeConfiguration: Sendable, Equatable {
 
     // Limits
     public var maxConnections: Int = 10_000
+    /// New connections accepted per second on this node (burst: twice that); 0: no limit.
+    public var newConnectionsPerSecond: Int = 0
+    /// Sessions one user may have open on this node; 0: no limit.
+    public var maxConnectionsPerUser: Int = 0
+    /// Inbound STOMP frames and bytes per second per connection (burst: twice that); 0: no limit.
+    public var framesPerSecondPerConnection: Int = 0
+    public var bytesPerSecondPerConnection: Int = 0
+    /// A connection over its rate for this long without a break gets an ERROR and is closed.
+    public var rateExcessMilliseconds: UInt64 = 10_000
     public var stomp: STOMPLimits = .init()
     public var webSocket: WebSocketLimits = .init()
     public var http: HTTPLimits = .init()

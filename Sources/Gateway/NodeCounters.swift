@@ -33,6 +33,8 @@ public struct NodeCounters: Sendable, Equatable {
     public var accessDenied: [String: UInt64] = [:]
     /// SENDs refused for a `user-id` header naming someone else.
     public var forgedSenders: UInt64 = 0
+    /// Abuse limits tripped, by limit (`new_connections`, `connections_per_user`, `inbound_rate`, `inbound_rate_close`).
+    public var rateLimited: [String: UInt64] = [:]
     /// Sessions ended because their token expired.
     public var tokensExpired: UInt64 = 0
     /// Client frames received and frames sent, by STOMP command (MESSAGE deliveries included).

@@ -33,6 +33,8 @@ class ConfigurationTestCase: XCTestCase {
         "presence.destinations": ["/topic/room.*,/topic/lobby", "/topic/a"], "presence.suffix": [".online", "-who"],
         "auth.allow-anonymous": ["true", "false"],
         "listen.endpoints": ["chat:path=/ws/chat auth=token roles=customer,raw:kind=stomp auth=users", "agent:path=/a|/b auth=anonymous|token tokens=bearer|query origins=https://x.example.com"],
+        "limits.new-connections-per-second": ["500", "0"], "limits.max-connections-per-user": ["20", "0"],
+        "limits.frames-per-second": ["1000", "0"], "limits.bytes-per-second": ["1048576", "0"], "limits.rate-excess-ms": ["5000", "10000"],
         "listen.trusted-proxies": ["10.0.0.1,::1", "127.0.0.1"],
         "auth.users-file": ["/etc/stampede/users", "/tmp/users"],
         "auth.jwt.secret": [String(repeating: "k", count: 40), String(repeating: "j", count: 64)],
