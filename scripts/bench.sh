@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
     cat <<'EOF'
-Usage: scripts/bench.sh [--cluster] [--rabbitmq] [--duration SECONDS] [--subscribers N]
+Usage: scripts/bench.sh [--cluster] [--rabbitmq] [--tls] [--duration SECONDS] [--subscribers N]
                         [--idle-connections N] [--low-rate MSGS] [--rate MSGS] [--out DIR]
 
 Builds the release binaries, starts a fresh stampede node on free loopback ports and runs:
@@ -18,6 +18,8 @@ Builds the release binaries, starts a fresh stampede node on free loopback ports
   queue    4 producers -> 4 consumers on one queue, ws and tcp: messages/s, latency
   app      /app round trips: 4 clients -> node -> 2 STOMP services -> reply to the sending
            session, tcp and ws, as fast as a window of 100 allows, then at --app-rate
+With --tls also: idle and fan-out over wss:// and STOMP over TLS (a throwaway self-signed
+certificate made with openssl in the output directory; the node terminates TLS itself).
 With --cluster also: redis-server + 2 nodes, publisher on node 1, subscribers on node 2.
 With --rabbitmq also: the same ws fan-out against RabbitMQ Web-STOMP, if rabbitmq-server is
 installed (apt-get install rabbitmq-server): max and low rate; it is started on loopback
@@ -45,10 +47,12 @@ RATE=200
 APP_RATE=25000
 OUT=run/bench
 CLUSTER=0
+TLS=0
 RABBITMQ=0
 while [ $# -gt 0 ]; do
     case $1 in
         --cluster) CLUSTER=1 ;;
+        --tls) TLS=1 ;;
         --rabbitmq) RABBITMQ=1 ;;
         --duration) DURATION=$2; shift ;;
         --subscribers) SUBSCRIBERS=$2; shift ;;
@@ -210,6 +214,25 @@ for transport in ws tcp; do
     bench "fanout-high-$transport" fanout --transport "$transport" --port "$(port_for "$transport")" \
         --subscribers "$SUBSCRIBERS" --rate "$RATE" --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
 done
+if [ "$TLS" = 1 ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
+        -keyout "$OUT/tls-key.pem" -out "$OUT/tls-cert.pem" 2>/dev/null
+    TLS_NODE=(--set listen.websocket-tls=true --set listen.stomp-tls=true
+              --set tls.cert-file="$OUT/tls-cert.pem" --set tls.key-file="$OUT/tls-key.pem")
+    for transport in ws tcp; do
+        fresh_node "${TLS_NODE[@]}"
+        bench "idle-tls-$transport" idle --tls --transport "$transport" --port "$(port_for "$transport")" \
+            --connections "$IDLE_CONNECTIONS" --node-pid "$NODE_PID"
+    done
+    fresh_node "${TLS_NODE[@]}"
+    for transport in ws tcp; do
+        bench "fanout-max-tls-$transport" fanout --tls --transport "$transport" --port "$(port_for "$transport")" \
+            --subscribers "$SUBSCRIBERS" --window 100 --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
+        bench "fanout-high-tls-$transport" fanout --tls --transport "$transport" --port "$(port_for "$transport")" \
+            --subscribers "$SUBSCRIBERS" --rate "$RATE" --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
+    done
+    fresh_node
+fi
 for transport in ws tcp; do
     bench "queue-$transport" queue --transport "$transport" --port "$(port_for "$transport")" \
         --producers 4 --consumers 4 --window 100 --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
@@ -328,18 +351,19 @@ messaging = [("subscribers/consumers", ("receivers", 0)), ("messages sent", ("se
              ("lost", ("lost", 0)), ("duplicated", ("duplicates", 0)), ("dropped connections", ("connections_dropped", 0)),
              ("broker CPU (%)", ("node_cpu_percent", 0)), ("bench CPU (%)", ("bench_cpu_percent", 0))]
 
-table("Idle connections (fresh node each)", [("ws", "idle-ws"), ("tcp", "idle-tcp")], [
+table("Idle connections (fresh node each)", [("ws", "idle-ws"), ("tcp", "idle-tcp"), ("wss", "idle-tls-ws"), ("tcp+tls", "idle-tls-tcp")], [
     ("connections subscribed", ("subscribed", 0)), ("connect+subscribe (conn/s)", ("connect_rate", 0)),
     ("node RSS before (bytes)", ("node_rss_before_bytes", 0)), ("node RSS after (bytes)", ("node_rss_after_bytes", 0)),
     ("node RSS per connection (bytes)", ("node_rss_per_connection_bytes", 0))])
 table("Fan-out, as fast as a window of 100 messages allows", [
-    ("ws", "fanout-max-ws"), ("tcp", "fanout-max-tcp"), ("cluster ws", "cluster-fanout-max-ws"),
-    ("RabbitMQ ws", "rabbitmq-fanout-max-ws")], messaging)
+    ("ws", "fanout-max-ws"), ("tcp", "fanout-max-tcp"), ("wss", "fanout-max-tls-ws"), ("tcp+tls", "fanout-max-tls-tcp"),
+    ("cluster ws", "cluster-fanout-max-ws"), ("RabbitMQ ws", "rabbitmq-fanout-max-ws")], messaging)
 table("Fan-out at a low fixed rate (latency without queueing)", [
     ("ws", "fanout-low-ws"), ("tcp", "fanout-low-tcp"), ("cluster ws", "cluster-fanout-low-ws"),
     ("RabbitMQ ws", "rabbitmq-fanout-low-ws")], [("target rate (msg/s)", ("target_rate", 0))] + messaging)
 table("Fan-out at a high fixed rate", [
-    ("ws", "fanout-high-ws"), ("tcp", "fanout-high-tcp"), ("cluster ws", "cluster-fanout-high-ws")],
+    ("ws", "fanout-high-ws"), ("tcp", "fanout-high-tcp"), ("wss", "fanout-high-tls-ws"), ("tcp+tls", "fanout-high-tls-tcp"),
+    ("cluster ws", "cluster-fanout-high-ws")],
     [("target rate (msg/s)", ("target_rate", 0))] + messaging)
 table("Queue, 4 producers -> 4 consumers, window 100 per producer", [("ws", "queue-ws"), ("tcp", "queue-tcp")], messaging)
 table("/app round trips: 4 clients -> node -> 2 STOMP services -> reply to the sending session", [

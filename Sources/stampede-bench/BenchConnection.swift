@@ -1,5 +1,6 @@
 import STOMPWire
 import UVLoop
+import TLS
 import WebSocketWire
 
 /// How a benchmark client reaches the node.
@@ -19,6 +20,8 @@ struct ClientSettings {
     var webSocketPath: String
     var login: String?
     var passcode: String?
+    /// Client TLS context when connecting with `--tls`.
+    var tls: TLSContext? = nil
 }
 
 /// What a scenario hears from its connections, on the loop thread.
@@ -77,6 +80,9 @@ final class BenchConnection: TCPConnectionDelegate {
                 }
                 tcp = connection
                 connection.delegate = self
+                if let context = settings.tls {
+                    connection.secure(with: TLSSecurityLayer(session: context.makeSession()))
+                }
                 if settings.transport == .ws {
                     phase = .upgrading
                     connection.enqueue(Array(upgradeRequest().utf8))

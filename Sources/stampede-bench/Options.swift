@@ -1,3 +1,4 @@
+import TLS
 import ArgumentParser
 
 extension Transport: ExpressibleByArgument {}
@@ -45,6 +46,9 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Print the report as one JSON object instead of a table.")
     var json = false
 
+    @Flag(help: "Connect with TLS (wss:// or STOMP over TLS; the node's certificate is not verified: loopback measurements only).")
+    var tls = false
+
     func validate() throws {
         guard LoopbackAddress.isLoopbackHost(host) else {
             throw ValidationError("--host \(host): only loopback targets are allowed (127.0.0.0/8, localhost, ::1)")
@@ -66,7 +70,8 @@ struct ConnectionOptions: ParsableArguments {
         ClientSettings(
             transport: transport, host: LoopbackAddress.literal(forHost: host),
             port: override ?? port ?? (transport == .ws ? 15674 : 61613),
-            webSocketPath: webSocketPath, login: login, passcode: passcode)
+            webSocketPath: webSocketPath, login: login, passcode: passcode,
+            tls: tls ? try? TLSContext(clientTrusting: nil) : nil)
     }
 
     var sourcePlan: SourceAddressPlan {

@@ -291,3 +291,17 @@ def test_a_tls_listener_without_a_key_file_does_not_start(tmp_path):
         capture_output=True, text=True, timeout=15)
     assert result.returncode != 0
     assert "listen.stomp-tls is on, so tls.cert-file must be set" in result.stderr
+
+
+def test_stampede_bench_connects_with_tls(tls_node):
+    """The benchmark tool's --tls works (a functional check with a few messages, not a measurement)."""
+    import json
+    bench = os.path.join(os.path.dirname(BINARY), "stampede-bench")
+    for transport, port in (("ws", tls_node.ws_port), ("tcp", tls_node.stomp_port)):
+        result = subprocess.run(
+            [bench, "fanout", "--tls", "--transport", transport, "--port", str(port), "--subscribers", "3",
+             "--rate", "20", "--max-messages", "10", "--duration", "5", "--json"],
+            capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["lost"] == 0 and report["sent"] == 10, report
