@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "FlowControl", "Auth",
+                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

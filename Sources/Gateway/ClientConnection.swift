@@ -20,6 +20,10 @@ final class ClientConnection: TCPConnectionDelegate {
     unowned let node: Node
     let transport: Transport
     let acceptedAt: UInt64
+    /// Why the session ended, for the "session closed" log line (the first reason wins).
+    var closeReason: String?
+    /// CONNECTED was sent: the session's end is logged.
+    var didConnect = false
     var session: STOMPSession
     private var decoder: STOMPDecoder
     /// Until the upgrade request is complete (WebSocket endpoint only).
@@ -320,6 +324,10 @@ final class ClientConnection: TCPConnectionDelegate {
         if frame.command == .ERROR {
             sentError = true
             node.counters.errorsSent += 1
+            if closeReason == nil { closeReason = frame["message"] ?? "error" }
+        } else if frame.command == .CONNECTED {
+            didConnect = true
+            node.logSessionConnected(self)
         }
         writeRaw(STOMPEncoder.encode(frame, version: session.version))
         node.counters.framesOut += 1
@@ -424,6 +432,7 @@ final class ClientConnection: TCPConnectionDelegate {
     /// Ends the session from the node's side (shutdown, slow consumer, timeout) with an ERROR.
     func terminate(_ message: String, closeCode: UInt16) {
         guard isOpen else { return }
+        if closeReason == nil { closeReason = message }
         errorCloseCode = closeCode
         if handshake != nil {
             beginClose()

@@ -153,6 +153,8 @@ extension ConfigurationLoader {
             .choice("log.level", \.logLevel, names: logLevels, "Least severe log level written to standard error."),
             .choice("log.format", \.logFormat, names: logFormats,
                     "Log line format on standard error: text, or json (one object per line: ts, level, label, msg and the metadata)."),
+            .integer("log.session-lines-per-second", \.sessionLogLinesPerSecond, type: "count", minimum: 0,
+                     "Session connected/closed lines (info) written per second at most; more are counted in stampede_log_lines_suppressed_total (0: none)."),
         ]
     }
 

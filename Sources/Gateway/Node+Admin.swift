@@ -4,6 +4,7 @@ internal import ClusterBus
 internal import FoundationEssentials
 internal import Logging
 internal import UVLoop
+internal import LogOutput
 internal import WebSocketWire
 internal import STOMPSession
 internal import FlowControl
@@ -130,6 +131,9 @@ extension Node: AdminDataSource {
             .init(name: "stampede_cluster_link_up", help: "1 when the cluster link (Redis) is up or the node is standalone.", type: .gauge, labels: [("state", bus.state.label)],
                   value: { if case .degraded = bus.state { 0 } else { 1 } }()),
         ]
+        samples.append(.init(name: "stampede_log_lines_suppressed_total", help: "Session log lines left out over log.session-lines-per-second.",
+                             type: .counter, value: Double(sessionLineBudget.suppressedTotal)))
+        samples += ProcessMetrics.samples()
         for (listener, count) in counters.tlsHandshakesCompleted.sorted(by: { $0.key < $1.key }) {
             samples.append(.init(name: "stampede_tls_handshakes_total", help: "TLS handshakes by listener and result.", type: .counter,
                                  labels: [("listener", listener), ("result", "completed")], value: Double(count)))

@@ -9,6 +9,7 @@ internal import STOMPWire
 internal import Glibc
 internal import BuildInfo
 internal import TLS
+internal import LogOutput
 internal import RedisClient
 internal import FlowControl
 internal import Auth
@@ -83,6 +84,8 @@ public final class Node {
     private var ticker: Timer?
     private var heartbeat: Timer?
     var signals: [SignalWatcher] = []
+    /// Budget of the session lifecycle lines (`log.session-lines-per-second`).
+    var sessionLineBudget: LineBudget
     /// The server certificate for TLS listeners; replaced on SIGHUP (open connections keep theirs).
     var tlsContext: TLSContext?
     private var shutdownTimer: Timer?
@@ -113,6 +116,7 @@ public final class Node {
         let nodeID = configuration.nodeID ?? Node.defaultNodeID()
         self.bus = try bus ?? Node.makeBus(configuration: configuration, nodeID: nodeID, loop: loop, logger: logger)
         self.history = AdminHistory(capacity: configuration.adminHistorySamples)
+        self.sessionLineBudget = LineBudget(perSecond: configuration.sessionLogLinesPerSecond)
         self.broker = LocalBroker(
             prefixes: configuration.prefixes, limits: configuration.broker, syntax: configuration.destinationSyntax,
             messageIDPrefix: self.bus.nodeID + "-")
@@ -293,6 +297,12 @@ public final class Node {
         var metadata: Logger.Metadata = ["peer": "\(connection.tcp.peerAddress)", "stomp.session": "\(connection.id)"]
         if let error { metadata["error"] = "\(error)" }
         logger.debug("connection closed", metadata: metadata)
+        if connection.didConnect {
+            let reason = connection.closeReason
+                ?? error.map { "connection lost: \($0)" }
+                ?? (connection.session.state == .closed ? "client disconnected" : "peer closed the connection")
+            logSessionClosed(connection, reason: reason)
+        }
         finishShutdownIfIdle()
     }
 
@@ -300,6 +310,7 @@ public final class Node {
     /// trusted proxy's header when there is one), user if known, the reason class. Never a
     /// token or passcode: reasons are fixed texts.
     func log(refused connection: ClientConnection, reason: String) {
+        if connection.closeReason == nil { connection.closeReason = reason }
         var metadata: Logger.Metadata = [
             "peer": "\(connection.forwardedAddress ?? "\(connection.tcp.peerAddress)")", "stomp.session": "\(connection.id)",
             "endpoint": "\(connection.endpointName)", "reason": "\(reason)",

@@ -150,6 +150,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var logLevel: String = "info"
     /// `text` (swift-log's stream format) or `json` (one JSON object per line).
     public var logFormat: String = "text"
+    /// Session connect/close lines at info per second, at most (0: none).
+    public var sessionLogLinesPerSecond: Int = 100
 
     public init() {}
 

@@ -1,5 +1,5 @@
 public import Logging
-public import Glibc
+internal import Glibc
 
 /// A swift-log handler writing one JSON object per line (`log.format: json`), for log shippers:
 /// `{"ts":"2026-12-03T06:40:00.123Z","level":"info","label":"stampede","msg":"…",…metadata}`.
@@ -7,19 +7,30 @@ public import Glibc
 /// The message is a constant and the data sits in the metadata keys, so lines group by `msg`.
 /// Metadata keys that collide with the four fixed fields are written with a `meta.` prefix.
 /// Lines go out with one `write(2)` each, so concurrent writers do not interleave within a line.
+/// A wall-clock instant (seconds and nanoseconds since 1970), as `clock_gettime` gives it.
+public struct WallTime: Sendable, Equatable {
+    public var seconds: Int
+    public var nanoseconds: Int
+
+    public init(seconds: Int, nanoseconds: Int) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+}
+
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     public var metadataProvider: Logger.MetadataProvider?
     private let label: String
     private let fileDescriptor: Int32
-    private let clock: @Sendable () -> timespec
+    private let clock: @Sendable () -> WallTime
 
     /// Writes to `fileDescriptor` (standard error by default). `clock` gives the wall-clock time
     /// of each line (tests fix it).
     public init(
         label: String, fileDescriptor: Int32 = 2, metadataProvider: Logger.MetadataProvider? = nil,
-        clock: @escaping @Sendable () -> timespec = JSONLogHandler.wallClock
+        clock: @escaping @Sendable () -> WallTime = JSONLogHandler.wallClock
     ) {
         self.label = label
         self.fileDescriptor = fileDescriptor
@@ -50,7 +61,7 @@ public struct JSONLogHandler: LogHandler {
 
     /// One line without its newline; metadata keys sorted so lines are stable.
     public static func line(
-        time: timespec, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata
+        time: WallTime, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata
     ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128 + message.utf8.count)
@@ -72,10 +83,10 @@ public struct JSONLogHandler: LogHandler {
 
     private static let reserved: Set<String> = ["ts", "level", "label", "msg"]
 
-    public static let wallClock: @Sendable () -> timespec = {
+    public static let wallClock: @Sendable () -> WallTime = {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        return now
+        return WallTime(seconds: Int(now.tv_sec), nanoseconds: Int(now.tv_nsec))
     }
 
     private static func appendValue(_ value: Logger.Metadata.Value, to out: inout [UInt8]) {
@@ -125,8 +136,8 @@ public struct JSONLogHandler: LogHandler {
     }
 
     /// RFC 3339 in UTC with milliseconds: `2026-12-03T06:40:00.123Z`.
-    static func appendTimestamp(_ time: timespec, to out: inout [UInt8]) {
-        var seconds = time_t(time.tv_sec)
+    static func appendTimestamp(_ time: WallTime, to out: inout [UInt8]) {
+        var seconds = time_t(time.seconds)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func digits(_ value: Int, _ width: Int) {
@@ -140,6 +151,6 @@ public struct JSONLogHandler: LogHandler {
         digits(Int(parts.tm_hour), 2); out.append(UInt8(ascii: ":"))
         digits(Int(parts.tm_min), 2); out.append(UInt8(ascii: ":"))
         digits(Int(parts.tm_sec), 2); out.append(UInt8(ascii: "."))
-        digits(Int(time.tv_nsec / 1_000_000), 3); out.append(UInt8(ascii: "Z"))
+        digits(time.nanoseconds / 1_000_000, 3); out.append(UInt8(ascii: "Z"))
     }
 }

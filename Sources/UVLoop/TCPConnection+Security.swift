@@ -18,6 +18,9 @@ public protocol TCPConnectionSecurity: AnyObject {
 }
 
 extension TCPConnection {
+    /// A security layer (TLS) sits between the socket and the delegate.
+    public var isSecured: Bool { security != nil }
+
     /// Installs a security layer on a connection that has not read or written anything yet (right
     /// after accept or connect). From then on the delegate sees and enqueues plaintext only.
     public func secure(with layer: any TCPConnectionSecurity) {

@@ -53,7 +53,7 @@ class ConfigurationTestCase: XCTestCase {
         "cluster.redis-reconnect-max-ms": ["5000", "5001"], "cluster.redis-connect-timeout-ms": ["300", "301"],
         // Loopback hosts, so that setting admin.host alone needs no admin.token.
         "admin.host": ["127.0.0.2", "::1"], "admin.port": ["9100", "9101"], "admin.token": ["s3cret-token", "t"],
-        "runtime.tick-ms": ["50", "51"], "runtime.shutdown-grace-ms": ["0", "1"], "log.level": ["debug", "info"], "log.format": ["json", "text"], "admin.history-samples": ["10", "0"],
+        "runtime.tick-ms": ["50", "51"], "runtime.shutdown-grace-ms": ["0", "1"], "log.level": ["debug", "info"], "log.format": ["json", "text"], "log.session-lines-per-second": ["5", "0"], "admin.history-samples": ["10", "0"],
         "listen.websocket-tls": ["true", "false"], "listen.stomp-tls": ["true", "false"], "admin.tls": ["true", "false"],
         "tls.cert-file": ["/etc/stampede/cert.pem", "c.pem"], "tls.key-file": ["/etc/stampede/key.pem", "k.pem"],
         "tls.client-ca-file": ["/etc/stampede/clients.pem", "ca.pem"], "tls.require-client-cert": ["true", "false"],

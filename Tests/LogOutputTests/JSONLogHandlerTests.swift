@@ -5,7 +5,7 @@ import XCTest
 @testable import LogOutput
 
 final class JSONLogHandlerTests: XCTestCase {
-    private let fixedTime = timespec(tv_sec: 1_796_280_000, tv_nsec: 123_456_789)
+    private let fixedTime = WallTime(seconds: 1_796_280_000, nanoseconds: 123_456_789)
 
     private func parse(_ line: [UInt8]) throws -> [String: Any] {
         let object = try JSONSerialization.jsonObject(with: Data(line))
