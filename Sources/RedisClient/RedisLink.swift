@@ -65,6 +65,8 @@ final class RedisLink {
 
     /// Why the last session was dropped right after connecting (AUTH or SELECT refused).
     var loginFailure: String?
+    /// AUTH/SELECT replies still awaited before the link counts as connected.
+    private var pendingLoginReplies = 0
 
     /// Commands completed with an error reply (from the server or made locally).
     var commandsFailed: UInt64 = 0
@@ -112,7 +114,6 @@ final class RedisLink {
             case .armTimer(let milliseconds): armTimer(milliseconds)
             case .stopTimer: timer?.stop()
             case .sessionReady:
-                logIn()
                 nameConnection()
                 owner?.linkSessionReady(self)
             case .sessionLost: owner?.linkSessionLost(self)
@@ -195,22 +196,34 @@ final class RedisLink {
         freeContext(of: adapter)
     }
 
-    /// AUTH and SELECT, pipelined ahead of everything else the session sends (Redis answers in
-    /// order, so nothing runs before them). A refused AUTH or SELECT drops the connection with
-    /// Redis's reason (which never contains the password); the link then reconnects with backoff.
-    private func logIn() {
-        for command in endpoint.loginCommands {
-            _ = sendCommand(command, callback: RedisLink.loginCallback, privdata: nil)
+    /// AUTH and SELECT right after the TCP connect, before the link counts as connected: the
+    /// session (and /readyz) is up only once Redis accepted them, and the connect timeout covers
+    /// them too. A refusal drops the connection with Redis's reason (which never contains the
+    /// password); the link then reconnects with backoff.
+    private func logIn(_ context: UnsafeMutablePointer<redisAsyncContext>) -> Bool {
+        let commands = endpoint.loginCommands
+        guard !commands.isEmpty else { return false }
+        pendingLoginReplies = commands.count
+        for command in commands {
+            _ = sendCommand(command, on: context, callback: RedisLink.loginCallback, privdata: nil)
         }
+        return true
     }
 
     private static let loginCallback: HiredisReplyCallback = { context, reply, _ in
         guard let context, let reply, let adapter = HiredisPollAdapter.attached(to: context) else { return }
+        let link = adapter.link
+        guard adapter === link.adapter, link.pendingLoginReplies > 0 else { return }
         let answer = reply.assumingMemoryBound(to: redisReply.self)
-        guard answer.pointee.type == REDIS_REPLY_ERROR else { return }
-        let message = answer.pointee.str.map { String(cString: $0) } ?? "refused"
-        adapter.link.loginFailure = "login refused by Redis: \(message)"
-        redisAsyncDisconnect(context)
+        if answer.pointee.type == REDIS_REPLY_ERROR {
+            let message = answer.pointee.str.map { String(cString: $0) } ?? "refused"
+            link.pendingLoginReplies = 0
+            link.loginFailure = "login refused by Redis: \(message)"
+            redisAsyncDisconnect(context)
+            return
+        }
+        link.pendingLoginReplies -= 1
+        if link.pendingLoginReplies == 0 { link.perform(link.machine.connected()) }
     }
 
     /// `CLIENT SETNAME`, with characters Redis rejects in names replaced by `-`.
@@ -227,7 +240,7 @@ final class RedisLink {
         let link = adapter.link
         guard adapter === link.adapter else { return }  // a context already given up
         if status == REDIS_OK {
-            link.perform(link.machine.connected())
+            if !link.logIn(UnsafeMutablePointer(mutating: context)) { link.perform(link.machine.connected()) }
         } else {
             link.adapter = nil  // hiredis frees the context when this callback returns
             link.perform(link.machine.connectFailed(reason: errorText(context)))
@@ -244,6 +257,10 @@ final class RedisLink {
             reason = failure
             link.loginFailure = nil
         }
+        if link.machine.state == .connecting {
+            // Dropped during AUTH/SELECT: to the machine that is a failed connect.
+            return link.perform(link.machine.connectFailed(reason: reason))
+        }
         link.perform(link.machine.disconnected(reason: reason))
     }
 
@@ -252,7 +269,13 @@ final class RedisLink {
     /// Queues a command on the connected context (hiredis copies the arguments). `false` when not
     /// connected or hiredis refused it; then the callback will not run.
     func sendCommand(_ arguments: [[UInt8]], callback: HiredisReplyCallback?, privdata: UnsafeMutableRawPointer?) -> Bool {
-        guard let context = connectedContext, !arguments.isEmpty else { return false }
+        guard let context = connectedContext else { return false }
+        return sendCommand(arguments, on: context, callback: callback, privdata: privdata)
+    }
+
+    private func sendCommand(_ arguments: [[UInt8]], on context: UnsafeMutablePointer<redisAsyncContext>,
+                             callback: HiredisReplyCallback?, privdata: UnsafeMutableRawPointer?) -> Bool {
+        guard !arguments.isEmpty else { return false }
         let count = arguments.count
         var total = 0
         for argument in arguments { total += argument.count }
