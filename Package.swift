@@ -62,6 +62,12 @@ let package = Package(
         .target(name: "Applications", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
         // Flow control and the memory budget: watermarks, fair shares, slow consumers, frame deadlines (pure).
         .target(name: "FlowControl", swiftSettings: strict),
+        // JSON values read field by field (unknown fields and wrong types are errors).
+        .target(name: "JSONMessages", swiftSettings: strict),
+        // Webhooks: the JSON of calls, answers, connect hook and events; retry policy; the per-node bound.
+        .target(name: "Webhooks", dependencies: ["Applications", "JSONMessages", "STOMPWire"], swiftSettings: strict),
+        // The server HTTP API: request → operation (auth, validation, JSON), operation results → responses.
+        .target(name: "ServerAPI", dependencies: ["HTTPWire", "JSONMessages", "Applications", "STOMPWire"], swiftSettings: strict),
 
         // The thin shell: libuv loop, sockets, timers, signals, the batched write path.
         .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: strict),
@@ -82,7 +88,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth",
+                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -119,6 +125,8 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "STOMPWire", "Router"]),
         .testTarget(name: "ClusterBusTests", dependencies: ["ClusterBus", "STOMPWire"]),
         .testTarget(name: "ClusterRedisTests", dependencies: ["ClusterRedis"]),
+        .testTarget(name: "ServerAPITests", dependencies: ["ServerAPI", "HTTPWire", "JSONMessages", "Applications"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Applications", "JSONMessages", "STOMPWire"]),
         .testTarget(name: "ApplicationsTests", dependencies: ["Applications", "STOMPWire", "Router"]),
         .testTarget(name: "FlowControlTests", dependencies: ["FlowControl"]),
         .testTarget(name: "AuthTests", dependencies: [

@@ -172,7 +172,7 @@ fresh_node() {
     NODE_WS=$(free_port)
     NODE_TCP=$(free_port)
     start_process node "$STAMPEDE" --host 127.0.0.1 --port "$NODE_WS" --stomp-port "$NODE_TCP" \
-        --admin-port off --max-connections 25000 --log-level warning "$@"
+        --admin-port off --api-port off --max-connections 25000 --log-level warning "$@"
     NODE_PID=$LAST_PID
     wait_port "$NODE_WS" "$NODE_PID" node
     wait_port "$NODE_TCP" "$NODE_PID" node
@@ -257,7 +257,7 @@ if [ "$CLUSTER" = 1 ]; then
     for index in 1 2; do
         CLUSTER_WS[$index]=$(free_port)
         start_process "node$index" "$STAMPEDE" --host 127.0.0.1 --port "${CLUSTER_WS[$index]}" \
-            --stomp-port off --admin-port off --redis "redis://127.0.0.1:$REDIS_PORT" --node-id "bench-node$index" \
+            --stomp-port off --admin-port off --api-port off --redis "redis://127.0.0.1:$REDIS_PORT" --node-id "bench-node$index" \
             --max-connections 25000 --log-level warning
         CLUSTER_PID[$index]=$LAST_PID
     done

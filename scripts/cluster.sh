@@ -36,6 +36,7 @@ Ports:
   ws://127.0.0.1:15674/ws        WebSocket through HAProxy (nodes: 15681-15683)
   127.0.0.1:61613                raw STOMP through HAProxy (nodes: 61621-61623)
   http://127.0.0.1:15691-15693   node admin endpoints (/healthz, /readyz, /admin/cluster)
+  http://127.0.0.1:15701-15703   node server HTTP APIs (/api/publish, /api/send, /api/status, ...)
   http://127.0.0.1:8404/stats    HAProxy status page
   127.0.0.1:6390                 redis-server
 
@@ -53,6 +54,7 @@ node_index() { echo "${1#node}"; }
 node_ws_port() { echo $((15680 + $(node_index "$1"))); }
 node_stomp_port() { echo $((61620 + $(node_index "$1"))); }
 node_admin_port() { echo $((15690 + $(node_index "$1"))); }
+node_api_port() { echo $((15700 + $(node_index "$1"))); }
 
 all_names() { echo redis "${NODES[@]}" haproxy; }
 
@@ -61,7 +63,7 @@ all_ports() {
     local name
     echo "$REDIS_PORT"
     for name in "${NODES[@]}"; do
-        echo "$(node_ws_port "$name") $(node_stomp_port "$name") $(node_admin_port "$name")"
+        echo "$(node_ws_port "$name") $(node_stomp_port "$name") $(node_admin_port "$name") $(node_api_port "$name")"
     done
     echo "$WS_PORT $STOMP_PORT $STATS_PORT"
 }
@@ -230,9 +232,9 @@ cmd_up() {
     wait_until redis "PING" redis_ping
 
     for name in "${NODES[@]}"; do
-        say "starting $name (WebSocket $(node_ws_port "$name"), STOMP $(node_stomp_port "$name"), admin $(node_admin_port "$name"))"
+        say "starting $name (WebSocket $(node_ws_port "$name"), STOMP $(node_stomp_port "$name"), admin $(node_admin_port "$name"), API $(node_api_port "$name"))"
         start_process "$name" "$BIN" --redis "redis://127.0.0.1:$REDIS_PORT" --node-id "$name" --host 127.0.0.1 \
-            --port "$(node_ws_port "$name")" --stomp-port "$(node_stomp_port "$name")" --admin-port "$(node_admin_port "$name")" \
+            --port "$(node_ws_port "$name")" --stomp-port "$(node_stomp_port "$name")" --admin-port "$(node_admin_port "$name")" --api-port "$(node_api_port "$name")" \
             ${node_options[@]+"${node_options[@]}"}
     done
     for name in "${NODES[@]}"; do

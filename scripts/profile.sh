@@ -89,7 +89,7 @@ wait_port() {
 # Starts the node (optionally under a wrapper such as valgrind) on CPU 0.
 start_node() {
     PORT=$(free_port)
-    taskset -c 0 "$@" "${STAMPEDE_RUN:-$STAMPEDE}" --host 127.0.0.1 --port "$PORT" --stomp-port off --admin-port off \
+    taskset -c 0 "$@" "${STAMPEDE_RUN:-$STAMPEDE}" --host 127.0.0.1 --port "$PORT" --stomp-port off --admin-port off --api-port off \
         --max-connections 25000 --log-level warning </dev/null >"$OUT/node.log" 2>&1 &
     NODE_PID=$!
     wait_port "$PORT"

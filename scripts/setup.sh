@@ -29,9 +29,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "${1:-}" = "--with-python" ]; then
-    if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c 'import stomp, websocket, yaml' 2>/dev/null; then
-        echo "setup: creating .venv with stomp.py, websocket-client, pytest and PyYAML"
+    # PyYAML: the deploy tests; jsonschema: the server API test checks real responses against docs/api/openapi.yaml.
+    if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c 'import stomp, websocket, jsonschema, yaml' 2>/dev/null; then
+        echo "setup: creating .venv with stomp.py, websocket-client, pytest, jsonschema and PyYAML"
         python3 -m venv .venv
-        .venv/bin/pip install -q --disable-pip-version-check 'stomp.py==9.0.0' 'websocket-client>=1.6' 'pytest>=8' 'PyYAML>=6'
+        .venv/bin/pip install -q --disable-pip-version-check 'stomp.py==9.0.0' 'websocket-client>=1.6' 'pytest>=8' 'jsonschema>=4.18' 'PyYAML>=6'
     fi
 fi

@@ -53,6 +53,11 @@ public protocol ClusterBus: AnyObject {
 
     /// Cross-node messages that could not be handed to the cluster (e.g. Redis unreachable).
     var undeliverable: UInt64 { get }
+
+    /// Sends a control message (e.g. "disconnect this session") to one node, at most once:
+    /// a node that is down or unreachable does not get it. Sent to this node itself, it is
+    /// delivered too (so callers need no special case).
+    func sendControl(_ payload: [UInt8], to node: String)
 }
 
 public protocol ClusterBusDelegate: AnyObject {
@@ -66,10 +71,13 @@ public protocol ClusterBusDelegate: AnyObject {
     /// Cleaning up a dead peer (this node won the cleanup) ended `user`'s presence in
     /// `destination` cluster-wide: publish the leave.
     func bus(presenceEnded destination: String, user: String)
+    /// A control message addressed to this node (`ClusterBus.sendControl`).
+    func bus(didReceiveControl payload: [UInt8])
 }
 
 extension ClusterBusDelegate {
     public func bus(presenceEnded destination: String, user: String) {}
+    public func bus(didReceiveControl payload: [UInt8]) {}
 }
 
 public enum BusLinkState: Sendable, Equatable {
@@ -121,9 +129,14 @@ public struct NodeReport: Codable, Sendable, Equatable {
     public var destinations: [String: Int]
     /// Local sessions per user.
     public var users: [String: Int]
+    /// This node's connected sessions (presence API); nil from nodes that do not report them.
+    public var sessions: [ReportedSession]?
+    /// Users subscribed per topic destination or pattern (subscribers API).
+    public var destinationUsers: [String: [String]]?
 
     public init(id: String, address: String, version: String, startedAt: Int64, reportedAt: Int64, connections: Int, subscriptions: Int,
-                messagesInPerSecond: Double, messagesOutPerSecond: Double, redis: String, destinations: [String: Int], users: [String: Int]) {
+                messagesInPerSecond: Double, messagesOutPerSecond: Double, redis: String, destinations: [String: Int], users: [String: Int],
+                sessions: [ReportedSession]? = nil, destinationUsers: [String: [String]]? = nil) {
         self.id = id
         self.address = address
         self.version = version
@@ -136,5 +149,23 @@ public struct NodeReport: Codable, Sendable, Equatable {
         self.redis = redis
         self.destinations = destinations
         self.users = users
+        self.sessions = sessions
+        self.destinationUsers = destinationUsers
+    }
+}
+
+/// One session in a node's report.
+public struct ReportedSession: Codable, Sendable, Equatable {
+    public var id: UInt64
+    public var user: String
+    public var endpoint: String
+    /// Milliseconds since the Unix epoch.
+    public var connectedAt: Int64
+
+    public init(id: UInt64, user: String, endpoint: String, connectedAt: Int64) {
+        self.id = id
+        self.user = user
+        self.endpoint = endpoint
+        self.connectedAt = connectedAt
     }
 }

@@ -48,6 +48,10 @@ public final class InMemoryClusterHub {
 
     // MARK: Called by the buses
 
+    func sendControl(_ payload: [UInt8], to node: String) {
+        members[node]?.bus?.delegate?.bus(didReceiveControl: payload)
+    }
+
     func setInterest(_ interest: Interest, active: Bool, node: String) {
         switch interest {
         case .destination(let destination), .pattern(let destination):
@@ -210,6 +214,11 @@ public final class InMemoryClusterBus: ClusterBus {
 
     public func clusterView(_ completion: @escaping (Result<[NodeReport], BusError>) -> Void) {
         completion(.success(hub.allReports))
+    }
+
+    public func sendControl(_ payload: [UInt8], to node: String) {
+        // A lone node is not a member of its hub: it reaches itself directly.
+        if node == nodeID { delegate?.bus(didReceiveControl: payload) } else { hub.sendControl(payload, to: node) }
     }
 }
 

@@ -75,6 +75,12 @@ public final class RedisClusterBus: ClusterBus {
         subscriber.onMessage = { [unowned self] channel, pattern, payload in self.received(channel: channel, payload: payload) }
         commands.start()
         subscriber.start()
+        // Kept by the subscriber's table: re-subscribed after every reconnect.
+        subscriber.subscribe(keys.controlChannel(nodeID), confirmed: nil)
+    }
+
+    public func sendControl(_ payload: [UInt8], to node: String) {
+        send([Array("PUBLISH".utf8), Array(keys.controlChannel(node).utf8), payload])
     }
 
     /// Withdraws this node from the registry, then closes both connections.
@@ -129,6 +135,10 @@ public final class RedisClusterBus: ClusterBus {
         let notifyPrefix = Array("\(keys.prefix):qn:".utf8)
         if channel.starts(with: notifyPrefix) {
             delegate?.bus(queueHasMessages: String(decoding: channel[notifyPrefix.count...], as: UTF8.self))
+            return
+        }
+        if channel.elementsEqual(keys.controlChannel(nodeID).utf8) {
+            delegate?.bus(didReceiveControl: payload)
             return
         }
         guard let envelope = try? Envelope.decode(payload, maxBytes: settings.maxEnvelopeBytes) else {

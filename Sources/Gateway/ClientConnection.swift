@@ -6,6 +6,7 @@ internal import Broker
 internal import UVLoop
 internal import FlowControl
 internal import Auth
+internal import Webhooks
 
 /// One client socket: the protocol stack (raw STOMP, or HTTP upgrade then WebSocket, then STOMP)
 /// around a `STOMPSession`. It turns bytes into session events and carries the session's actions
@@ -60,6 +61,8 @@ final class ClientConnection: TCPConnectionDelegate {
     private var byteBucket: TokenBucket?
     /// Since when the connection has been over its inbound rate without a break.
     private var overRateSince: UInt64?
+    /// The session got to CONNECTED (a disconnect event is due when it ends).
+    private(set) var wasConnected = false
 
     init(tcp: TCPConnection, node: Node, transport: Transport, endpoint: EndpointConfiguration?, sessionID: SessionID, now: UInt64) {
         self.tcp = tcp
@@ -221,25 +224,51 @@ final class ClientConnection: TCPConnectionDelegate {
             framesCompleted &+= 1
             node.counters.framesInByCommand[frame.command.rawValue, default: 0] += 1
             if frameBucket != nil, !frameBucket!.take(1, now: node.now, force: true) { overRate(now: node.now) }
-            let wasConnected = session.state == .connected
-            var actions = session.receive(frame, authenticator: authenticator, now: node.now)
-            decoder.version = session.version
-            if !wasConnected, session.state != .connected {
-                node.counters.authenticationsRefused += 1
+            if session.state == .awaitingConnect, frame.command == .CONNECT || frame.command == .STOMP, node.hasConnectHook {
+                // The backend decides; nothing else is read (and no CONNECTED sent) until it has.
+                heldActions = []
+                tcp.pauseReading()
+                node.askConnectHook(frame, for: self) { [weak self] authenticator in self?.connectHookAnswered(frame, authenticator) }
+                return
             }
-            if !wasConnected, session.state == .connected, let user = session.identity?.user {
-                let limit = node.configuration.maxConnectionsPerUser
-                if limit > 0, node.sessionsPerUser[user, default: 0] >= limit {
-                    node.counters.rateLimited["connections_per_user", default: 0] += 1
-                    node.log(refused: self, reason: "too many connections for this user")
-                    actions = session.terminate("too many connections for this user (limit \(limit))")
-                } else {
-                    node.sessionsPerUser[user, default: 0] += 1
-                    countedUser = user
-                }
-            }
-            apply(actions)
+            receive(frame, authenticator: authenticator)
         }
+    }
+
+    private func receive(_ frame: STOMPFrame, authenticator: some Authenticator) {
+        let connectedBefore = session.state == .connected
+        var actions = session.receive(frame, authenticator: authenticator, now: node.now)
+        decoder.version = session.version
+        if !connectedBefore, session.state != .connected {
+            node.counters.authenticationsRefused += 1
+        }
+        if !connectedBefore, session.state == .connected, let user = session.identity?.user {
+            let limit = node.configuration.maxConnectionsPerUser
+            if limit > 0, node.sessionsPerUser[user, default: 0] >= limit {
+                node.counters.rateLimited["connections_per_user", default: 0] += 1
+                node.log(refused: self, reason: "too many connections for this user")
+                actions = session.terminate("too many connections for this user (limit \(limit))")
+            } else {
+                node.sessionsPerUser[user, default: 0] += 1
+                countedUser = user
+            }
+        }
+        apply(actions)
+        if !wasConnected, session.state == .connected {
+            wasConnected = true
+            node.notifySessionEvent(.connect, self)
+        }
+    }
+
+    /// The connect hook answered: the CONNECT goes on with its decision (instead of the
+    /// endpoint's own rules), then reading resumes.
+    private func connectHookAnswered(_ frame: STOMPFrame, _ authenticator: HookDecisionAuthenticator) {
+        guard heldActions != nil, isOpen else { return }
+        heldActions = nil
+        if case .refuse(let reason) = authenticator.decision { node.log(refused: self, reason: "connect hook: \(reason)") }
+        tcp.resumeReading()
+        receive(frame, authenticator: authenticator)
+        processDecodedFrames()
     }
 
     /// Over the inbound rate: stop reading (back-pressure) until the buckets are out of debt;
@@ -293,7 +322,11 @@ final class ClientConnection: TCPConnectionDelegate {
                 writeRaw([0x0A])
             case .perform(let operation, let receipt):
                 do {
-                    if try node.perform(operation, receipt: receipt, for: self) == .waitForCluster {
+                    let outcome = try node.perform(operation, receipt: receipt, for: self)
+                    if case .subscribe(let id, let destination, _, _) = operation {
+                        node.notifySessionEvent(.subscribe(destination: destination, subscription: id), self)
+                    }
+                    if outcome == .waitForCluster {
                         heldActions = Array(actions[(index + 1)...])
                         tcp.pauseReading()
                         return

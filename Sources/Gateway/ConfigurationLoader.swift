@@ -62,6 +62,7 @@ public enum ConfigurationLoader {
         }
         try checkApplicationConsistency(configuration)
         try checkClusterConsistency(configuration)
+        try checkAPIConsistency(configuration)
     }
 
     static func readFile(_ path: String) throws(ConfigurationError) -> String {

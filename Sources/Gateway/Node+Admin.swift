@@ -159,6 +159,7 @@ extension Node: AdminDataSource {
             samples.append(.init(name: "stampede_access_denied_total", help: "SENDs and SUBSCRIBEs refused by the authorization rules.", type: .counter,
                                  labels: [("action", action)], value: Double(counters.accessDenied[action] ?? 0)))
         }
+        samples += webhookMetrics
         for (command, count) in counters.framesInByCommand.sorted(by: { $0.key < $1.key }) {
             samples.append(.init(name: "stampede_frames_in_total", help: "STOMP frames received, by command.", type: .counter, labels: [("command", command)], value: Double(count)))
         }

@@ -39,6 +39,10 @@ extension Node: ClusterBusDelegate {
         publishPresence(joined: false, destination: destination, user: user)
     }
 
+    public func bus(didReceiveControl payload: [UInt8]) {
+        receiveControl(payload)
+    }
+
     public func bus(nodeDidDie nodeID: String) {
         logger.warning("cluster node declared dead", metadata: ["node": "\(nodeID)"])
     }
@@ -125,8 +129,17 @@ extension Node: ClusterBusDelegate {
         let outRate = Double(counters.messagesOut &- lastReport.messagesOut) * 1000 / Double(elapsed)
         lastReport = (now, counters.framesIn, counters.messagesOut)
         var users: [String: Int] = [:]
+        var sessions: [ReportedSession] = []
+        let wallNow = wallClockMilliseconds
         for connection in connections.values where connection.session.state == .connected {
             users[connection.session.principal, default: 0] += 1
+            sessions.append(ReportedSession(id: connection.id, user: connection.session.principal, endpoint: connection.endpointName,
+                                            connectedAt: wallNow - Int64(now &- connection.acceptedAt)))
+        }
+        var destinationUsers: [String: Set<String>] = [:]
+        for (session, routes) in subscriptionRoutes {
+            guard let user = connections[session]?.session.principal else { continue }
+            for route in routes.values { if case .topic(let name, _) = route { destinationUsers[name, default: []].insert(user) } }
         }
         history.append(AdminRateSample(
             at: wallClockMilliseconds, connections: connections.count, subscriptions: broker.stats.subscriptions,
@@ -136,6 +149,7 @@ extension Node: ClusterBusDelegate {
             startedAt: startedAtWallClock, reportedAt: wallClockMilliseconds,
             connections: connections.count, subscriptions: broker.stats.subscriptions,
             messagesInPerSecond: inRate, messagesOutPerSecond: outRate, redis: bus.state.label,
-            destinations: broker.topicSubscriberCounts, users: users)
+            destinations: broker.topicSubscriberCounts, users: users,
+            sessions: sessions.sorted { $0.id < $1.id }, destinationUsers: destinationUsers.mapValues { $0.sorted() })
     }
 }

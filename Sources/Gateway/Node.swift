@@ -15,6 +15,7 @@ internal import FlowControl
 internal import Auth
 public import ClusterBus
 public import Applications
+internal import Webhooks
 
 /// A single Stampede node: listeners, connections, the broker and the lifecycle around them.
 /// Create it on the thread that will call `run()`; everything it owns is confined to that thread.
@@ -74,6 +75,8 @@ public final class Node {
     public var webhookDispatcher: (any ApplicationWebhookDispatcher)?
     /// Handles calls of `.inProcess` routes (an embedding program's closures).
     public var inProcessHandler: (any ApplicationCallHandler)?
+    /// The node's own webhook client (webhook routes, connect and event hooks); nil when nothing calls HTTP.
+    var webhooks: WebhookDispatcher?
     var lastReport: (at: UInt64, framesIn: UInt64, messagesOut: UInt64) = (0, 0, 0)
     let startedAtWallClock: Int64
     /// The node's recent rates for the dashboard chart; one sample per heartbeat.
@@ -90,6 +93,7 @@ public final class Node {
     var tlsContext: TLSContext?
     private var shutdownTimer: Timer?
     private var admin: AdminEndpoint?
+    var api: APIEndpoint?
     public private(set) var isShuttingDown = false
 
     /// A node on its own loop. `bus` nil: the configuration decides (Redis when
@@ -159,6 +163,7 @@ public final class Node {
     public var stompPort: Int? { stompListener?.port }
     public var connectionCount: Int { connections.count }
     public var adminPort: Int? { admin?.port }
+    public var apiPort: Int? { api?.port }
 
     /// Binds the listeners and installs the tick timer and SIGINT/SIGTERM handlers.
     public func start(handleSignals: Bool = true) throws {
@@ -182,6 +187,7 @@ public final class Node {
         self.ticker = ticker
         bus.delegate = self
         bus.start()
+        startWebhooks()
         lastReport = (now, 0, 0)
         let heartbeat = Timer(loop: loop)
         heartbeat.start(afterMilliseconds: 0, repeatMilliseconds: configuration.nodeHeartbeatMilliseconds) { [unowned self] in
@@ -196,6 +202,7 @@ public final class Node {
                 admin?.secureConnection = { [unowned self] tcp in self.secure(tcp, listener: "admin") }
             }
         }
+        try startAPI()
         if handleSignals {
             try installReloadSignal()
             for signal in [SIGINT, SIGTERM] {
@@ -244,6 +251,10 @@ public final class Node {
         heartbeat = nil
         admin?.close()
         admin = nil
+        webhooks?.close()
+        webhooks = nil
+        api?.close()
+        api = nil
         bus.stop()
         shutdownTimer?.close()
         shutdownTimer = nil
@@ -294,6 +305,7 @@ public final class Node {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
         if let user = connection.countedUser { sessionsPerUser[user, default: 1] -= 1; if sessionsPerUser[user] == 0 { sessionsPerUser[user] = nil } }
         forgetSession(connection.id)
+        if connection.wasConnected { notifySessionEvent(.disconnect, connection) }
         var metadata: Logger.Metadata = ["peer": "\(connection.tcp.peerAddress)", "stomp.session": "\(connection.id)"]
         if let error { metadata["error"] = "\(error)" }
         logger.debug("connection closed", metadata: metadata)
@@ -353,6 +365,7 @@ public final class Node {
         var urls = configuration.effectiveEndpoints.filter { $0.kind == .webSocket }.flatMap(\.paths).map { "\(ws)://\(hostForURL):\(webSocketPort ?? configuration.webSocketPort)\($0)" }
         if let stompPort { urls.append("\(stomp)://\(hostForURL):\(stompPort)") }
         if let port = admin?.port { urls.append("dashboard \(http)://\(configuration.adminHost):\(port)/") }
+        if let port = api?.port { urls.append("api http://\(configuration.apiHost):\(port)/api/status") }
         logger.notice("stampede node listening", metadata: [
             "node": "\(bus.nodeID)",
             "version": "\(BuildInfo.version)",

@@ -7,6 +7,7 @@ public import STOMPSession
 public import Applications
 public import TLS
 public import Auth
+public import Webhooks
 
 /// Everything a node can be told. Defaults are the documented single-node defaults; the file
 /// `deploy/stampede.example.yml` documents every field, and `ConfigurationLoader` fills this from
@@ -109,6 +110,28 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var presenceDestinations: [String] = []
     /// Appended to a destination to name the companion destination of its presence events.
     public var presenceSuffix: String = ".presence"
+
+    // Webhooks and hooks (HTTP calls to backends)
+    /// Timeouts, concurrency, retries and backoff of webhook calls (`webhooks.*`).
+    public var webhooks: WebhookSettings = .init()
+    /// URL the node asks to authenticate each CONNECT (Centrifugo's connect proxy); nil: off.
+    public var connectHookURL: String? = nil
+    /// URL notified of session events (`hookEvents`); nil: off.
+    public var eventsHookURL: String? = nil
+    /// Which session events are sent to `eventsHookURL`: connect, disconnect, subscribe.
+    public var hookEvents: [String] = ["connect", "disconnect"]
+    /// Event notifications waiting to be sent; beyond this they are dropped (and counted).
+    public var hookEventsMaxQueued: Int = 10_000
+
+    // Server HTTP API (nil port: off)
+    public var apiHost: String = "127.0.0.1"
+    public var apiPort: Int? = 15680
+    /// API keys (`Authorization: apikey <key>`); required when apiHost is not a loopback address.
+    public var apiKeys: [String] = []
+    /// Largest request body the API accepts (413 beyond).
+    public var apiMaxBodyBytes: Int = 1 << 20
+    /// Most operations in one batch request.
+    public var apiMaxBatch: Int = 1_000
 
     // Cluster (nil redisURL: a single node with the in-memory router)
     /// `redis://host:port`; when set the node joins the cluster that shares this Redis.

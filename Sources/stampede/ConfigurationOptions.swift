@@ -35,6 +35,9 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(name: .customLong("admin-port"), help: ArgumentHelp("Admin endpoint port, or 'off' (admin.port).", valueName: "port"))
     var adminPort: String?
 
+    @Option(name: .customLong("api-port"), help: ArgumentHelp("Server HTTP API port, or 'off' (api.port).", valueName: "port"))
+    var apiPort: String?
+
     @Option(name: .customLong("set"), help: ArgumentHelp(
         "Sets any key listed by `stampede config keys`; repeatable; applied after the options above, in order. Lists are comma-separated.",
         valueName: "key=value"))
@@ -52,7 +55,7 @@ struct ConfigurationOptions: ParsableArguments {
         let named: [(String, String?)] = [
             ("listen.host", host), ("listen.websocket-port", port), ("listen.stomp-port", stompPort),
             ("log.level", logLevel), ("log.format", logFormat), ("limits.max-connections", maxConnections),
-            ("cluster.redis-url", redis), ("cluster.node-id", nodeID), ("admin.port", adminPort),
+            ("cluster.redis-url", redis), ("cluster.node-id", nodeID), ("admin.port", adminPort), ("api.port", apiPort),
         ]
         for case let (key, value?) in named { overrides.append((key, value)) }
         for setting in settings {

@@ -118,12 +118,14 @@ final class ApplicationTests: GatewayTestCase {
         try alice.awaitReceipt("u")
     }
 
-    func testAWebhookRouteWithoutAWebhookClientAnswersWithAnError() throws {
+    func testAWebhookRouteWhoseBackendIsUnreachableAnswersWithAnErrorAfterItsRetries() throws {
         let alice = try connectedClient(.tcp, login: "alice")
         try alice.send(.SEND, [("destination", "/app/hook.x"), ("receipt", "r")], body: "x")
+        XCTAssertEqual(try alice.expect(.RECEIPT)["receipt-id"], "r", "the SEND was accepted; the call fails later")
         let error = try alice.expect(.ERROR)
         XCTAssertEqual(error["receipt-id"], "r")
-        XCTAssertTrue(error["message"]?.hasPrefix("webhook routes not available") == true, error["message"] ?? "")
+        XCTAssertTrue(error["message"]?.hasPrefix("application backend unavailable: webhook failed after 3 attempts (connection failed") == true,
+                      error["message"] ?? "")
     }
 
     func testMessagesWaitForAServiceAndAServiceMustSubscribeToARoutePattern() throws {

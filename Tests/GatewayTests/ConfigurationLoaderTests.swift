@@ -53,6 +53,13 @@ class ConfigurationTestCase: XCTestCase {
         "cluster.redis-reconnect-max-ms": ["5000", "5001"], "cluster.redis-connect-timeout-ms": ["300", "301"],
         // Loopback hosts, so that setting admin.host alone needs no admin.token.
         "admin.host": ["127.0.0.2", "::1"], "admin.port": ["9100", "9101"], "admin.token": ["s3cret-token", "t"],
+        "webhooks.timeout-ms": ["300", "301"], "webhooks.connect-timeout-ms": ["200", "201"], "webhooks.max-concurrent": ["3", "4"],
+        "webhooks.max-queued": ["0", "1"], "webhooks.max-attempts": ["1", "2"], "webhooks.backoff-initial-ms": ["10", "11"],
+        "webhooks.backoff-max-ms": ["20", "21"], "webhooks.max-response-bytes": ["4096", "4097"],
+        "hooks.connect-url": ["http://127.0.0.1:9/connect", "https://h.example/c"], "hooks.events-url": ["http://127.0.0.1:9/events", "https://h.example/e"],
+        "hooks.events": ["subscribe", "connect,disconnect,subscribe"], "hooks.events-max-queued": ["5", "6"],
+        "api.host": ["127.0.0.3", "::1"], "api.port": ["9200", "9201"], "api.keys": ["k1,k2", "k3"],
+        "api.max-body-bytes": ["2048", "2049"], "api.max-batch": ["5", "6"],
         "runtime.tick-ms": ["50", "51"], "runtime.shutdown-grace-ms": ["0", "1"], "log.level": ["debug", "info"], "log.format": ["json", "text"], "log.session-lines-per-second": ["5", "0"], "admin.history-samples": ["10", "0"],
         "listen.websocket-tls": ["true", "false"], "listen.stomp-tls": ["true", "false"], "admin.tls": ["true", "false"],
         "tls.cert-file": ["/etc/stampede/cert.pem", "c.pem"], "tls.key-file": ["/etc/stampede/key.pem", "k.pem"],

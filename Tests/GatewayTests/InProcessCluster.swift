@@ -71,6 +71,7 @@ final class InProcessCluster: @unchecked Sendable {
                 configuration.webSocketPort = 0
                 configuration.stompPort = 0
                 configuration.adminPort = nil
+                configuration.apiPort = nil
                 configuration.nodeID = "node\(index + 1)"
                 configuration.tickMilliseconds = 50
                 configuration.interestGraceMilliseconds = 100

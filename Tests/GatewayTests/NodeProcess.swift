@@ -8,6 +8,7 @@ final class NodeProcess {
     let webSocketPort: Int
     let stompPort: Int
     let adminPort: Int
+    let apiPort: Int
     let logFile: URL
 
     /// The `stampede` executable SwiftPM built next to the test bundle.
@@ -25,15 +26,15 @@ final class NodeProcess {
     init(arguments: [String] = [], environment: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws {
         // Three distinct ports: the kernel may hand out the same ephemeral port twice in a row.
         var ports: [Int] = []
-        while ports.count < 3 {
+        while ports.count < 4 {
             let port = try NodeProcess.freePort()
             if !ports.contains(port) { ports.append(port) }
         }
-        (webSocketPort, stompPort, adminPort) = (ports[0], ports[1], ports[2])
+        (webSocketPort, stompPort, adminPort, apiPort) = (ports[0], ports[1], ports[2], ports[3])
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-test-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = NodeProcess.executable
-        process.arguments = ["--port", "\(webSocketPort)", "--stomp-port", "\(stompPort)", "--admin-port", "\(adminPort)", "--log-level", "debug"] + arguments
+        process.arguments = ["--port", "\(webSocketPort)", "--stomp-port", "\(stompPort)", "--admin-port", "\(adminPort)", "--api-port", "\(apiPort)", "--log-level", "debug"] + arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         process.environment = env

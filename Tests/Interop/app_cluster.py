@@ -9,8 +9,9 @@ from conftest import ROOT, free_port, wait_for_port
 
 
 class ClusterNode:
-    def __init__(self, name, proc, ws_port, stomp_port, log_path):
+    def __init__(self, name, proc, ws_port, stomp_port, log_path, api_port=None):
         self.name, self.proc, self.ws_port, self.stomp_port, self.log_path = name, proc, ws_port, stomp_port, log_path
+        self.api_port = api_port
 
     def log(self):
         with open(self.log_path) as f:
@@ -34,15 +35,15 @@ class Cluster:
         self.nodes = []
         for index in range(1, count + 1):
             name = "node%d" % index
-            ws_port, stomp_port = free_port(), free_port()
+            ws_port, stomp_port, api_port = free_port(), free_port(), free_port()
             log_path = tmp_path / (name + ".log")
             args = [binary, "--redis", "redis://127.0.0.1:%d" % self.redis_port, "--node-id", name,
-                    "--port", str(ws_port), "--stomp-port", str(stomp_port), "--admin-port", "off", "--log-level", "debug"]
+                    "--port", str(ws_port), "--stomp-port", str(stomp_port), "--admin-port", "off", "--api-port", str(api_port), "--log-level", "debug"]
             for pair in settings:
                 args += ["--set", pair]
             with open(log_path, "w") as log:
                 proc = subprocess.Popen(args, stdout=log, stderr=log)
-            self.nodes.append(ClusterNode(name, proc, ws_port, stomp_port, log_path))
+            self.nodes.append(ClusterNode(name, proc, ws_port, stomp_port, log_path, api_port))
         for node in self.nodes:
             wait_for_port(node.stomp_port, node.proc)
 

@@ -47,7 +47,7 @@ def node(tmp_path_factory):
     log_path = tmp_path_factory.mktemp("node") / "stampede.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [binary, "--port", str(ws_port), "--stomp-port", str(stomp_port), "--admin-port", str(admin_port),
+            [binary, "--port", str(ws_port), "--stomp-port", str(stomp_port), "--admin-port", str(admin_port), "--api-port", "off",
              "--log-level", "info",
              "--set", "stomp.heart-beat=1000,1000"],
             stdout=log, stderr=log)

@@ -23,7 +23,7 @@ def admin_node(tmp_path):
     log_path = tmp_path / "node.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [BINARY, "--port", str(ws_port), "--stomp-port", str(stomp_port), "--admin-port", str(admin_port),
+            [BINARY, "--port", str(ws_port), "--stomp-port", str(stomp_port), "--admin-port", str(admin_port), "--api-port", "off",
              "--node-id", "dash-node", "--set", "admin.token=" + TOKEN, "--set", "auth.users=alice:secret",
              "--set", "cluster.heartbeat-ms=200"],
             stdout=log, stderr=log)

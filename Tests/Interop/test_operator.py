@@ -38,7 +38,7 @@ def test_connected_server_header_admin_and_metrics_show_the_same_version(tmp_pat
     log_path = tmp_path / "node.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [BINARY, "--port", str(ws_port), "--stomp-port", str(stomp_port), "--admin-port", str(admin_port),
+            [BINARY, "--port", str(ws_port), "--stomp-port", str(stomp_port), "--admin-port", str(admin_port), "--api-port", "off",
              "--log-format", "json", "--log-level", "debug"],
             stdout=log, stderr=log)
     try:
