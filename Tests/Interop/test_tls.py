@@ -64,7 +64,7 @@ class TLSNode:
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(
                 [BINARY, "--port", str(self.ws_port), "--stomp-port", str(self.stomp_port),
-                 "--admin-port", str(self.admin_port),
+                 "--admin-port", str(self.admin_port), "--api-port", "off",
                  "--set", "listen.websocket-tls=true", "--set", "listen.stomp-tls=true",
                  "--set", "tls.cert-file=" + self.cert, "--set", "tls.key-file=" + self.key,
                  "--set", "limits.connect-timeout-ms=600", "--set", "runtime.tick-ms=100", *extra],
@@ -235,7 +235,7 @@ def test_sighup_reloads_the_certificate_without_dropping_connections(tls_node, t
 
 def test_a_node_with_a_missing_certificate_does_not_start(tmp_path):
     result = subprocess.run(
-        [BINARY, "--port", "0", "--stomp-port", "off", "--admin-port", "off", "--set", "listen.websocket-tls=true",
+        [BINARY, "--port", "0", "--stomp-port", "off", "--admin-port", "off", "--api-port", "off", "--set", "listen.websocket-tls=true",
          "--set", "tls.cert-file=" + str(tmp_path / "missing.pem"), "--set", "tls.key-file=" + str(tmp_path / "missing.key")],
         capture_output=True, text=True, timeout=15)
     assert result.returncode != 0
@@ -287,7 +287,7 @@ def test_a_browser_loads_the_dashboard_over_https_and_speaks_stomp_over_wss(tmp_
 
 def test_a_tls_listener_without_a_key_file_does_not_start(tmp_path):
     result = subprocess.run(
-        [BINARY, "--port", "0", "--stomp-port", "off", "--admin-port", "off", "--set", "listen.stomp-tls=true"],
+        [BINARY, "--port", "0", "--stomp-port", "off", "--admin-port", "off", "--api-port", "off", "--set", "listen.stomp-tls=true"],
         capture_output=True, text=True, timeout=15)
     assert result.returncode != 0
     assert "listen.stomp-tls is on, so tls.cert-file must be set" in result.stderr
