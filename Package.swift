@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "RouterTests", dependencies: ["Router"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "STOMPWire", "Router"]),
         .testTarget(name: "ClusterBusTests", dependencies: ["ClusterBus", "STOMPWire"]),
-        .testTarget(name: "ClusterRedisTests", dependencies: ["ClusterRedis"]),
+        .testTarget(name: "ClusterRedisTests", dependencies: ["ClusterRedis", "ClusterBus", "UVLoop", "TestSupport"]),
         .testTarget(name: "ServerAPITests", dependencies: ["ServerAPI", "HTTPWire", "JSONMessages", "Applications"]),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Applications", "JSONMessages", "STOMPWire"]),
         .testTarget(name: "ApplicationsTests", dependencies: ["Applications", "STOMPWire", "Router"]),

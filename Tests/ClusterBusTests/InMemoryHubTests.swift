@@ -80,3 +80,35 @@ final class InMemoryHubTests: XCTestCase {
         a.pull(queue: "/queue/q", max: 10) { XCTAssertEqual($0.map(\.envelope.destination), ["/queue/q1", "/queue/q2"]) }
     }
 }
+
+private final class ControlRecorder: ClusterBusDelegate {
+    var controls: [[UInt8]] = []
+    func bus(didReceive envelope: Envelope) {}
+    func bus(queueHasMessages queue: String) {}
+    func bus(stateDidChange state: BusLinkState) {}
+    func bus(nodeDidDie nodeID: String) {}
+    func bus(didReceiveControl payload: [UInt8]) { controls.append(payload) }
+}
+
+final class InMemoryControlTests: XCTestCase {
+    func testControlMessageReachesOnlyTheNamedNode() {
+        let hub = InMemoryClusterHub()
+        let (a, b, c) = (hub.makeBus(nodeID: "a"), hub.makeBus(nodeID: "b"), hub.makeBus(nodeID: "c"))
+        let (ra, rb, rc) = (ControlRecorder(), ControlRecorder(), ControlRecorder())
+        a.delegate = ra; b.delegate = rb; c.delegate = rc
+        a.sendControl([7], to: "b")
+        a.sendControl([8], to: "a")
+        a.sendControl([9], to: "gone")
+        XCTAssertEqual(rb.controls, [[7]])
+        XCTAssertEqual(ra.controls, [[8]])
+        XCTAssertEqual(rc.controls, [])
+    }
+
+    func testLoneNodeReachesItself() {
+        let bus = InMemoryClusterBus(nodeID: "solo")
+        let recorder = ControlRecorder()
+        bus.delegate = recorder
+        bus.sendControl([1], to: "solo")
+        XCTAssertEqual(recorder.controls, [[1]])
+    }
+}

@@ -44,7 +44,7 @@ class Node:
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(
                 [BINARY, "--port", str(self.ws_port), "--stomp-port", str(self.stomp_port),
-                 "--admin-port", str(self.admin_port), "--node-id", name, "--redis", url,
+                 "--admin-port", str(self.admin_port), "--api-port", "off", "--node-id", name, "--redis", url,
                  "--set", "cluster.heartbeat-ms=200", "--set", "cluster.node-timeout-ms=1000",
                  "--set", "cluster.redis-reconnect-max-ms=200", "--log-level", "debug"],
                 stdout=log, stderr=log)
