@@ -49,7 +49,8 @@ extension ConfigurationLoader {
                 let shown = key.isSecret && !showSecrets && !text.isEmpty ? "********" : text
                 lines.append(leaf + " " + scalar(shown, quoted: key.isText))
             case .list(let items):
-                lines.append(leaf + " [" + items.map { scalar($0, quoted: key.isText) }.joined(separator: ", ") + "]")
+                let shown = key.isSecret && !showSecrets ? items.map { _ in "********" } : items
+                lines.append(leaf + " [" + shown.map { scalar($0, quoted: key.isText) }.joined(separator: ", ") + "]")
             case .map(let pairs) where pairs.isEmpty:
                 lines.append(leaf + " {}")
             case .map(let pairs):
