@@ -51,6 +51,10 @@ extension Node {
             user: connection.session.principal, endpoint: connection.endpointName, atMilliseconds: Node.wallClockMilliseconds()))
     }
 
+    func notifyDisconnected(_ connection: ClientConnection) {
+        notifySessionEvent(.disconnect, connection)
+    }
+
     // MARK: Metrics
 
     var webhookMetrics: [MetricSample] {

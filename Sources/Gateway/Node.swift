@@ -15,7 +15,6 @@ internal import FlowControl
 internal import Auth
 public import ClusterBus
 public import Applications
-internal import Webhooks
 
 /// A single Stampede node: listeners, connections, the broker and the lifecycle around them.
 /// Create it on the thread that will call `run()`; everything it owns is confined to that thread.
@@ -305,7 +304,7 @@ public final class Node {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
         if let user = connection.countedUser { sessionsPerUser[user, default: 1] -= 1; if sessionsPerUser[user] == 0 { sessionsPerUser[user] = nil } }
         forgetSession(connection.id)
-        if connection.wasConnected { notifySessionEvent(.disconnect, connection) }
+        if connection.wasConnected { notifyDisconnected(connection) }
         var metadata: Logger.Metadata = ["peer": "\(connection.tcp.peerAddress)", "stomp.session": "\(connection.id)"]
         if let error { metadata["error"] = "\(error)" }
         logger.debug("connection closed", metadata: metadata)
