@@ -48,6 +48,8 @@ extension ConfigurationLoader {
                 configuration.apiKeys = keys
                 return true
             },
+            .text("api.role", \.apiRole, expected: "a non-empty role name without spaces", isValid: { !$0.contains(" ") },
+                  "Role a JWT needs to use the server HTTP API (Authorization: Bearer <token>, verified with the auth.jwt.* keys)."),
             .integer("api.max-body-bytes", \.apiMaxBodyBytes, type: "bytes", "Largest request body the server HTTP API accepts (413 beyond)."),
             .integer("api.max-batch", \.apiMaxBatch, type: "count", "Most operations in one POST /api/batch request."),
         ]
@@ -68,9 +70,9 @@ extension ConfigurationLoader {
                              ("admin.port", configuration.adminPort ?? 0)] where port == apiPort {
             throw ConfigurationError(.inconsistentValues, key: "api.port", "api.port and \(name) are both \(apiPort); give them different ports")
         }
-        if configuration.apiKeys.isEmpty && !AdminEndpoint.isLoopback(configuration.apiHost) {
+        if configuration.apiKeys.isEmpty && !configuration.hasTokenKeys && !AdminEndpoint.isLoopback(configuration.apiHost) {
             throw ConfigurationError(.inconsistentValues, key: "api.keys",
-                                     "api.host \(configuration.apiHost) is not a loopback address, so api.keys must be set")
+                                     "api.host \(configuration.apiHost) is not a loopback address, so api.keys (or auth.jwt.* keys) must be set")
         }
     }
 }

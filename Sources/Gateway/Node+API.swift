@@ -8,6 +8,7 @@ internal import ServerAPI
 internal import STOMPWire
 internal import STOMPSession
 internal import WebSocketWire
+internal import Auth
 
 /// The server HTTP API on the node: `ServerAPI` (pure) turns a request into an operation; here
 /// it is carried out for the whole cluster. Messages are routed like SENDs (`routeReply`);
@@ -25,8 +26,17 @@ extension Node {
     }
 
     var apiPolicy: APIPolicy {
-        APIPolicy(keys: configuration.apiKeys, topicPrefix: configuration.prefixes.topic, queuePrefix: configuration.prefixes.queue,
-                  userPrefix: configuration.prefixes.user, maxBatch: configuration.apiMaxBatch)
+        var verifyBearer: (@Sendable (String) -> Bool)?
+        if let verifier = access.verifier {
+            // A JWT signed with the node's auth.jwt.* keys and carrying the API role.
+            let role = configuration.apiRole
+            verifyBearer = { token in
+                guard case .success(let verified) = verifier.verify(token, now: Node.wallClockMilliseconds() / 1000) else { return false }
+                return verified.roles.contains(role)
+            }
+        }
+        return APIPolicy(keys: configuration.apiKeys, verifyBearer: verifyBearer, topicPrefix: configuration.prefixes.topic,
+                         queuePrefix: configuration.prefixes.queue, userPrefix: configuration.prefixes.user, maxBatch: configuration.apiMaxBatch)
     }
 
     func handleAPI(_ request: HTTPRequest, _ completion: @escaping (HTTPResponse) -> Void) {

@@ -128,6 +128,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var apiPort: Int? = 15680
     /// API keys (`Authorization: apikey <key>`); required when apiHost is not a loopback address.
     public var apiKeys: [String] = []
+    /// Role a JWT (`Authorization: Bearer`, verified with the `auth.jwt.*` keys) needs for the API.
+    public var apiRole: String = "api"
     /// Largest request body the API accepts (413 beyond).
     public var apiMaxBodyBytes: Int = 1 << 20
     /// Most operations in one batch request.

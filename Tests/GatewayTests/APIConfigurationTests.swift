@@ -8,7 +8,7 @@ final class APIConfigurationTests: ConfigurationTestCase {
         XCTAssertEqual(NodeConfiguration().apiPort, 15680)
         XCTAssertEqual(NodeConfiguration().apiHost, "127.0.0.1")
         XCTAssertEqual(loadError(overrides: [("api.host", "0.0.0.0")])?.description,
-                       "api.host 0.0.0.0 is not a loopback address, so api.keys must be set")
+                       "api.host 0.0.0.0 is not a loopback address, so api.keys (or auth.jwt.* keys) must be set")
         XCTAssertEqual(try load(overrides: [("api.host", "0.0.0.0"), ("api.keys", "k1,k2")]).apiKeys, ["k1", "k2"])
         XCTAssertNil(try load(overrides: [("api.host", "0.0.0.0"), ("api.port", "off")]).apiPort, "no listener, no key needed")
         XCTAssertEqual(loadError(overrides: [("api.port", "15675")])?.description,

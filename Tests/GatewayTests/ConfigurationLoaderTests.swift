@@ -58,7 +58,7 @@ class ConfigurationTestCase: XCTestCase {
         "webhooks.backoff-max-ms": ["20", "21"], "webhooks.max-response-bytes": ["4096", "4097"],
         "hooks.connect-url": ["http://127.0.0.1:9/connect", "https://h.example/c"], "hooks.events-url": ["http://127.0.0.1:9/events", "https://h.example/e"],
         "hooks.events": ["subscribe", "connect,disconnect,subscribe"], "hooks.events-max-queued": ["5", "6"],
-        "api.host": ["127.0.0.3", "::1"], "api.port": ["9200", "9201"], "api.keys": ["k1,k2", "k3"],
+        "api.host": ["127.0.0.3", "::1"], "api.port": ["9200", "9201"], "api.keys": ["k1,k2", "k3"], "api.role": ["pusher", "api"],
         "api.max-body-bytes": ["2048", "2049"], "api.max-batch": ["5", "6"],
         "runtime.tick-ms": ["50", "51"], "runtime.shutdown-grace-ms": ["0", "1"], "log.level": ["debug", "info"], "log.format": ["json", "text"], "log.session-lines-per-second": ["5", "0"], "admin.history-samples": ["10", "0"],
         "listen.websocket-tls": ["true", "false"], "listen.stomp-tls": ["true", "false"], "admin.tls": ["true", "false"],

@@ -210,3 +210,45 @@ def test_every_documented_operation_was_checked_against_the_real_server(cluster)
     documented = {(path, method.upper()) for path, operations in SPEC["paths"].items() for method in operations}
     checked = {(path, method) for path, method, status in CHECKED if status == 200}
     assert documented <= checked, "not exercised: %s" % sorted(documented - checked)
+
+
+def jwt(secret, claims):
+    import base64, hashlib, hmac
+
+    def part(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    signing = part(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + part(json.dumps(claims).encode())
+    return signing + "." + part(hmac.new(secret.encode(), signing.encode(), hashlib.sha256).digest())
+
+
+def test_a_jwt_with_the_api_role_authenticates_and_one_without_it_does_not(tmp_path):
+    import subprocess
+    from conftest import free_port, wait_for_port
+    secret = "s" * 48
+    binary = os.environ.get("STAMPEDE_BIN", os.path.join(ROOT, ".build", "debug", "stampede"))
+    api_port = free_port()
+    with open(tmp_path / "node.log", "w") as log:
+        proc = subprocess.Popen([binary, "--port", str(free_port()), "--stomp-port", "off", "--admin-port", "off",
+                                 "--api-port", str(api_port), "--set", "auth.jwt.secret=" + secret], stdout=log, stderr=log)
+    try:
+        wait_for_port(api_port, proc)
+
+        class Node:
+            pass
+        node = Node()
+        node.api_port = api_port
+        now = int(time.time())
+        good = jwt(secret, {"sub": "backend", "roles": ["api"], "exp": now + 300})
+        no_role = jwt(secret, {"sub": "someone", "roles": ["customer"], "exp": now + 300})
+        forged = jwt("x" * 48, {"sub": "backend", "roles": ["api"], "exp": now + 300})
+        for token, status in [(good, 200), (no_role, 401), (forged, 401)]:
+            connection = http.client.HTTPConnection("127.0.0.1", api_port, timeout=5)
+            connection.request("GET", "/api/status", headers={"Authorization": "Bearer " + token})
+            response = connection.getresponse()
+            body = json.loads(response.read())
+            assert response.status == status, body
+            jsonschema.validate(body, response_schema("/api/status", "GET", status), cls=jsonschema.Draft202012Validator)
+        call(node, "GET", "/api/status", key=None, status=401)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
