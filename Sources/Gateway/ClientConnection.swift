@@ -117,7 +117,7 @@ final class ClientConnection: TCPConnectionDelegate {
     /// starts, continues or stops. (The handshake has the CONNECT deadline.)
     private func noteInboundState(completedFrame: Bool, now: UInt64) {
         decoder.releaseConsumedBytes()
-        let held = decoder.bufferedByteCount + (webSocket?.bufferedByteCount ?? 0)
+        let held = decoder.heldByteCount + (webSocket?.heldByteCount ?? 0)
         if held != inboundHeld {
             node.loop.memory.adjustInbound(by: held - inboundHeld)
             inboundHeld = held
@@ -125,6 +125,15 @@ final class ClientConnection: TCPConnectionDelegate {
         let inside = decoder.isInsideFrame || (webSocket?.isInsideFrame ?? false)
         partialFrame.noteInput(insideFrame: inside, completedFrame: completedFrame, now: now)
         if held > 0 && node.loop.memory.totalBytes > node.budget.maxBufferedBytes { node.enforceBudget() }
+    }
+
+    /// Nothing more is read: partial frames go now, not when the socket has finished closing
+    /// (a cut-off attacker's 4 MB frame would otherwise count for the close grace).
+    private func releaseInput() {
+        decoder = STOMPDecoder(limits: node.configuration.stomp)
+        webSocket?.discardInput()
+        node.loop.memory.adjustInbound(by: -inboundHeld)
+        inboundHeld = 0
     }
 
     /// Bytes this connection holds: output queued or in flight, and partial inbound frames.
@@ -480,6 +489,7 @@ final class ClientConnection: TCPConnectionDelegate {
         guard isOpen else { return }
         closingSince = node.now
         node.noteLeaves(session: id)  // presence ends with the session, not when the peer closes the socket
+        releaseInput()
         if webSocket != nil {
             let code = sentError ? errorCloseCode : WebSocketCloseCode.normal
             if let frame = webSocket!.close(code: code, reason: "") { tcp.enqueue(frame) }

@@ -52,7 +52,7 @@ extension ConfigurationLoader {
             .integer("limits.slow-consumer-grace-ms", \.slowConsumerGraceMilliseconds, type: "milliseconds", minimum: 0,
                      "Time a client may stay over limits.max-output-buffer-bytes (but under twice it) before it is a slow consumer."),
             .integer("limits.max-buffered-bytes", \.maxBufferedBytes, type: "bytes", minimum: 0,
-                     "Node-wide budget for bytes held for clients (output queues, partial inbound frames); 0: a quarter of memory, at most 512 MiB."),
+                     "Node-wide budget for bytes held for clients (output queues, partial inbound frames); 0: a quarter of memory, at most 256 MiB."),
             .integer("limits.flow.high-watermark-bytes", \.flowHighWatermarkBytes, type: "bytes", minimum: 0,
                      "Above this many buffered bytes, publishers whose subscribers are behind are paused; 0: half of limits.max-buffered-bytes."),
             .integer("limits.flow.low-watermark-bytes", \.flowLowWatermarkBytes, type: "bytes", minimum: 0,

@@ -71,13 +71,15 @@ extension Node {
     }
 
     /// Over the budget: cut the connections holding the most (never one within its fair share),
-    /// each with an ERROR saying why. Scans the connections, so at most once per millisecond.
+    /// each with an ERROR saying why. Scans the connections, so it runs again only in a later
+    /// millisecond or after the total grew by 1/32 of the budget (one loop turn may read 2 MiB
+    /// from each of hundreds of sockets, all at the same loop time).
     func enforceBudget() {
         let now = self.now
-        guard now != lastBudgetEnforcement else { return }
-        lastBudgetEnforcement = now
         let total = loop.memory.totalBytes
         guard total > budget.maxBufferedBytes else { return }
+        guard now != lastBudgetEnforcement.at || total > lastBudgetEnforcement.total + budget.maxBufferedBytes / 32 else { return }
+        lastBudgetEnforcement = (now, total)
         let holdings = connections.values.filter { $0.isOpen }.map { (id: $0.id, bytes: $0.heldBytes) }
         for id in budget.connectionsToCut(holdings: holdings, totalBytes: total) {
             guard let connection = connections[id] else { continue }
@@ -86,5 +88,6 @@ extension Node {
             log(refused: connection, reason: "node memory budget exhausted")
             connection.cutOff("slow consumer: node memory budget of \(budget.maxBufferedBytes) bytes exhausted and this connection holds the most")
         }
+        lastBudgetEnforcement.total = loop.memory.totalBytes
     }
 }

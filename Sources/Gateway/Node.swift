@@ -52,8 +52,8 @@ public final class Node {
     var flowPausedPublishers: Set<SessionID> = []
     /// The largest output backlog among the subscribers the current SEND reached, and whose.
     var slowestDelivery: (bytes: Int, session: SessionID) = (0, 0)
-    /// Loop time of the last budget enforcement (it scans connections: at most once per ms).
-    var lastBudgetEnforcement: UInt64 = .max
+    /// Loop time and total of the last budget enforcement (it scans connections).
+    var lastBudgetEnforcement: (at: UInt64, total: Int) = (.max, 0)
     /// Local subscribers per topic/user interest, with the grace period before withdrawal.
     var interests: InterestTracker
     /// Where each subscription (session → subscription id) registered, so leaving it updates
@@ -168,6 +168,7 @@ public final class Node {
     public func start(handleSignals: Bool = true) throws {
         if let refusal = AccessControl.startupRefusal(configuration) { throw AccessControlError(description: refusal) }
         ignoreSIGPIPE()
+        BufferedMemory.returnLargeBuffersOnFree()
         try loadTLSContext()
         webSocketListener = try TCPListener(loop: loop, host: configuration.host, port: configuration.webSocketPort) { [unowned self] tcp in
             if self.configuration.webSocketTLS { self.secure(tcp, listener: "websocket") }

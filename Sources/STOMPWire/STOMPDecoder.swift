@@ -55,6 +55,10 @@ public struct STOMPDecoder: Sendable {
     /// Bytes fed but not yet consumed by the parser.
     public var bufferedByteCount: Int { buffer.count - consumed }
 
+    /// Memory the decoder holds for unconsumed input: its buffer's capacity while any byte waits
+    /// (a growing buffer may hold up to twice what it was fed), nothing when all was consumed.
+    public var heldByteCount: Int { buffer.count > consumed ? buffer.capacity : 0 }
+
     /// Drops consumed bytes now rather than at the next `feed`, so a big frame's buffer goes
     /// back to the allocator as soon as the frame was taken (a connection may stay quiet for long).
     public mutating func releaseConsumedBytes() {

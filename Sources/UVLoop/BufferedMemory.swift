@@ -30,6 +30,13 @@ public struct BufferedMemory: Sendable {
         if delta < 0 { releasedSinceTrim -= delta }
     }
 
+    /// Makes glibc serve allocations of `thresholdBytes` and more with their own mappings, given
+    /// back to the OS on free. glibc otherwise raises its threshold after the first big free
+    /// (up to 32 MiB), and a burst of 4 MB frame buffers then fragments the heap. Call once at start.
+    public static func returnLargeBuffersOnFree(thresholdBytes: Int32 = 1 << 20) {
+        mallopt(M_MMAP_THRESHOLD, thresholdBytes)
+    }
+
     /// After `threshold` bytes were released since the last trim, asks glibc to return free heap
     /// pages to the operating system (`malloc_trim`): big buffers dropped after an attack would
     /// otherwise stay in the process. Costs a walk of the free lists, so it is called from a timer,

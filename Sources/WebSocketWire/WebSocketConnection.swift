@@ -55,6 +55,14 @@ public struct WebSocketConnection: Sendable {
 
     /// Bytes of input not yet turned into events (a frame in progress).
     public var bufferedByteCount: Int { buffer.count - readIndex }
+    /// Frees unparsed input: the connection is closing and reads no more (events already parsed stay).
+    public mutating func discardInput() {
+        buffer = []
+        readIndex = 0
+    }
+
+    /// Memory held for that input: the buffer's capacity while any byte waits, else nothing.
+    public var heldByteCount: Int { buffer.count > readIndex ? buffer.capacity : 0 }
     /// A frame has started and is not complete, or a fragmented message is waiting for its last fragment.
     public var isInsideFrame: Bool { readIndex < buffer.count || messageInProgress }
     private var decoder: DecoderState = .header

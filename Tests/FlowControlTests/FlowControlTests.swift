@@ -14,9 +14,9 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(budget.lowWatermarkBytes, 1000)
     }
 
-    func testDefaultBudgetIsAQuarterOfTheSmallerMemoryFigureCappedAt512MiB() {
-        XCTAssertEqual(MemoryBudget.defaultMaxBufferedBytes(physicalMemoryBytes: 24 << 30, cgroupLimitBytes: nil), 512 << 20)
-        XCTAssertEqual(MemoryBudget.defaultMaxBufferedBytes(physicalMemoryBytes: 24 << 30, cgroupLimitBytes: 1 << 30), 256 << 20)
+    func testDefaultBudgetIsAQuarterOfTheSmallerMemoryFigureCappedAt256MiB() {
+        XCTAssertEqual(MemoryBudget.defaultMaxBufferedBytes(physicalMemoryBytes: 24 << 30, cgroupLimitBytes: nil), 256 << 20)
+        XCTAssertEqual(MemoryBudget.defaultMaxBufferedBytes(physicalMemoryBytes: 24 << 30, cgroupLimitBytes: 512 << 20), 128 << 20)
         XCTAssertEqual(MemoryBudget.defaultMaxBufferedBytes(physicalMemoryBytes: nil, cgroupLimitBytes: nil), 256 << 20)
         XCTAssertEqual(MemoryBudget.defaultMaxBufferedBytes(physicalMemoryBytes: 8 << 20, cgroupLimitBytes: nil), 16 << 20)
     }

@@ -190,3 +190,30 @@ final class LimitTests: XCTestCase {
         XCTAssertEqual(decode(over).error?.kind, .bodyTooLarge)
     }
 }
+
+/// What the decoder reports for the node's memory budget.
+final class DecoderHeldBytesTests: XCTestCase {
+    func testAPartialFrameIsHeldAndACompletedOneIsReleased() throws {
+        var decoder = STOMPDecoder()
+        decoder.feed(Array("SEND\ndestination:/q\ncontent-length:100000\n\n".utf8) + [UInt8](repeating: 1, count: 70_000))
+        XCTAssertNil(try decoder.next())
+        XCTAssertTrue(decoder.isInsideFrame)
+        XCTAssertGreaterThanOrEqual(decoder.heldByteCount, decoder.bufferedByteCount)
+        XCTAssertGreaterThan(decoder.bufferedByteCount, 70_000 - 1)
+        decoder.feed([UInt8](repeating: 1, count: 30_000) + [0])
+        guard case .frame? = try decoder.next() else { return XCTFail("frame expected") }
+        decoder.releaseConsumedBytes()
+        XCTAssertFalse(decoder.isInsideFrame)
+        XCTAssertEqual(decoder.heldByteCount, 0)
+    }
+
+    func testHeartBeatEOLsAreNotAFrameInProgress() throws {
+        var decoder = STOMPDecoder()
+        decoder.feed([0x0A, 0x0A])
+        while try decoder.next() != nil {}
+        XCTAssertFalse(decoder.isInsideFrame)
+        decoder.feed(Array("SE".utf8))
+        XCTAssertNil(try decoder.next())
+        XCTAssertTrue(decoder.isInsideFrame)
+    }
+}
