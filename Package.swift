@@ -15,7 +15,7 @@ let package = Package(
         // The pure parsers, for the fuzzing package in Fuzz/.
         // A node inside your own Swift program, with /app handlers as closures.
         .library(name: "StampedeEmbedded", targets: ["StampedeEmbedded"]),
-        .library(name: "StampedeWire", targets: ["HTTPWire", "WebSocketWire", "STOMPWire", "ClusterBus"]),
+        .library(name: "StampedeWire", targets: ["HTTPWire", "WebSocketWire", "STOMPWire", "ClusterBus", "SockJSWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -26,11 +26,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
-        // System libraries (Debian: libuv1-dev, libhiredis-dev, libssl-dev, libcurl4-openssl-dev). Nothing else lives here.
+        // System libraries (Debian: libuv1-dev, libhiredis-dev, libssl-dev, libcurl4-openssl-dev, zlib1g-dev). Nothing else lives here.
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The version string, written once (CLI, CONNECTED `server`, admin, metrics, logs).
         .target(name: "BuildInfo", swiftSettings: strict),
@@ -42,6 +43,8 @@ let package = Package(
         .target(name: "HTTPWire", swiftSettings: strict),
         .target(name: "WebSocketWire", dependencies: ["HTTPWire"], swiftSettings: strict),
         .target(name: "STOMPWire", swiftSettings: strict),
+        // SockJS server protocol: frames, JSON quoting, routes, transports' framing, the session state machine.
+        .target(name: "SockJSWire", dependencies: ["HTTPWire"], swiftSettings: strict),
         .target(name: "Router", swiftSettings: strict),
         .target(name: "Broker", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
         .target(name: "ClusterBus", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
@@ -74,6 +77,8 @@ let package = Package(
         // TLS: OpenSSL through memory BIOs, driven by the loop (no blocking handshake, no thread).
         .target(name: "TLS", dependencies: ["CCrypto", "UVLoop"], swiftSettings: strict),
         .target(name: "RedisClient", dependencies: ["UVLoop", "CHiredis", "CLibUV"], swiftSettings: strict),
+        // permessage-deflate's compression: zlib (a pure computation, but C, so not in WebSocketWire).
+        .target(name: "WebSocketDeflate", dependencies: ["WebSocketWire", "CZlib"], swiftSettings: strict),
         // HTTP requests from the node (webhooks): libcurl's multi-socket interface on the loop.
         .target(name: "HTTPClient", dependencies: ["UVLoop", "CCurl", "CLibUV"], swiftSettings: strict),
 
@@ -88,7 +93,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI",
+                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI", "WebSocketDeflate",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -120,6 +125,8 @@ let package = Package(
         .testTarget(name: "LogOutputTests", dependencies: ["LogOutput", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"]),
         .testTarget(name: "WebSocketWireTests", dependencies: ["WebSocketWire", "HTTPWire"]),
+        .testTarget(name: "WebSocketDeflateTests", dependencies: ["WebSocketDeflate", "WebSocketWire", "HTTPWire"]),
+        .testTarget(name: "SockJSWireTests", dependencies: ["SockJSWire", "HTTPWire"]),
         .testTarget(name: "STOMPWireTests", dependencies: ["STOMPWire"]),
         .testTarget(name: "RouterTests", dependencies: ["Router"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "STOMPWire", "Router"]),

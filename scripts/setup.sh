@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Stampede needs on a fresh Debian machine with the
-# Swift toolchain: the C libraries (libuv, hiredis, OpenSSL), redis-server and haproxy for the
+# Swift toolchain: the C libraries (libuv, hiredis, OpenSSL, libcurl, zlib), redis-server and haproxy for the
 # cluster scripts, and a Python virtualenv with the third-party STOMP client used by the tests.
 # Safe to run again: it only installs what is missing.
 #   --node          only what building and running one node needs (the C libraries)
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libuv1-dev libhiredis-dev libssl-dev libcurl4-openssl-dev pkg-config)
+packages=(libuv1-dev libhiredis-dev libssl-dev libcurl4-openssl-dev zlib1g-dev pkg-config)
 if [ "${1:-}" != "--node" ]; then
     packages+=(redis-server haproxy python3-venv openssl)
 fi
@@ -29,10 +29,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "${1:-}" = "--with-python" ]; then
-    # PyYAML: the deploy tests; jsonschema: the server API test checks real responses against docs/api/openapi.yaml.
-    if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c 'import stomp, websocket, jsonschema, yaml' 2>/dev/null; then
-        echo "setup: creating .venv with stomp.py, websocket-client, pytest, jsonschema and PyYAML"
+    # PyYAML: the deploy tests; jsonschema: the server API test checks real responses against docs/api/openapi.yaml;
+    # websockets: the permessage-deflate test (a client that negotiates compression).
+    if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c 'import stomp, websocket, websockets, jsonschema, yaml' 2>/dev/null; then
+        echo "setup: creating .venv with stomp.py, websocket-client, websockets, pytest, jsonschema and PyYAML"
         python3 -m venv .venv
-        .venv/bin/pip install -q --disable-pip-version-check 'stomp.py==9.0.0' 'websocket-client>=1.6' 'pytest>=8' 'jsonschema>=4.18' 'PyYAML>=6'
+        .venv/bin/pip install -q --disable-pip-version-check 'stomp.py==9.0.0' 'websocket-client>=1.6' 'websockets>=12' 'pytest>=8' 'jsonschema>=4.18' 'PyYAML>=6'
     fi
 fi

@@ -1,5 +1,6 @@
 internal import HTTPWire
 internal import WebSocketWire
+internal import WebSocketDeflate
 internal import STOMPWire
 internal import STOMPSession
 internal import Broker
@@ -30,6 +31,8 @@ final class ClientConnection: TCPConnectionDelegate {
     /// Until the upgrade request is complete (WebSocket endpoint only).
     private var handshake: HTTPRequestParser?
     private var webSocket: WebSocketConnection?
+    /// permessage-deflate negotiated: MESSAGEs whose shared tail reaches this size go out compressed.
+    private var compressFrom: Int?
     /// Set once the connection is on its way out; nothing more is read or delivered.
     private(set) var closingSince: UInt64?
     /// The WebSocket close code that goes with the ERROR being sent.
@@ -155,7 +158,7 @@ final class ClientConnection: TCPConnectionDelegate {
         switch WebSocketHandshake.evaluate(request.head, policy: route?.policy ?? node.handshakePolicy, sha1: LibCrypto.sha1) {
         case .reject(let response):
             refuseHandshake(response, reason: "websocket handshake refused (\(response.status))")
-        case .accept(let response, _):
+        case .accept(var response, _):
             guard let endpoint = route?.endpoint else { return beginClose() }
             self.endpoint = endpoint
             session.endpoint = endpoint.name
@@ -173,8 +176,15 @@ final class ClientConnection: TCPConnectionDelegate {
                 }
                 handshakeIdentity = identity
             }
+            var inflater: ZlibInflater?
+            if let agreement = PerMessageDeflate.negotiate(request.head, policy: node.configuration.perMessageDeflate),
+               let made = ZlibInflater(windowBits: agreement.clientMaxWindowBits, resetPerMessage: agreement.clientNoContextTakeover) {
+                inflater = made
+                compressFrom = node.configuration.perMessageDeflate.minimumBytes
+                response.headers.append(HTTPHeader(name: "Sec-WebSocket-Extensions", value: agreement.responseHeader))
+            }
             tcp.enqueue(response.encode())
-            webSocket = WebSocketConnection(role: .server, limits: node.configuration.webSocket)
+            webSocket = WebSocketConnection(role: .server, limits: node.configuration.webSocket, inflater: inflater)
             if !leftover.isEmpty { leftover.withUnsafeBytes { readWebSocket($0) } }
         }
     }
@@ -396,7 +406,7 @@ final class ClientConnection: TCPConnectionDelegate {
     func deliver(_ delivery: Delivery, encoder: inout MessageEncoder) -> Int {
         guard isOpen, session.state == .connected else { return 0 }
         if tcp.heldOutputBytes > node.slowConsumerRule.limitBytes, isSlowConsumer(now: node.now) { return 0 }
-        encoder.write(delivery, version: session.version, webSocket: webSocket != nil, to: tcp)
+        encoder.write(delivery, version: session.version, webSocket: webSocket != nil, compressFrom: compressFrom, to: tcp)
         session.noteSent(now: node.now)
         node.counters.messagesOut += 1
         return tcp.heldOutputBytes

@@ -2,6 +2,7 @@ internal import STOMPWire
 internal import Broker
 internal import UVLoop
 internal import WebSocketWire
+internal import WebSocketDeflate
 
 /// Encodes MESSAGE frames so the part every subscriber shares (destination, user headers, body)
 /// is built once per publication and referenced by every subscriber's write; only the small
@@ -11,6 +12,9 @@ struct MessageEncoder {
     struct Tail {
         let bytes: SharedBytes
         let isUTF8: Bool
+        /// The tail deflated on its own (permessage-deflate), made at the first compressing
+        /// subscriber and shared by the rest.
+        var deflated: SharedBytes?
     }
 
     /// Held strongly: an ObjectIdentifier alone could be reused by the next publication's address.
@@ -22,9 +26,26 @@ struct MessageEncoder {
     private var head: [UInt8] = []
     private var stompHead: [UInt8] = []
 
-    init() {
+    /// One deflater for the node: every message is compressed on its own (server_no_context_takeover).
+    private var deflater: MessageDeflater?
+    private let deflateWindowBits: Int
+
+    init(deflateWindowBits: Int = 15) {
+        self.deflateWindowBits = deflateWindowBits
         head.reserveCapacity(256)
         stompHead.reserveCapacity(256)
+    }
+
+    /// The tail deflated once per publication and version, for permessage-deflate connections.
+    private mutating func deflatedTail(for delivery: Delivery, version: STOMPVersion) -> SharedBytes? {
+        let slot = version == .v1_0 ? 0 : (version == .v1_1 ? 1 : 2)
+        if let deflated = tails[slot]?.deflated { return deflated }
+        if deflater == nil { deflater = MessageDeflater(windowBits: deflateWindowBits) }
+        guard let deflater, let tail = tails[slot] else { return nil }
+        let compressed = tail.bytes.withUnsafeBytes { deflater.compress($0) }
+        let shared = SharedBytes(compressed)
+        tails[slot]?.deflated = shared
+        return shared
     }
 
     /// The tail for this delivery, built at most once per publication, destination and version.
@@ -45,7 +66,12 @@ struct MessageEncoder {
     }
 
     /// Writes head + shared tail to a connection, framed for WebSocket when `webSocket` is set.
-    mutating func write(_ delivery: Delivery, version: STOMPVersion, webSocket: Bool, to tcp: TCPConnection) {
+    ///
+    /// With `compressFrom` (permessage-deflate negotiated) and a tail at least that long, the
+    /// message goes out compressed without compressing anything per subscriber: the small head as
+    /// a deflate stored block, then the tail deflated once per publication (a stored block and an
+    /// independently compressed stream concatenate into one valid deflate stream).
+    mutating func write(_ delivery: Delivery, version: STOMPVersion, webSocket: Bool, compressFrom: Int? = nil, to tcp: TCPConnection) {
         let tail = tail(for: delivery, version: version)
         head.removeAll(keepingCapacity: true)
         stompHead.removeAll(keepingCapacity: true)
@@ -57,6 +83,15 @@ struct MessageEncoder {
             into: &stompHead
         )
         if delivery.redelivered || delivery.publication.redelivered { stompHead.append(contentsOf: "redelivered:true\n".utf8) }
+        if webSocket, let compressFrom, tail.bytes.count >= compressFrom, let deflated = deflatedTail(for: delivery, version: version) {
+            WebSocketFrameEncoder.writeCompressedHeader(
+                opcode: tail.isUTF8 ? .text : .binary, payloadLength: 5 + stompHead.count + deflated.count, into: &head)
+            PerMessageDeflate.writeStoredBlockHeader(length: stompHead.count, into: &head)
+            head.append(contentsOf: stompHead)
+            head.withUnsafeBytes { tcp.enqueue(copying: $0) }
+            tcp.enqueue(deflated)
+            return
+        }
         if webSocket {
             WebSocketFrameEncoder.writeHeader(
                 opcode: tail.isUTF8 ? .text : .binary, fin: true,

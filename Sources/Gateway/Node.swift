@@ -116,6 +116,7 @@ public final class Node {
             let rate = Double(configuration.newConnectionsPerSecond)
             self.acceptBucket = TokenBucket(ratePerSecond: rate, burst: 2 * rate, now: loop.nowMilliseconds)
         }
+        self.encoder = MessageEncoder(deflateWindowBits: configuration.perMessageDeflate.serverMaxWindowBits)
         let nodeID = configuration.nodeID ?? Node.defaultNodeID()
         self.bus = try bus ?? Node.makeBus(configuration: configuration, nodeID: nodeID, loop: loop, logger: logger)
         self.history = AdminHistory(capacity: configuration.adminHistorySamples)

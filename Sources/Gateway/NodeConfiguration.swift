@@ -51,6 +51,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var rateExcessMilliseconds: UInt64 = 10_000
     public var stomp: STOMPLimits = .init()
     public var webSocket: WebSocketLimits = .init()
+    /// permessage-deflate negotiation and the size from which MESSAGEs are compressed (off by default).
+    public var perMessageDeflate = PerMessageDeflatePolicy()
     public var http: HTTPLimits = .init()
     public var broker: BrokerLimits = .init()
     /// Bytes waiting to be written to one client before it is a slow consumer and is disconnected.

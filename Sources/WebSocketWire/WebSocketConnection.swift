@@ -30,6 +30,7 @@ public struct WebSocketConnection: Sendable {
     /// A parsed frame header waiting for its payload.
     private struct FrameHeader: Sendable {
         var fin: Bool
+        var compressed: Bool
         var opcode: WebSocketOpcode
         var maskKey: (UInt8, UInt8, UInt8, UInt8)?
         var length: Int
@@ -42,6 +43,8 @@ public struct WebSocketConnection: Sendable {
 
     private let role: WebSocketRole
     private let limits: WebSocketLimits
+    /// Set when permessage-deflate was negotiated: RSV1 on a message's first frame means compressed.
+    private let inflater: (any WebSocketInflater)?
 
     /// Current closing-handshake state.
     public private(set) var state: State = .open
@@ -71,14 +74,18 @@ public struct WebSocketConnection: Sendable {
 
     private var messageInProgress = false
     private var messageIsText = false
+    private var messageCompressed = false
     private var messageBytes = 0
     private var textValidator = UTF8Validator()
     private var random = SystemRandomNumberGenerator()
 
     /// Creates a connection in the open state; `role` decides which masking the peer must use.
-    public init(role: WebSocketRole = .server, limits: WebSocketLimits = .init()) {
+    /// With an `inflater` (permessage-deflate negotiated), compressed messages are inflated and
+    /// their inflated size counts against `limits.maxMessageBytes`.
+    public init(role: WebSocketRole = .server, limits: WebSocketLimits = .init(), inflater: (any WebSocketInflater)? = nil) {
         self.role = role
         self.limits = limits
+        self.inflater = inflater
     }
 
     /// Appends received bytes; ignored once closed.
@@ -145,9 +152,14 @@ public struct WebSocketConnection: Sendable {
         let shortLength = Int(second & 0x7F)
 
         // Everything decidable from the first two bytes is decided before waiting for more.
-        guard first & 0x70 == 0 else { return fail(WebSocketCloseCode.protocolError, "reserved bits set") }
+        let compressed = first & 0x40 != 0
+        guard first & 0x30 == 0 else { return fail(WebSocketCloseCode.protocolError, "reserved bits set") }
         guard let opcode = WebSocketOpcode(rawValue: first & 0x0F) else {
             return fail(WebSocketCloseCode.protocolError, "unknown opcode")
+        }
+        // RFC 7692 §6: RSV1 only with the extension, and only on the first frame of a data message.
+        if compressed && (inflater == nil || opcode.isControl || opcode == .continuation) {
+            return fail(WebSocketCloseCode.protocolError, "reserved bits set")
         }
         guard masked == (role == .server) else {
             return fail(WebSocketCloseCode.protocolError, role == .server ? "client frames must be masked" : "server frames must not be masked")
@@ -186,7 +198,7 @@ public struct WebSocketConnection: Sendable {
             maskKey = (buffer[at], buffer[at + 1], buffer[at + 2], buffer[at + 3])
         }
         readIndex += headerSize
-        decoder = .payload(FrameHeader(fin: fin, opcode: opcode, maskKey: maskKey, length: length))
+        decoder = .payload(FrameHeader(fin: fin, compressed: compressed, opcode: opcode, maskKey: maskKey, length: length))
         return true
     }
 
@@ -199,13 +211,26 @@ public struct WebSocketConnection: Sendable {
         }
     }
 
-    private mutating func handleFrame(_ header: FrameHeader, payload: [UInt8]) {
+    private mutating func handleFrame(_ header: FrameHeader, payload framePayload: [UInt8]) {
         switch header.opcode {
         case .text, .binary, .continuation:
             if header.opcode != .continuation {
                 messageIsText = header.opcode == .text
+                messageCompressed = header.compressed
                 textValidator = UTF8Validator()
                 messageBytes = 0
+            }
+            var payload = framePayload
+            if messageCompressed, let inflater {
+                switch inflater.inflate(framePayload, endOfMessage: header.fin, limit: limits.maxMessageBytes - messageBytes) {
+                case .inflated(let bytes): payload = bytes
+                case .tooBig:
+                    fail(WebSocketCloseCode.messageTooBig, "message too big")
+                    return
+                case .invalid:
+                    fail(WebSocketCloseCode.protocolError, "invalid compressed data")
+                    return
+                }
             }
             messageBytes += payload.count
             if messageIsText {
@@ -224,11 +249,11 @@ public struct WebSocketConnection: Sendable {
             if !payload.isEmpty { events.append(.data(payload, isText: messageIsText)) }
             if header.fin { events.append(.messageEnd) }
         case .ping:
-            if state == .open { events.append(.write(frameToPeer(.pong, payload))) }
+            if state == .open { events.append(.write(frameToPeer(.pong, framePayload))) }
         case .pong:
             break
         case .close:
-            handlePeerClose(payload)
+            handlePeerClose(framePayload)
         }
     }
 

@@ -9,6 +9,13 @@ public enum WebSocketFrameEncoder {
         writeHeader(opcode: opcode, fin: fin, masked: false, payloadLength: payloadLength, into: &out)
     }
 
+    /// Server→client header of a permessage-deflate compressed message (RSV1 set, RFC 7692 §6).
+    public static func writeCompressedHeader(opcode: WebSocketOpcode, payloadLength: Int, into out: inout [UInt8]) {
+        let start = out.count
+        writeHeader(opcode: opcode, fin: true, masked: false, payloadLength: payloadLength, into: &out)
+        out[start] |= 0x40
+    }
+
     /// A complete unmasked frame with FIN set.
     public static func frame(opcode: WebSocketOpcode, payload: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []

@@ -65,6 +65,10 @@ class ConfigurationTestCase: XCTestCase {
         "tls.cert-file": ["/etc/stampede/cert.pem", "c.pem"], "tls.key-file": ["/etc/stampede/key.pem", "k.pem"],
         "tls.client-ca-file": ["/etc/stampede/clients.pem", "ca.pem"], "tls.require-client-cert": ["true", "false"],
         "tls.min-version": ["1.3", "1.2"], "tls.ciphers": ["ECDHE-RSA-AES128-GCM-SHA256", "HIGH"],
+        "websocket.permessage-deflate.enabled": ["true", "false"], "websocket.permessage-deflate.min-bytes": ["0", "1"],
+        "websocket.permessage-deflate.server-max-window-bits": ["9", "10"],
+        "websocket.permessage-deflate.client-max-window-bits": ["8", "9"],
+        "websocket.permessage-deflate.client-no-context-takeover": ["true", "false"],
     ]
 
     static let path = "/etc/stampede.yml"
