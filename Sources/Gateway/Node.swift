@@ -145,9 +145,7 @@ public final class Node {
     }
 
     static func wallClockMilliseconds() -> Int64 {
-        var spec = Glibc.timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+        WallClock.milliseconds()
     }
 
     var advertisedAddress: String {
