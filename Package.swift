@@ -16,6 +16,8 @@ let package = Package(
         // A node inside your own Swift program, with /app handlers as closures.
         .library(name: "StampedeEmbedded", targets: ["StampedeEmbedded"]),
         .library(name: "StampedeWire", targets: ["HTTPWire", "WebSocketWire", "STOMPWire", "ClusterBus", "SockJSWire"]),
+        // The Swift client: async/await STOMP over WebSocket and TCP with automatic reconnect.
+        .library(name: "StampedeClient", targets: ["StampedeClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -24,6 +26,10 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // The client's transport only (the node stays on libuv): TCP/TLS and the WebSocket client.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
     ],
     targets: [
         // System libraries (Debian: libuv1-dev, libhiredis-dev, libssl-dev, libcurl4-openssl-dev, zlib1g-dev). Nothing else lives here.
@@ -72,6 +78,22 @@ let package = Package(
         // The server HTTP API: request → operation (auth, validation, JSON), operation results → responses.
         .target(name: "ServerAPI", dependencies: ["HTTPWire", "JSONMessages", "Applications", "STOMPWire"], swiftSettings: strict),
 
+        // The client's STOMP state machine: frames in, actions out, injected clock (pure).
+        .target(name: "STOMPClientSession", dependencies: ["STOMPWire"], swiftSettings: strict),
+        // The Swift client library: async API and the swift-nio transports (ws, wss, stomp, stomp+ssl).
+        .target(
+            name: "StampedeClient",
+            dependencies: [
+                "STOMPClientSession", "STOMPWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The thin shell: libuv loop, sockets, timers, signals, the batched write path.
         .target(name: "UVLoop", dependencies: ["CLibUV"], swiftSettings: strict),
         // TLS: OpenSSL through memory BIOs, driven by the loop (no blocking handshake, no thread).
@@ -113,7 +135,7 @@ let package = Package(
         .executableTarget(
             name: "stampede",
             dependencies: [
-                "Gateway", "Admin", "BuildInfo", "LogOutput", "Auth",
+                "Gateway", "Admin", "BuildInfo", "LogOutput", "Auth", "StampedeClient", "STOMPClientSession", "STOMPWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -140,6 +162,8 @@ let package = Package(
             "Auth", "Broker", "Router", .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
+        .testTarget(name: "STOMPClientSessionTests", dependencies: ["STOMPClientSession", "STOMPWire"]),
+        .testTarget(name: "StampedeClientTests", dependencies: ["StampedeClient", "STOMPClientSession", "STOMPWire", "stampede"]),
         .testTarget(name: "STOMPSessionTests", dependencies: ["STOMPSession", "STOMPWire", "Broker"]),
         // Test helpers shared by test targets (a real redis-server on a free port).
         .target(name: "TestSupport", dependencies: ["RedisClient", "UVLoop"], path: "Tests/TestSupport"),

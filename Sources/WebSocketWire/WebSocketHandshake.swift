@@ -65,7 +65,10 @@ public enum WebSocketHandshake {
         guard let key = trimmed(head.header("sec-websocket-key")), Base64.decode(key)?.count == 16 else {
             return .reject(.jsonError(status: 400, message: "missing or invalid Sec-WebSocket-Key"))
         }
-        if let origin = head.header("origin"), !originAllowed(origin, patterns: policy.allowedOrigins) {
+        // Browsers send the page's origin (http, https, null, file…), never a ws:/wss: one; such an
+        // Origin comes from a non-browser client (swift-websocket's client sends the server's own
+        // URL), which is treated like a request without Origin.
+        if let origin = head.header("origin"), !Self.isNonBrowserOrigin(origin), !originAllowed(origin, patterns: policy.allowedOrigins) {
             return .reject(.jsonError(status: 403, message: "origin not allowed"))
         }
 
@@ -102,5 +105,13 @@ public enum WebSocketHandshake {
         while let first = bytes.first, first == 0x20 || first == 0x09 { bytes = bytes.dropFirst() }
         while let last = bytes.last, last == 0x20 || last == 0x09 { bytes = bytes.dropLast() }
         return String(bytes)
+    }
+}
+
+extension WebSocketHandshake {
+    /// A `ws://` or `wss://` Origin: no browser page has one.
+    static func isNonBrowserOrigin(_ origin: String) -> Bool {
+        let lowered = origin.lowercased()
+        return lowered.hasPrefix("ws://") || lowered.hasPrefix("wss://")
     }
 }

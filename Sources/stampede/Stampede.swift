@@ -18,7 +18,7 @@ struct Stampede: ParsableCommand {
               4. command-line flags: the named options, then each --set KEY=VALUE in order.
             """,
         version: BuildInfo.version,
-        subcommands: [RunCommand.self, ConfigCommand.self, ClusterCommand.self, PasswdCommand.self, TokenCommand.self]
+        subcommands: [RunCommand.self, ConfigCommand.self, ClusterCommand.self, PasswdCommand.self, TokenCommand.self, PublishCommand.self, SubscribeCommand.self, RequestCommand.self]
     )
 
     /// Running a node is what `stampede` does without a subcommand, so its options show in `--help`.

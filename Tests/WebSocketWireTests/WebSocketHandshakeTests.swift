@@ -157,6 +157,13 @@ final class WebSocketHandshakeTests: XCTestCase {
         XCTAssertNotNil(accepted(request(adding: [("Origin", "https://APP.example.com")])))
     }
 
+    func testAWebSocketSchemeOriginComesFromANonBrowserClientAndIsAllowedLikeNoOrigin() {
+        let noBrowsers = WebSocketHandshakePolicy(paths: ["/ws"], allowedOrigins: [])
+        guard case .accept = evaluate(request(adding: [("Origin", "ws://127.0.0.1")]), policy: noBrowsers) else { return XCTFail("rejected") }
+        guard case .accept = evaluate(request(adding: [("Origin", "WSS://node.example.com")]), policy: noBrowsers) else { return XCTFail("rejected") }
+        guard case .reject = evaluate(request(adding: [("Origin", "https://node.example.com")]), policy: noBrowsers) else { return XCTFail("accepted") }
+    }
+
     func testMissingOriginIsAllowedEvenWithNoPatterns() {
         let noBrowsers = WebSocketHandshakePolicy(paths: ["/ws"], allowedOrigins: [])
         guard case .accept = evaluate(request(), policy: noBrowsers) else { return XCTFail("rejected") }

@@ -1,0 +1,165 @@
+internal import HTTPTypes
+internal import Logging
+internal import NIOCore
+internal import NIOPosix
+internal import NIOSSL
+internal import WSClient
+
+/// One open connection to a node: ordered inbound byte chunks, writes of whole STOMP frames.
+protocol ClientTransport: Sendable {
+    /// Received bytes in order; ends when the connection closes (throws if it failed).
+    var inbound: AsyncThrowingStream<[UInt8], any Error> { get }
+    /// Queues one STOMP frame (or heart-beat) for writing; never blocks.
+    func write(_ bytes: [UInt8])
+    /// Closes the connection; `inbound` then ends.
+    func close()
+}
+
+/// Opens transports for an endpoint (swift-nio for TCP/TLS, swift-websocket's client for WebSocket).
+enum ClientTransports {
+    static func open(_ endpoint: StampedeEndpoint, token: String?, maxFrameBytes: Int, tls: TLSConfiguration?) async throws -> any ClientTransport {
+        if endpoint.isWebSocket {
+            return WebSocketClientTransport(endpoint: endpoint, token: token, maxFrameBytes: maxFrameBytes, tls: tls)
+        }
+        return try await TCPClientTransport.connect(endpoint, tls: tls)
+    }
+}
+
+// MARK: - TCP (stomp://, stomp+ssl://)
+
+/// Raw STOMP over a NIO `ClientBootstrap` channel.
+final class TCPClientTransport: ClientTransport {
+    let inbound: AsyncThrowingStream<[UInt8], any Error>
+    private let channel: any Channel
+
+    private init(channel: any Channel, inbound: AsyncThrowingStream<[UInt8], any Error>) {
+        self.channel = channel
+        self.inbound = inbound
+    }
+
+    static func connect(_ endpoint: StampedeEndpoint, tls: TLSConfiguration?) async throws -> TCPClientTransport {
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let sslContext = try endpoint.usesTLS ? NIOSSLContext(configuration: tls ?? .makeClientConfiguration()) : nil
+        let host = endpoint.host
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(10))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        let serverName = host.first?.isNumber == true || host.contains(":") ? nil : host
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(InboundBytesHandler(continuation: continuation))
+                }
+            }
+        do {
+            let channel = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
+            return TCPClientTransport(channel: channel, inbound: stream)
+        } catch {
+            continuation.finish(throwing: error)
+            throw error
+        }
+    }
+
+    func write(_ bytes: [UInt8]) {
+        channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+}
+
+/// Hands every read to the stream; the stream ends with the channel.
+private final class InboundBytesHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let continuation: AsyncThrowingStream<[UInt8], any Error>.Continuation
+
+    init(continuation: AsyncThrowingStream<[UInt8], any Error>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        if let bytes = buffer.readBytes(length: buffer.readableBytes) { continuation.yield(bytes) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        continuation.finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        continuation.finish(throwing: error)
+        context.close(promise: nil)
+    }
+}
+
+// MARK: - WebSocket (ws://, wss://)
+
+/// STOMP over swift-websocket's `WebSocketClient`: one WebSocket message per STOMP frame (text
+/// when the bytes are UTF-8, as stomp.js and the node do), offering the `v12.stomp` family.
+final class WebSocketClientTransport: ClientTransport {
+    let inbound: AsyncThrowingStream<[UInt8], any Error>
+    private let outbound: AsyncStream<[UInt8]>.Continuation
+    private let inboundContinuation: AsyncThrowingStream<[UInt8], any Error>.Continuation
+    private let task: Task<Void, Never>
+
+    init(endpoint: StampedeEndpoint, token: String?, maxFrameBytes: Int, tls: TLSConfiguration?) {
+        let (inbound, inboundContinuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let (outboundStream, outbound) = AsyncStream<[UInt8]>.makeStream()
+        self.inbound = inbound
+        self.outbound = outbound
+        self.inboundContinuation = inboundContinuation
+        var headers = HTTPFields()
+        headers[HTTPField.Name("Sec-WebSocket-Protocol")!] = "v12.stomp, v11.stomp"
+        let configuration = WebSocketClientConfiguration(maxFrameSize: maxFrameBytes, additionalHeaders: headers)
+        let url = endpoint.webSocketURL(token: token)
+        let tlsConfiguration = endpoint.usesTLS ? (tls ?? .makeClientConfiguration()) : nil
+        let logger = Logger(label: "stampede.client.websocket", factory: { _ in SwiftLogNoOpLogHandler() })
+        task = Task {
+            do {
+                try await WebSocketClient.connect(url: url, configuration: configuration, tlsConfiguration: tlsConfiguration, logger: logger) { frames, writer, _ in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await bytes in outboundStream {
+                                if let text = String(validating: bytes, as: UTF8.self) {
+                                    try await writer.write(.text(text))
+                                } else {
+                                    try await writer.write(.binary(ByteBuffer(bytes: bytes)))
+                                }
+                            }
+                        }
+                        group.addTask {
+                            var messages = frames.messages(maxSize: maxFrameBytes).makeAsyncIterator()
+                            while let message = try await messages.next() {
+                                switch message {
+                                case .text(let text): inboundContinuation.yield(Array(text.utf8))
+                                case .binary(var buffer): inboundContinuation.yield(buffer.readBytes(length: buffer.readableBytes) ?? [])
+                                }
+                            }
+                        }
+                        // Either side ending ends the connection (the client sends the close frame).
+                        _ = try await group.next()
+                        group.cancelAll()
+                    }
+                }
+                inboundContinuation.finish()
+            } catch {
+                inboundContinuation.finish(throwing: error)
+            }
+        }
+    }
+
+    func write(_ bytes: [UInt8]) {
+        outbound.yield(bytes)
+    }
+
+    /// Ends both directions at once, even while the handshake is still pending (a stopped node).
+    func close() {
+        outbound.finish()
+        inboundContinuation.finish()
+        task.cancel()
+    }
+}

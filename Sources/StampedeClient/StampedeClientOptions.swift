@@ -1,0 +1,69 @@
+public import STOMPClientSession
+public import STOMPWire
+
+extension StampedeClient {
+    /// Credentials, heart-beats, reconnect policy and limits of a client.
+    public struct Options: Sendable {
+        public var login: String?
+        public var passcode: String?
+        /// Bearer token (issue 6): the WebSocket URL's `?token=` and the CONNECT `token` header.
+        public var token: String?
+        /// Offered heart-beats in ms (can send, wants to receive); checked with 2× tolerance.
+        public var heartBeat: HeartBeat
+        public var reconnect: ReconnectPolicy
+        /// Sends made while disconnected that wait for the next connection; more fail with
+        /// `.sendQueueFull`.
+        public var maxQueuedSends: Int
+        /// Deadline for one attempt: transport open and CONNECTED.
+        public var connectTimeout: Duration
+        /// Keep retrying when the first connection fails (default: `connect()` throws).
+        public var retryFirstConnect: Bool
+        /// Where `request(_:to:)` answers arrive: a `/user` destination of this session's user.
+        public var replyDestination: String
+        /// Largest frame accepted from the server (and WebSocket message size).
+        public var maxFrameBytes: Int
+        /// The CONNECT `host` header.
+        public var virtualHost: String
+        /// Extra CONNECT headers.
+        public var connectHeaders: [STOMPHeader]
+
+        public init(
+            login: String? = nil,
+            passcode: String? = nil,
+            token: String? = nil,
+            heartBeat: HeartBeat = HeartBeat(canSend: 10_000, wantsReceive: 10_000),
+            reconnect: ReconnectPolicy = ReconnectPolicy(),
+            maxQueuedSends: Int = 1_000,
+            connectTimeout: Duration = .seconds(10),
+            retryFirstConnect: Bool = false,
+            replyDestination: String = "/user/queue/replies",
+            maxFrameBytes: Int = 4 * 1_048_576 + 65_536,
+            virtualHost: String = "/",
+            connectHeaders: [STOMPHeader] = []
+        ) {
+            self.login = login
+            self.passcode = passcode
+            self.token = token
+            self.heartBeat = heartBeat
+            self.reconnect = reconnect
+            self.maxQueuedSends = maxQueuedSends
+            self.connectTimeout = connectTimeout
+            self.retryFirstConnect = retryFirstConnect
+            self.replyDestination = replyDestination
+            self.maxFrameBytes = maxFrameBytes
+            self.virtualHost = virtualHost
+            self.connectHeaders = connectHeaders
+        }
+
+        var sessionConfiguration: ClientSessionConfiguration {
+            var limits = STOMPLimits()
+            limits.maxFrameBytes = maxFrameBytes
+            limits.maxBodyBytes = maxFrameBytes
+            return ClientSessionConfiguration(
+                host: virtualHost, login: login, passcode: passcode, token: token, heartBeat: heartBeat,
+                connectHeaders: connectHeaders, reconnect: reconnect, maxQueuedSends: maxQueuedSends,
+                retryFirstConnect: retryFirstConnect, limits: limits
+            )
+        }
+    }
+}

@@ -1,0 +1,46 @@
+public import STOMPClientSession
+public import STOMPWire
+
+/// Every error of the client: a server ERROR is `.server(ServerError)` carrying its `message`.
+public typealias StampedeClientError = ClientSessionError
+
+/// A MESSAGE received on a subscription.
+public struct StampedeMessage: Sendable {
+    /// The frame as received (headers in wire order, body).
+    public let frame: STOMPFrame
+    /// The connection it came on: ACK/NACK of an earlier connection fail (the server redelivers).
+    let epoch: Int
+
+    public var destination: String { frame["destination"] ?? "" }
+    public var subscription: String { frame["subscription"] ?? "" }
+    public var messageID: String { frame["message-id"] ?? "" }
+    public var headers: [STOMPHeader] { frame.headers }
+    public var body: [UInt8] { frame.body }
+    /// The body as UTF-8 text (invalid sequences replaced).
+    public var bodyText: String { String(decoding: frame.body, as: UTF8.self) }
+    /// Whether the server delivers this message again (`redelivered:true`, queues).
+    public var isRedelivered: Bool { frame["redelivered"] == "true" }
+
+    /// The first header with this name.
+    public subscript(_ header: String) -> String? { frame[header] }
+}
+
+/// The messages of one subscription, in order; ends when unsubscribed or when the client closes
+/// (throwing the reason if it failed). Survives reconnects: the client resubscribes.
+public struct StampedeSubscription: AsyncSequence, Sendable {
+    public typealias Element = StampedeMessage
+    public typealias AsyncIterator = AsyncThrowingStream<StampedeMessage, any Error>.AsyncIterator
+
+    /// The STOMP subscription id.
+    public let id: String
+    public let destination: String
+    public let ack: AckMode
+    let messages: AsyncThrowingStream<StampedeMessage, any Error>
+
+    public func makeAsyncIterator() -> AsyncIterator { messages.makeAsyncIterator() }
+}
+
+/// An open transaction (BEGIN sent); pass it to `send`/`ack`, then `commit` or `abort`.
+public struct StampedeTransaction: Sendable, Hashable {
+    public let id: String
+}
