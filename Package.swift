@@ -126,6 +126,8 @@ let package = Package(
             dependencies: ["Gateway", "Applications", "UVLoop", "STOMPWire", "Broker", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The Swift client example: a backend service answering /app/echo (built in CI).
+        .executableTarget(name: "stampede-client-example", dependencies: ["StampedeClient", "STOMPClientSession"], path: "examples/client-service", swiftSettings: strict),
         .executableTarget(
             name: "stampede-embedded-example",
             dependencies: ["StampedeEmbedded", "Gateway", "Applications", .product(name: "Logging", package: "swift-log")],

@@ -6,8 +6,8 @@ public struct ClientSessionConfiguration: Sendable {
     public var host: String
     public var login: String?
     public var passcode: String?
-    /// A bearer token (issue 6): sent as the CONNECT `token` header. The WebSocket transport also
-    /// puts it in the handshake URL's `?token=` query.
+    /// A bearer token (JWT): sent as the CONNECT `token` header. The WebSocket transport also
+    /// sends it as `Authorization: Bearer` at the handshake.
     public var token: String?
     /// Offered heart-beats (ms): what this client can send and wants to receive.
     public var heartBeat: HeartBeat

@@ -17,9 +17,9 @@ protocol ClientTransport: Sendable {
 
 /// Opens transports for an endpoint (swift-nio for TCP/TLS, swift-websocket's client for WebSocket).
 enum ClientTransports {
-    static func open(_ endpoint: StampedeEndpoint, token: String?, maxFrameBytes: Int, tls: TLSConfiguration?) async throws -> any ClientTransport {
+    static func open(_ endpoint: StampedeEndpoint, token: String?, tokenQueryParameter: String?, maxFrameBytes: Int, tls: TLSConfiguration?) async throws -> any ClientTransport {
         if endpoint.isWebSocket {
-            return WebSocketClientTransport(endpoint: endpoint, token: token, maxFrameBytes: maxFrameBytes, tls: tls)
+            return WebSocketClientTransport(endpoint: endpoint, token: token, tokenQueryParameter: tokenQueryParameter, maxFrameBytes: maxFrameBytes, tls: tls)
         }
         return try await TCPClientTransport.connect(endpoint, tls: tls)
     }
@@ -106,7 +106,7 @@ final class WebSocketClientTransport: ClientTransport {
     private let inboundContinuation: AsyncThrowingStream<[UInt8], any Error>.Continuation
     private let task: Task<Void, Never>
 
-    init(endpoint: StampedeEndpoint, token: String?, maxFrameBytes: Int, tls: TLSConfiguration?) {
+    init(endpoint: StampedeEndpoint, token: String?, tokenQueryParameter: String?, maxFrameBytes: Int, tls: TLSConfiguration?) {
         let (inbound, inboundContinuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         let (outboundStream, outbound) = AsyncStream<[UInt8]>.makeStream()
         self.inbound = inbound
@@ -114,8 +114,10 @@ final class WebSocketClientTransport: ClientTransport {
         self.inboundContinuation = inboundContinuation
         var headers = HTTPFields()
         headers[HTTPField.Name("Sec-WebSocket-Protocol")!] = "v12.stomp, v11.stomp"
+        // The handshake carries the token as a Bearer header (kept out of URLs and access logs).
+        if let token { headers[.authorization] = "Bearer \(token)" }
         let configuration = WebSocketClientConfiguration(maxFrameSize: maxFrameBytes, additionalHeaders: headers)
-        let url = endpoint.webSocketURL(token: token)
+        let url = endpoint.webSocketURL(token: token, parameter: tokenQueryParameter)
         let tlsConfiguration = endpoint.usesTLS ? (tls ?? .makeClientConfiguration()) : nil
         let logger = Logger(label: "stampede.client.websocket", factory: { _ in SwiftLogNoOpLogHandler() })
         task = Task {

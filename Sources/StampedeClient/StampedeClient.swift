@@ -301,7 +301,7 @@ public actor StampedeClient {
         let options = options
         Task {
             do {
-                let transport = try await ClientTransports.open(endpoint, token: options.token, maxFrameBytes: options.maxFrameBytes, tls: nil)
+                let transport = try await ClientTransports.open(endpoint, token: options.token, tokenQueryParameter: options.tokenQueryParameter, maxFrameBytes: options.maxFrameBytes, tls: nil)
                 guard self.transportOpened(transport, generation: generation) else {
                     transport.close()
                     return

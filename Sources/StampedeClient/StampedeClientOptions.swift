@@ -6,8 +6,12 @@ extension StampedeClient {
     public struct Options: Sendable {
         public var login: String?
         public var passcode: String?
-        /// Bearer token (issue 6): the WebSocket URL's `?token=` and the CONNECT `token` header.
+        /// Bearer token (JWT): sent as `Authorization: Bearer` at the WebSocket handshake and as the
+        /// CONNECT `token` header (TCP and WebSocket alike).
         public var token: String?
+        /// Also put the token in the WebSocket URL under this query parameter (the node's
+        /// `auth.token-query-parameter`, e.g. `access_token`) for endpoints that only read the query.
+        public var tokenQueryParameter: String?
         /// Offered heart-beats in ms (can send, wants to receive); checked with 2× tolerance.
         public var heartBeat: HeartBeat
         public var reconnect: ReconnectPolicy
@@ -31,6 +35,7 @@ extension StampedeClient {
             login: String? = nil,
             passcode: String? = nil,
             token: String? = nil,
+            tokenQueryParameter: String? = nil,
             heartBeat: HeartBeat = HeartBeat(canSend: 10_000, wantsReceive: 10_000),
             reconnect: ReconnectPolicy = ReconnectPolicy(),
             maxQueuedSends: Int = 1_000,
@@ -44,6 +49,7 @@ extension StampedeClient {
             self.login = login
             self.passcode = passcode
             self.token = token
+            self.tokenQueryParameter = tokenQueryParameter
             self.heartBeat = heartBeat
             self.reconnect = reconnect
             self.maxQueuedSends = maxQueuedSends

@@ -59,12 +59,13 @@ public struct StampedeEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var usesTLS: Bool { transport == .secureWebSocket || transport == .secureTCP }
     public var isWebSocket: Bool { transport == .webSocket || transport == .secureWebSocket }
 
-    /// The WebSocket URL, with `token` added as the `token` query parameter (issue 6).
-    func webSocketURL(token: String?) -> String {
+    /// The WebSocket URL, with `token` added as the query parameter `parameter` when both are given
+    /// (the node's `auth.token-query-parameter`, `access_token` by default).
+    func webSocketURL(token: String?, parameter: String?) -> String {
         let hostPart = host.contains(":") ? "[\(host)]" : host
         var url = "\(transport.rawValue)://\(hostPart):\(port)\(path)"
-        if let token {
-            url += (path.contains("?") ? "&" : "?") + "token=" + Self.percentEncoded(token)
+        if let token, let parameter {
+            url += (path.contains("?") ? "&" : "?") + Self.percentEncoded(parameter) + "=" + Self.percentEncoded(token)
         }
         return url
     }

@@ -15,7 +15,7 @@ struct ClientConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("CONNECT passcode (default $STAMPEDE_PASSCODE).", valueName: "passcode"))
     var passcode: String?
 
-    @Option(help: ArgumentHelp("Bearer token (default $STAMPEDE_TOKEN): sent as ?token= on WebSocket and as the CONNECT token header.", valueName: "token"))
+    @Option(help: ArgumentHelp("Bearer token, e.g. from `stampede token` (default $STAMPEDE_TOKEN): Authorization: Bearer at the WebSocket handshake and the CONNECT token header.", valueName: "token"))
     var token: String?
 
     @Option(help: ArgumentHelp("Seconds to wait for the connection.", valueName: "seconds"))

@@ -112,6 +112,27 @@ final class StampedeClientIntegrationTests: XCTestCase {
         }
     }
 
+    func testATokenAuthenticatesOverWebSocketAndTCPAndNoTokenIsRefused() async throws {
+        let secret = "client-test-secret-client-test-secret-0123"
+        let node = try StampedeNode(arguments: ["--set", "auth.jwt.secret=\(secret)"])
+        let token = try StampedeNode.run(["token", "--set", "auth.jwt.secret=\(secret)", "--sub", "alice", "--ttl", "1h"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        var options = Self.fast
+        options.token = token
+        let overWebSocket = try await client(node.ws, options: options)
+        let overTCP = try await client(node.stomp, options: options)
+        let notes = try await overWebSocket.subscribe("/user/queue/notes")
+        try await overTCP.send("for alice", to: "/user/alice/queue/notes", receipt: true)
+        let note = try await next(1, of: notes)[0]
+        XCTAssertEqual(note.bodyText, "for alice", "both sessions are alice")
+        XCTAssertEqual(note["user-id"], "alice")
+        do {
+            _ = try await client(node.stomp)
+            XCTFail("connected without a token")
+        } catch let error as StampedeClientError {
+            guard case .server = error else { return XCTFail("\(error)") }
+        }
+    }
+
     func testANodeRestartReconnectsResubscribesAndDeliversSendsQueuedMeanwhile() async throws {
         let node = try StampedeNode()
         let client = try await client(node.stomp)

@@ -63,6 +63,20 @@ final class StampedeNode {
         throw NodeError(description: "stampede did not listen: \(log)")
     }
 
+    /// Runs `stampede <arguments>` to completion and returns its standard output.
+    static func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw NodeError(description: "stampede \(arguments.first ?? "") exited \(process.terminationStatus)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     func kill9() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
