@@ -104,10 +104,12 @@ let package = Package(
         // HTTP requests from the node (webhooks): libcurl's multi-socket interface on the loop.
         .target(name: "HTTPClient", dependencies: ["UVLoop", "CCurl", "CLibUV"], swiftSettings: strict),
 
+        // One-request-per-connection HTTP listener shared by the admin endpoint and the server API.
+        .target(name: "HTTPServer", dependencies: ["UVLoop", "HTTPWire", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // The operations HTTP endpoint: health, readiness, metrics, admin JSON views and the dashboard.
         .target(
             name: "Admin",
-            dependencies: ["UVLoop", "HTTPWire", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HTTPServer", "UVLoop", "HTTPWire", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
 
@@ -115,7 +117,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI", "WebSocketDeflate",
+                "UVLoop", "HTTPWire", "HTTPServer", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI", "WebSocketDeflate",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -1,4 +1,5 @@
 public import HTTPWire
+internal import HTTPServer
 public import Logging
 public import UVLoop
 internal import Glibc
@@ -10,34 +11,40 @@ public struct AdminEndpointError: Error, Sendable, Equatable, CustomStringConver
 }
 
 /// The node's operations HTTP endpoint on its own port: /healthz, /readyz, /metrics and the
-/// /admin/* JSON views. Lives on the node's loop; one request per connection.
+/// /admin/* JSON views. Lives on the node's loop; one request per connection (`OneRequestServer`).
 ///
 /// /admin/* and /metrics need `Authorization: Bearer <token>` when a token is set; /healthz and
 /// /readyz never do (load balancers probe them). Off loopback a token is mandatory.
 public final class AdminEndpoint {
-    private let loop: EventLoop
-    private let limits: HTTPLimits
-    private let handler: AdminRequestHandler
-    private let logger: Logger
-    private var listener: TCPListener?
-    private var connections: [ObjectIdentifier: AdminConnection] = [:]
+    private let server: OneRequestServer
 
     /// The bound port (the ephemeral one when created with port 0).
-    public private(set) var port: Int = 0
+    public var port: Int { server.port }
     /// Bound on each phase of a connection: receiving the request (else 408), waiting for the data
     /// source (else 504), draining the response (else the connection is cut).
-    public var requestTimeoutMilliseconds: UInt64 = 10_000
+    public var requestTimeoutMilliseconds: UInt64 {
+        get { server.requestTimeoutMilliseconds }
+        set { server.requestTimeoutMilliseconds = newValue }
+    }
     /// Admin connections open at once; more are answered 503 and closed.
-    public var maxConnections = 64
+    public var maxConnections: Int {
+        get { server.maxConnections }
+        set { server.maxConnections = newValue }
+    }
     /// After `close()`, connections still open this long are cut.
-    public var closeGraceMilliseconds: UInt64 = 1_000
+    public var closeGraceMilliseconds: UInt64 {
+        get { server.closeGraceMilliseconds }
+        set { server.closeGraceMilliseconds = newValue }
+    }
     /// Called with each accepted connection before it is used (e.g. to put TLS under it).
-    public var secureConnection: ((TCPConnection) -> Void)?
+    public var secureConnection: ((TCPConnection) -> Void)? {
+        get { server.secureConnection }
+        set { server.secureConnection = newValue }
+    }
     /// `close()` was called.
-    public private(set) var isClosed = false
-
+    public var isClosed: Bool { server.isClosed }
     /// Admin connections currently open.
-    public var openConnectionCount: Int { connections.count }
+    public var openConnectionCount: Int { server.openConnectionCount }
 
     /// Listens on `host:port` (an IP literal or `localhost`). Throws `AdminEndpointError` when the
     /// host is not a loopback address and there is no token, or when the port cannot be bound.
@@ -50,59 +57,19 @@ public final class AdminEndpoint {
         guard token != nil || Self.isLoopback(host) else {
             throw AdminEndpointError(description: "admin endpoint on \(host) needs admin.token")
         }
-        self.loop = loop
-        self.limits = limits
-        self.handler = AdminRequestHandler(token: token, dataSource: dataSource)
-        self.logger = logger
-        let bindHost = host.lowercased() == "localhost" ? "127.0.0.1" : host
+        let handler = AdminRequestHandler(token: token, dataSource: dataSource)
         do {
-            let listener = try TCPListener(loop: loop, host: bindHost, port: port) { [weak self] tcp in
-                guard let self else { return tcp.close(afterFlush: false) }
-                self.accept(tcp)
+            server = try OneRequestServer(name: "admin", loop: loop, host: host, port: port, limits: limits, logger: logger) {
+                request, respond in handler.handle(request.head, respond: respond)
             }
-            self.listener = listener
-            self.port = listener.port
         } catch {
             throw AdminEndpointError(description: "admin endpoint cannot listen on \(host):\(port): \(error)")
         }
     }
 
-    private func accept(_ tcp: TCPConnection) {
-        secureConnection?(tcp)
-        guard !isClosed, connections.count < maxConnections else {
-            tcp.enqueue(HTTPResponse.jsonError(status: 503, message: "too many admin connections").encode())
-            tcp.close(afterFlush: true)
-            logRequest(method: "-", path: "-", status: 503)
-            return
-        }
-        let connection = AdminConnection(
-            tcp: tcp, loop: loop, endpoint: self, handler: handler, limits: limits,
-            timeoutMilliseconds: requestTimeoutMilliseconds)
-        tcp.delegate = connection
-        connections[ObjectIdentifier(connection)] = connection
-    }
-
-    func connectionDidClose(_ connection: AdminConnection) {
-        connections[ObjectIdentifier(connection)] = nil
-    }
-
-    func logRequest(method: String, path: String, status: Int) {
-        logger.debug("admin request", metadata: [
-            "http.method": "\(method)", "http.path": "\(path)", "http.status": "\(status)",
-        ])
-    }
-
     /// Stops listening; pending requests get 503, responses in flight may finish within
     /// `closeGraceMilliseconds`, then every admin handle is closed. Safe to call twice.
-    public func close() {
-        guard !isClosed else { return }
-        isClosed = true
-        listener?.close()
-        listener = nil
-        for connection in Array(connections.values) {
-            connection.shutdown(graceMilliseconds: closeGraceMilliseconds)
-        }
-    }
+    public func close() { server.close() }
 
     /// 127.0.0.0/8, ::1 (also IPv4-mapped ::ffff:127.x.y.z) and `localhost`.
     public static func isLoopback(_ host: String) -> Bool {

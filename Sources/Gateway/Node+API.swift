@@ -2,6 +2,7 @@ internal import Applications
 internal import Broker
 internal import ClusterBus
 internal import HTTPWire
+internal import HTTPServer
 internal import JSONMessages
 internal import Logging
 internal import ServerAPI
@@ -20,9 +21,11 @@ extension Node {
         guard let port = configuration.apiPort else { return }
         var limits = configuration.http
         limits.maxBodyBytes = configuration.apiMaxBodyBytes
-        api = try APIEndpoint(loop: loop, host: configuration.apiHost, port: port, limits: limits, logger: logger) { [unowned self] request, completion in
-            self.handleAPI(request, completion)
+        let api = try OneRequestServer(name: "api", loop: loop, host: configuration.apiHost, port: port, limits: limits, logger: logger) {
+            [unowned self] request, completion in self.handleAPI(request, completion)
         }
+        api.maxConnections = 256
+        self.api = api
     }
 
     var apiPolicy: APIPolicy {

@@ -1,6 +1,7 @@
 internal import Admin
 public import Logging
 public import UVLoop
+internal import HTTPServer
 internal import Broker
 internal import STOMPSession
 internal import WebSocketWire
@@ -92,7 +93,7 @@ public final class Node {
     var tlsContext: TLSContext?
     private var shutdownTimer: Timer?
     private var admin: AdminEndpoint?
-    var api: APIEndpoint?
+    var api: OneRequestServer?
     public private(set) var isShuttingDown = false
 
     /// A node on its own loop. `bus` nil: the configuration decides (Redis when
