@@ -71,7 +71,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
     local port
     for _ in $(seq 200); do
-        port=$((30000 + RANDOM % 10000))
+        port=$((20000 + RANDOM % 10000))  # under the ephemeral range (32768+), where client sockets could hold it
         port_open "$port" || { echo "$port"; return 0; }
     done
     die "no free port found"

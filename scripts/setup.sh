@@ -16,6 +16,8 @@ if [ "${1:-}" = "--with-python" ]; then
     # The interop tests: a headless browser for the dashboard page; nginx (with its stream
     # module) and systemd-analyze for the deploy/ files.
     packages+=(chromium nginx libnginx-mod-stream systemd)
+    # scripts/instructions-check.sh: callgrind, and objcopy to strip the DWARF 5 it cannot read.
+    packages+=(valgrind binutils)
 fi
 missing=()
 for p in "${packages[@]}"; do
