@@ -58,6 +58,8 @@ public struct BrokerLimits: Sendable, Equatable {
     public var maxSubscriptionsPerSession = 1024
     /// Hard cap on un-ACKed deliveries per subscription, whatever its prefetch.
     public var maxUnackedPerSubscription = 10_000
+    /// Distinct SEND destinations kept parsed (see `SendDestination`); the table empties when full.
+    public var destinationTableCapacity = 10_000
 
     /// Limits with the documented defaults, any of them overridden.
     public init(
@@ -65,13 +67,15 @@ public struct BrokerLimits: Sendable, Equatable {
         queueOverflow: OverflowPolicy = .dropOldest,
         defaultPrefetch: Int = 0,
         maxSubscriptionsPerSession: Int = 1024,
-        maxUnackedPerSubscription: Int = 10_000
+        maxUnackedPerSubscription: Int = 10_000,
+        destinationTableCapacity: Int = 10_000
     ) {
         self.queueBufferCapacity = queueBufferCapacity
         self.queueOverflow = queueOverflow
         self.defaultPrefetch = defaultPrefetch
         self.maxSubscriptionsPerSession = maxSubscriptionsPerSession
         self.maxUnackedPerSubscription = maxUnackedPerSubscription
+        self.destinationTableCapacity = destinationTableCapacity
     }
 }
 

@@ -82,17 +82,34 @@ public enum ClusterRoute: Sendable, Equatable {
 extension LocalBroker {
     /// Validates a SEND's destination and says where it goes (throws like `publish`).
     public func clusterRoute(ofSend destination: String) throws(BrokerError) -> ClusterRoute {
+        if let known = destinationTable.lookUp(destination) { return known.route }
+        return try parseSend(destination).route
+    }
+
+    /// A SEND's destination parsed once: looked up in the bounded destination table, parsed
+    /// and stored there when new. Throws like `publish` (invalid destinations are not stored).
+    public mutating func sendDestination(_ destination: String) throws(BrokerError) -> SendDestination {
+        if let known = destinationTable.lookUp(destination) { return known }
+        let parsed = try parseSend(destination)
+        return destinationTable.store(destination, kind: parsed.kind, route: parsed.route)
+    }
+
+    /// Destinations currently held by the destination table (for tests and stats).
+    public var storedSendDestinationCount: Int { destinationTable.entries.count }
+
+    /// The kind and route of a SEND destination: the one place its string is scanned.
+    private func parseSend(_ destination: String) throws(BrokerError) -> (kind: DestinationKind, route: ClusterRoute) {
         let kind = try kind(of: destination)
         guard !syntax.isPattern(destination) else { throw .wildcardNotAllowed(destination) }
         switch kind {
         case .topic:
-            return .topic(destination, isPattern: false)
+            return (kind, .topic(destination, isPattern: false))
         case .queue:
-            return .queue(destination)
+            return (kind, .queue(destination))
         case .user:
             let rest = destination.utf8.dropFirst(prefixes.user.utf8.count)
             let name = rest.prefix { $0 != UInt8(ascii: "/") }
-            return .user(String(Substring(name)))
+            return (kind, .user(String(Substring(name))))
         }
     }
 

@@ -1,10 +1,6 @@
 import Router
 
 extension LocalBroker {
-    enum DestinationKind {
-        case topic, queue, user
-    }
-
     /// The semantics chosen by `destination`'s prefix; the longest matching prefix wins, so
     /// overlapping custom prefixes stay unambiguous.
     func kind(of destination: String) throws(BrokerError) -> DestinationKind {

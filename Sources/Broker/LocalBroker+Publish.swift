@@ -5,11 +5,16 @@ extension LocalBroker {
     /// Publishes a message; returns the deliveries it causes (none for a queue that buffers it).
     /// Throws for an unknown prefix, a wildcard destination, or a full reject-new queue.
     public mutating func publish(destination: String, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) -> [Delivery] {
-        let kind = try kind(of: destination)
-        guard !syntax.isPattern(destination) else { throw .wildcardNotAllowed(destination) }
-        switch kind {
+        try publish(to: sendDestination(destination), headers: headers, body: body)
+    }
+
+    /// Publishes to a destination parsed once by `sendDestination(_:)`: no prefix test or
+    /// wildcard scan of its string again.
+    public mutating func publish(to target: SendDestination, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) -> [Delivery] {
+        let destination = target.name
+        switch target.kind {
         case .topic, .user:
-            let subscribers = kind == .topic ? topicIndex.match(destination) : userIndex.match(destination)
+            let subscribers = target.kind == .topic ? topicIndex.match(destination) : userIndex.match(destination)
             guard !subscribers.isEmpty else {
                 // Nobody listens: accepted, but no publication is built.
                 counters.published += 1

@@ -35,6 +35,8 @@ public struct LocalBroker: Sendable {
     /// Queue messages from the cluster that were delivered for good since the last
     /// `takeSettledClusterEntries()`: auto-ack deliveries and ACKed client-ack ones.
     var settledClusterEntries: [SettledEntry] = []
+    /// SEND destinations parsed once (see `SendDestination`).
+    var destinationTable: DestinationTable
 
     /// An empty broker.
     public init(
@@ -49,6 +51,7 @@ public struct LocalBroker: Sendable {
         self.messageIDPrefix = messageIDPrefix
         topicIndex = SubscriptionIndex(syntax: syntax)
         userIndex = SubscriptionIndex(syntax: syntax)
+        destinationTable = DestinationTable(capacity: limits.destinationTableCapacity)
     }
 
     /// Subscribes `key` to `destination` for `user` (needed for /user destinations); returns

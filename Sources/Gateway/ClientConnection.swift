@@ -400,15 +400,15 @@ final class ClientConnection: TCPConnectionDelegate {
         session.noteSent(now: node.now)
     }
 
-    /// Writes one MESSAGE; returns the output bytes the connection holds afterwards (0 when it
-    /// was not written), which publisher flow control compares.
-    @discardableResult
-    func deliver(_ delivery: Delivery, encoder: inout MessageEncoder) -> Int {
-        guard isOpen, session.state == .connected else { return 0 }
-        if tcp.heldOutputBytes > node.slowConsumerRule.limitBytes, isSlowConsumer(now: node.now) { return 0 }
+    /// Writes one MESSAGE; returns the output bytes the connection holds afterwards (nil when
+    /// it was not written), which publisher flow control compares. `now` and `outputLimit` come
+    /// from the caller, once per publication: every read of `node` (an unowned reference) costs
+    /// a strong retain and release per delivery.
+    func deliver(_ delivery: Delivery, encoder: inout MessageEncoder, now: UInt64, outputLimit: Int) -> Int? {
+        guard isOpen, session.state == .connected else { return nil }
+        if tcp.heldOutputBytes > outputLimit, isSlowConsumer(now: now) { return nil }
         encoder.write(delivery, version: session.version, webSocket: webSocket != nil, compressFrom: compressFrom, to: tcp)
-        session.noteSent(now: node.now)
-        node.counters.messagesOut += 1
+        session.noteSent(now: now)
         return tcp.heldOutputBytes
     }
 

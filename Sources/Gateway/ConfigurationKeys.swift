@@ -63,6 +63,8 @@ extension ConfigurationLoader {
                      "Subscriptions one STOMP session may hold."),
             .integer("limits.max-unacked-per-subscription", \.broker.maxUnackedPerSubscription, type: "count",
                      "Messages delivered but not yet acknowledged on one client-ack subscription."),
+            .integer("limits.destination-table-size", \.broker.destinationTableCapacity, type: "count", minimum: 0,
+                     "Distinct SEND destinations kept parsed (kind, route) so a SEND does not scan its destination again; the table empties when full; 0: parse every SEND."),
             .integer("limits.stomp.max-frame-bytes", \.stomp.maxFrameBytes, type: "bytes",
                      "Size of one STOMP frame: command, headers and body."),
             .integer("limits.stomp.max-headers", \.stomp.maxHeaders, type: "count", "Header lines in one STOMP frame."),

@@ -4,6 +4,7 @@ internal import STOMPSession
 internal import STOMPWire
 internal import Applications
 internal import Auth
+internal import FlowControl
 
 /// Broker work for sessions: local routing through `LocalBroker`, cross-node routing through the
 /// cluster bus, and the interest bookkeeping that ties the two together.
@@ -82,6 +83,11 @@ extension Node {
 
     /// Refuses what the authorization rules do not allow; the ERROR names destination and
     /// action, never the rule.
+    // Issue 13 hook: this runs per SEND on the destination string. With rules configured, the
+    // decision belongs in a per-connection cache keyed by `SendDestination.id` (ids are never
+    // reused, identity and policy are fixed for a connection's life), checked after
+    // `broker.sendDestination`; that reorders the refusals of an invalid destination that is
+    // also denied, so it needs its own change with tests.
     func authorize(_ action: AccessAction, _ destination: String, for identity: Identity) throws(BrokerError) {
         guard !access.policy.allows(action, destination, for: identity) else { return }
         counters.accessDenied[action.rawValue, default: 0] += 1
@@ -93,8 +99,9 @@ extension Node {
     /// because only nodes write envelopes.
     func stampSender(_ headers: [STOMPHeader], identity: Identity) throws(BrokerError) -> [STOMPHeader] {
         var stamped = headers
-        stamped.removeAll { header in header.name == Self.senderHeader }
-        if stamped.count != headers.count {
+        // Only a SEND that names a sender pays for the removal (it copies the array).
+        if headers.contains(where: { $0.name == Self.senderHeader }) {
+            stamped.removeAll { header in header.name == Self.senderHeader }
             guard let user = identity.user, headers.allSatisfy({ $0.name != Self.senderHeader || $0.value == user }) else {
                 counters.forgedSenders += 1
                 throw .refused("The \(Self.senderHeader) header must be your own user name: the broker sets it")
@@ -116,29 +123,37 @@ extension Node {
     }
 
     func dispatch(_ deliveries: [Delivery]) {
+        guard !deliveries.isEmpty else { return }
+        let now = self.now
+        let outputLimit = slowConsumerRule.limitBytes
+        var written: UInt64 = 0
         for delivery in deliveries {
             let session = delivery.subscription.session
-            guard let held = connections[session]?.deliver(delivery, encoder: &encoder) else { continue }
+            guard let held = connections[session]?.deliver(delivery, encoder: &encoder, now: now, outputLimit: outputLimit) else { continue }
+            written += 1
             // For publisher flow control: the subscriber furthest behind that this publication reached.
             if held > slowestDelivery.bytes { slowestDelivery = (held, session) }
         }
+        counters.messagesOut += written
     }
 
     // MARK: SEND
 
     func send(destination: String, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) {
-        let route = try broker.clusterRoute(ofSend: destination)
+        // Parsed once per distinct destination, not per message (issue 13).
+        let target = try broker.sendDestination(destination)
+        let route = target.route
         if case .queue(let name) = route, bus.isClustered {
             if case .degraded = bus.state {
                 // Redis is unreachable: keep the message here (local consumers get it now, the
                 // rest is handed to the shared queue when the link is back) rather than lose it.
-                dispatch(try broker.publish(destination: destination, headers: headers, body: body))
+                dispatch(try broker.publish(to: target, headers: headers, body: body))
                 return
             }
             bus.enqueue(envelope(destination, headers, body), queue: name)
             return
         }
-        dispatch(try broker.publish(destination: destination, headers: headers, body: body))
+        dispatch(try broker.publish(to: target, headers: headers, body: body))
         guard bus.isClustered else { return }
         switch route {
         case .topic(let name, _): bus.publish(envelope(destination, headers, body), to: .destination(name))
