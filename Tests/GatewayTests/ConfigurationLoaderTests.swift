@@ -15,7 +15,7 @@ class ConfigurationTestCase: XCTestCase {
         "limits.slow-consumer-grace-ms": ["0", "7"], "limits.max-buffered-bytes": ["1048576", "0"],
         "limits.flow.high-watermark-bytes": ["65536", "0"], "limits.flow.low-watermark-bytes": ["1024", "0"],
         "limits.frame-timeout-ms": ["0", "250"], "runtime.memory-trim-bytes": ["0", "4096"],
-        "limits.max-subscriptions-per-session": ["3", "4"], "limits.max-unacked-per-subscription": ["4", "5"],
+        "limits.max-subscriptions-per-session": ["3", "4"], "limits.max-unacked-per-subscription": ["4", "5"], "limits.destination-table-size": ["5", "6"],
         "limits.stomp.max-frame-bytes": ["50000000", "50000001"], "limits.stomp.max-headers": ["9", "10"],
         "limits.stomp.max-header-line-bytes": ["100", "101"], "limits.stomp.max-body-bytes": ["1000", "1001"],
         "limits.websocket.max-message-bytes": ["2000", "2001"], "limits.websocket.max-frame-bytes": ["3000", "3001"],
