@@ -10,6 +10,7 @@ import pytest
 import stomp
 
 from app_cluster import Cluster
+from stomp_clients import connect, subscribe
 from test_stomp_py import Collector, wait_receipt
 
 
@@ -22,22 +23,6 @@ def cluster(tmp_path_factory):
         yield running
     finally:
         running.stop()
-
-
-def connect(node, login, ws=False):
-    if ws:
-        conn = stomp.WSStompConnection([("127.0.0.1", node.ws_port)], ws_path="/ws")
-    else:
-        conn = stomp.Connection12([("127.0.0.1", node.stomp_port)])
-    listener = Collector()
-    conn.set_listener("c", listener)
-    conn.connect(login, "x", wait=True)
-    return conn, listener
-
-
-def subscribe(conn, listener, destination, sid, **kw):
-    conn.subscribe(destination, id=sid, headers={"receipt": "r-" + sid}, **kw)
-    wait_receipt(listener, "r-" + sid)
 
 
 def message(listener, timeout=5):

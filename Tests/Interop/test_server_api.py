@@ -14,6 +14,7 @@ import yaml
 
 from app_cluster import Cluster
 from conftest import ROOT
+from stomp_clients import connect, get, subscribe
 from test_stomp_py import Collector, wait_receipt
 
 KEY = "test-key-1"
@@ -65,26 +66,7 @@ def cluster(tmp_path_factory):
 
 
 def client(node, login, ws=False):
-    if ws:
-        conn = stomp.WSStompConnection([("127.0.0.1", node.ws_port)], ws_path="/ws")
-    else:
-        conn = stomp.Connection12([("127.0.0.1", node.stomp_port)])
-    listener = Collector()
-    conn.set_listener("c", listener)
-    conn.connect(login, "x", wait=True)
-    return conn, listener
-
-
-def subscribe(conn, listener, destination, sid):
-    conn.subscribe(destination, id=sid, headers={"receipt": "r-" + sid})
-    wait_receipt(listener, "r-" + sid)
-
-
-def get(q, timeout=5):
-    try:
-        return q.get(timeout=timeout)
-    except queue.Empty:
-        raise AssertionError("nothing within %ss" % timeout)
+    return connect(node, login, ws=ws)
 
 
 def eventually(check, timeout=5):

@@ -13,6 +13,8 @@ import pytest
 import stomp
 
 from conftest import ROOT, free_port, wait_for_port
+import stomp_clients
+from stomp_clients import get, subscribe
 from test_stomp_py import Collector, wait_receipt
 from webhook_backend import Backend
 
@@ -60,26 +62,7 @@ def node(tmp_path_factory, backend):
 
 
 def connect(node, login="good-alice", ws=False, wait=True):
-    if ws:
-        conn = stomp.WSStompConnection([("127.0.0.1", node.ws_port)], ws_path="/ws")
-    else:
-        conn = stomp.Connection12([("127.0.0.1", node.stomp_port)])
-    listener = Collector()
-    conn.set_listener("c", listener)
-    conn.connect(login, "secret", wait=wait)
-    return conn, listener
-
-
-def subscribe(conn, listener, destination, sid):
-    conn.subscribe(destination, id=sid, headers={"receipt": "r-" + sid})
-    wait_receipt(listener, "r-" + sid)
-
-
-def get(q, timeout=5):
-    try:
-        return q.get(timeout=timeout)
-    except queue.Empty:
-        raise AssertionError("nothing within %ss" % timeout)
+    return stomp_clients.connect(node, login, "secret", ws=ws, wait=wait)
 
 
 def test_webhook_answer_reaches_the_senders_session_only_and_carries_the_senders_identity(node, backend):
