@@ -1,6 +1,5 @@
 internal import HTTPWire
 internal import WebSocketWire
-internal import WebSocketDeflate
 internal import STOMPWire
 internal import STOMPSession
 internal import Broker
@@ -27,43 +26,43 @@ final class ClientConnection: TCPConnectionDelegate {
     /// CONNECTED was sent: the session's end is logged.
     var didConnect = false
     var session: STOMPSession
-    private var decoder: STOMPDecoder
+    var decoder: STOMPDecoder
     /// Until the upgrade request is complete (WebSocket endpoint only).
-    private var handshake: HTTPRequestParser?
-    private var webSocket: WebSocketConnection?
+    var handshake: HTTPRequestParser?
+    var webSocket: WebSocketConnection?
     /// permessage-deflate negotiated: MESSAGEs whose shared tail reaches this size go out compressed.
-    private var compressFrom: Int?
+    var compressFrom: Int?
     /// Set once the connection is on its way out; nothing more is read or delivered.
     private(set) var closingSince: UInt64?
     /// The WebSocket close code that goes with the ERROR being sent.
-    private var errorCloseCode: UInt16 = WebSocketCloseCode.policyViolation
+    var errorCloseCode: UInt16 = WebSocketCloseCode.policyViolation
     /// An ERROR went out: the WebSocket close carries `errorCloseCode` instead of 1000.
-    private var sentError = false
+    var sentError = false
     /// Actions waiting for the cluster to confirm a new interest (e.g. the RECEIPT of a
     /// SUBSCRIBE); input waits too, so frames keep their order.
-    private var heldActions: [SessionAction]?
+    var heldActions: [SessionAction]?
     /// The deadline of the frame in progress (WebSocket frame or message, STOMP frame).
-    private var partialFrame: PartialFrameClock
+    var partialFrame: PartialFrameClock
     /// Inbound bytes of partial frames, as last added to the loop's `memory.inboundBytes`.
-    private var inboundHeld = 0
+    var inboundHeld = 0
     /// Frames (and WebSocket messages) completed so far: progress for the frame deadline.
-    private var framesCompleted: UInt64 = 0
+    var framesCompleted: UInt64 = 0
     /// Since when the output has been over `limits.max-output-buffer-bytes` (nil: it is not).
-    private var overLimitSince: UInt64?
+    var overLimitSince: UInt64?
     /// The subscriber whose backlog paused this publisher (publisher flow control), if paused.
     var blockedBy: SessionID?
     /// The endpoint the client came through: known at accept for raw STOMP, at the handshake
     /// for WebSocket.
-    private(set) var endpoint: EndpointConfiguration?
+    var endpoint: EndpointConfiguration?
     /// The identity a token at the WebSocket handshake proved.
-    private var handshakeIdentity: Identity?
+    var handshakeIdentity: Identity?
     /// The user this session counts against `limits.max-connections-per-user`.
-    private(set) var countedUser: String?
+    var countedUser: String?
     /// Inbound rate limits (`limits.frames-per-second`, `limits.bytes-per-second`).
-    private var frameBucket: TokenBucket?
-    private var byteBucket: TokenBucket?
+    var frameBucket: TokenBucket?
+    var byteBucket: TokenBucket?
     /// Since when the connection has been over its inbound rate without a break.
-    private var overRateSince: UInt64?
+    var overRateSince: UInt64?
     /// The session got to CONNECTED (a disconnect event is due when it ends).
     private(set) var wasConnected = false
 
@@ -118,7 +117,7 @@ final class ClientConnection: TCPConnectionDelegate {
 
     /// After input: the partial frames' bytes go into the node's budget, and the frame deadline
     /// starts, continues or stops. (The handshake has the CONNECT deadline.)
-    private func noteInboundState(completedFrame: Bool, now: UInt64) {
+    func noteInboundState(completedFrame: Bool, now: UInt64) {
         decoder.releaseConsumedBytes()
         let held = decoder.heldByteCount + (webSocket?.heldByteCount ?? 0)
         if held != inboundHeld {
@@ -132,7 +131,7 @@ final class ClientConnection: TCPConnectionDelegate {
 
     /// Nothing more is read: partial frames go now, not when the socket has finished closing
     /// (a cut-off attacker's 4 MB frame would otherwise count for the close grace).
-    private func releaseInput() {
+    func releaseInput() {
         decoder = STOMPDecoder(limits: node.configuration.stomp)
         webSocket?.discardInput()
         node.loop.memory.adjustInbound(by: -inboundHeld)
@@ -142,61 +141,7 @@ final class ClientConnection: TCPConnectionDelegate {
     /// Bytes this connection holds: output queued or in flight, and partial inbound frames.
     var heldBytes: Int { tcp.heldOutputBytes + inboundHeld }
 
-    private func readHandshake(_ bytes: UnsafeRawBufferPointer) {
-        handshake!.feed(bytes)
-        let request: HTTPRequest
-        do {
-            guard let complete = try handshake!.next() else { return }
-            request = complete
-        } catch {
-            refuseHandshake(HTTPResponse.jsonError(status: error.status, message: error.message), reason: error.message)
-            return
-        }
-        let leftover = handshake!.takeBufferedBytes()
-        handshake = nil
-        let route = node.webSocketEndpoints[request.head.path]
-        switch WebSocketHandshake.evaluate(request.head, policy: route?.policy ?? node.handshakePolicy, sha1: LibCrypto.sha1) {
-        case .reject(let response):
-            refuseHandshake(response, reason: "websocket handshake refused (\(response.status))")
-        case .accept(var response, _):
-            guard let endpoint = route?.endpoint else { return beginClose() }
-            self.endpoint = endpoint
-            session.endpoint = endpoint.name
-            switch node.access.handshakeIdentity(endpoint: endpoint, query: request.head.query, header: { request.head.header($0) }, now: node.unixSeconds) {
-            case .failure(let refusal):
-                node.counters.authenticationsRefused += 1
-                refuseHandshake(HTTPResponse.jsonError(status: 401, message: refusal.reason), reason: refusal.reason, forwardedFor: request.head)
-                return
-            case .success(let identity):
-                let methods = endpoint.authentication ?? []
-                if identity == nil, methods == [.token], !endpoint.tokenSources.contains(.connect) {
-                    node.counters.authenticationsRefused += 1
-                    refuseHandshake(HTTPResponse.jsonError(status: 401, message: "a token is required"), reason: "a token is required", forwardedFor: request.head)
-                    return
-                }
-                handshakeIdentity = identity
-            }
-            var inflater: ZlibInflater?
-            if let agreement = PerMessageDeflate.negotiate(request.head, policy: node.configuration.perMessageDeflate),
-               let made = ZlibInflater(windowBits: agreement.clientMaxWindowBits, resetPerMessage: agreement.clientNoContextTakeover) {
-                inflater = made
-                compressFrom = node.configuration.perMessageDeflate.minimumBytes
-                response.headers.append(HTTPHeader(name: "Sec-WebSocket-Extensions", value: agreement.responseHeader))
-            }
-            tcp.enqueue(response.encode())
-            webSocket = WebSocketConnection(role: .server, limits: node.configuration.webSocket, inflater: inflater)
-            if !leftover.isEmpty { leftover.withUnsafeBytes { readWebSocket($0) } }
-        }
-    }
-
-    private func refuseHandshake(_ response: HTTPResponse, reason: String, forwardedFor head: HTTPRequestHead? = nil) {
-        if let head { forwardedAddress = node.clientAddress(peer: tcp.peerAddress, head: head) }
-        node.log(refused: self, reason: reason)
-        tcp.enqueue(response.encode())
-        beginClose()
-    }
-
-    private func readWebSocket(_ bytes: UnsafeRawBufferPointer) {
+    func readWebSocket(_ bytes: UnsafeRawBufferPointer) {
         webSocket!.feed(bytes)
         while isOpen || webSocket?.state != .closed, let event = webSocket?.nextEvent() {
             switch event {
@@ -218,12 +163,12 @@ final class ClientConnection: TCPConnectionDelegate {
         }
     }
 
-    private func readSTOMP(_ bytes: UnsafeRawBufferPointer) {
+    func readSTOMP(_ bytes: UnsafeRawBufferPointer) {
         decoder.feed(bytes)
         processDecodedFrames()
     }
 
-    private func processDecodedFrames() {
+    func processDecodedFrames() {
         while isOpen, heldActions == nil {
             let event: STOMPDecoder.Event?
             do {
@@ -254,7 +199,7 @@ final class ClientConnection: TCPConnectionDelegate {
         }
     }
 
-    private func receive(_ frame: STOMPFrame, authenticator: some Authenticator) {
+    func receive(_ frame: STOMPFrame, authenticator: some Authenticator) {
         let connectedBefore = session.state == .connected
         var actions = session.receive(frame, authenticator: authenticator, now: node.now)
         decoder.version = session.version
@@ -279,55 +224,8 @@ final class ClientConnection: TCPConnectionDelegate {
         }
     }
 
-    /// The connect hook answered: the CONNECT goes on with its decision (instead of the
-    /// endpoint's own rules), then reading resumes.
-    private func connectHookAnswered(_ frame: STOMPFrame, _ authenticator: HookDecisionAuthenticator) {
-        guard heldActions != nil, isOpen else { return }
-        heldActions = nil
-        if case .refuse(let reason) = authenticator.decision { node.log(refused: self, reason: "connect hook: \(reason)") }
-        tcp.resumeReading()
-        receive(frame, authenticator: authenticator)
-        processDecodedFrames()
-    }
-
-    /// Over the inbound rate: stop reading (back-pressure) until the buckets are out of debt;
-    /// `tick` resumes, or ends a connection that stays over the rate.
-    private func overRate(now: UInt64) {
-        if overRateSince == nil {
-            overRateSince = now
-            node.counters.rateLimited["inbound_rate", default: 0] += 1
-        }
-        tcp.pauseReading(.rateLimit)
-    }
-
-    /// Called from `tick`: resumes reading when the debt is paid; closes after a sustained excess.
-    private func checkRate(now: UInt64) -> Bool {
-        guard let since = overRateSince else { return true }
-        frameBucket?.refill(now: now)
-        byteBucket?.refill(now: now)
-        let inDebt = (frameBucket?.tokens ?? 0) < 0 || (byteBucket?.tokens ?? 0) < 0
-        if !inDebt {
-            overRateSince = nil
-            tcp.resumeReading(.rateLimit)
-            return true
-        }
-        if now &- since > node.configuration.rateExcessMilliseconds {
-            node.counters.rateLimited["inbound_rate_close", default: 0] += 1
-            node.log(refused: self, reason: "inbound rate limit exceeded")
-            terminate("too many frames or bytes per second", closeCode: WebSocketCloseCode.policyViolation)
-            return false
-        }
-        return true
-    }
-
-    /// Judges this connection's CONNECT by its endpoint's rules.
-    private var authenticator: any Authenticator {
-        guard let endpoint else { return node.authenticator }
-        return EndpointAuthenticator(endpoint: endpoint, access: node.access, handshakeIdentity: handshakeIdentity, now: node.unixSeconds)
-    }
-
     /// The client address for logs: the peer, or what a trusted proxy says it forwarded.
-    private(set) var forwardedAddress: String?
+    var forwardedAddress: String?
 
     // MARK: Output
 
@@ -388,7 +286,7 @@ final class ClientConnection: TCPConnectionDelegate {
 
     /// Writes STOMP bytes, framed as a WebSocket message when upgraded (text when the bytes are
     /// valid UTF-8, binary otherwise).
-    private func writeRaw(_ bytes: [UInt8]) {
+    func writeRaw(_ bytes: [UInt8]) {
         guard isOpen else { return }
         tcp.beginFrame()
         if webSocket != nil {
@@ -410,32 +308,6 @@ final class ClientConnection: TCPConnectionDelegate {
         encoder.write(delivery, version: session.version, webSocket: webSocket != nil, compressFrom: compressFrom, to: tcp)
         session.noteSent(now: now)
         return tcp.heldOutputBytes
-    }
-
-    /// Judges the backlog (`SlowConsumerRule`) and cuts the connection off when it is a slow consumer.
-    private func isSlowConsumer(now: UInt64) -> Bool {
-        switch node.slowConsumerRule.judge(heldBytes: tcp.heldOutputBytes, overSince: overLimitSince, now: now) {
-        case .withinLimit:
-            overLimitSince = nil
-            return false
-        case .overLimit(let since):
-            overLimitSince = since
-            return false
-        case .slowConsumer:
-            node.counters.slowConsumers += 1
-            node.log(refused: self, reason: "slow consumer: output buffer limit reached")
-            cutOff("slow consumer: more than \(node.slowConsumerRule.limitBytes) bytes waiting to be read")
-            return true
-        }
-    }
-
-    /// Ends the connection at once with an ERROR that overtakes the backlog: queued frames not
-    /// yet started on the wire are dropped, so the ERROR (and WebSocket close 1008) follow the
-    /// frame being written.
-    func cutOff(_ message: String) {
-        guard isOpen else { return }
-        tcp.discardUnstartedFrames()
-        terminate(message, closeCode: WebSocketCloseCode.policyViolation)
     }
 
     /// Periodic work: heart-beats, heart-beat and connect timeouts, cutting a stuck close.
@@ -472,13 +344,6 @@ final class ClientConnection: TCPConnectionDelegate {
             if case .send = actions.first { node.log(refused: self, reason: "heart-beat timeout") }
             apply(actions)
         }
-    }
-
-    /// Reading resumes after a pause of the node's (flow control, budget): the frame deadline
-    /// does not count the time the node held the client back.
-    func resumeReading(_ reason: ReadPauses) {
-        tcp.resumeReading(reason)
-        partialFrame.restart(now: node.now)
     }
 
     /// Ends the session from the node's side (shutdown, slow consumer, timeout) with an ERROR.

@@ -1,0 +1,71 @@
+internal import WebSocketWire
+internal import UVLoop
+internal import FlowControl
+internal import Auth
+
+/// Holding a client back and letting it go: the inbound rate limits, the slow-consumer rule, and
+/// reading resumed after the node's own pauses (flow control, memory budget).
+extension ClientConnection {
+    /// Over the inbound rate: stop reading (back-pressure) until the buckets are out of debt;
+    /// `tick` resumes, or ends a connection that stays over the rate.
+    func overRate(now: UInt64) {
+        if overRateSince == nil {
+            overRateSince = now
+            node.counters.rateLimited["inbound_rate", default: 0] += 1
+        }
+        tcp.pauseReading(.rateLimit)
+    }
+
+    /// Called from `tick`: resumes reading when the debt is paid; closes after a sustained excess.
+    func checkRate(now: UInt64) -> Bool {
+        guard let since = overRateSince else { return true }
+        frameBucket?.refill(now: now)
+        byteBucket?.refill(now: now)
+        let inDebt = (frameBucket?.tokens ?? 0) < 0 || (byteBucket?.tokens ?? 0) < 0
+        if !inDebt {
+            overRateSince = nil
+            tcp.resumeReading(.rateLimit)
+            return true
+        }
+        if now &- since > node.configuration.rateExcessMilliseconds {
+            node.counters.rateLimited["inbound_rate_close", default: 0] += 1
+            node.log(refused: self, reason: "inbound rate limit exceeded")
+            terminate("too many frames or bytes per second", closeCode: WebSocketCloseCode.policyViolation)
+            return false
+        }
+        return true
+    }
+
+    /// Judges the backlog (`SlowConsumerRule`) and cuts the connection off when it is a slow consumer.
+    func isSlowConsumer(now: UInt64) -> Bool {
+        switch node.slowConsumerRule.judge(heldBytes: tcp.heldOutputBytes, overSince: overLimitSince, now: now) {
+        case .withinLimit:
+            overLimitSince = nil
+            return false
+        case .overLimit(let since):
+            overLimitSince = since
+            return false
+        case .slowConsumer:
+            node.counters.slowConsumers += 1
+            node.log(refused: self, reason: "slow consumer: output buffer limit reached")
+            cutOff("slow consumer: more than \(node.slowConsumerRule.limitBytes) bytes waiting to be read")
+            return true
+        }
+    }
+
+    /// Ends the connection at once with an ERROR that overtakes the backlog: queued frames not
+    /// yet started on the wire are dropped, so the ERROR (and WebSocket close 1008) follow the
+    /// frame being written.
+    func cutOff(_ message: String) {
+        guard isOpen else { return }
+        tcp.discardUnstartedFrames()
+        terminate(message, closeCode: WebSocketCloseCode.policyViolation)
+    }
+
+    /// Reading resumes after a pause of the node's (flow control, budget): the frame deadline
+    /// does not count the time the node held the client back.
+    func resumeReading(_ reason: ReadPauses) {
+        tcp.resumeReading(reason)
+        partialFrame.restart(now: node.now)
+    }
+}

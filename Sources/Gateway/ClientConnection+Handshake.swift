@@ -1,0 +1,83 @@
+internal import HTTPWire
+internal import WebSocketWire
+internal import WebSocketDeflate
+internal import STOMPWire
+internal import STOMPSession
+internal import UVLoop
+internal import Auth
+internal import Webhooks
+
+/// The way in: the WebSocket upgrade with its endpoint, token and permessage-deflate, and the
+/// CONNECT judged by the endpoint's rules or by a backend's connect hook.
+extension ClientConnection {
+    func readHandshake(_ bytes: UnsafeRawBufferPointer) {
+        handshake!.feed(bytes)
+        let request: HTTPRequest
+        do {
+            guard let complete = try handshake!.next() else { return }
+            request = complete
+        } catch {
+            refuseHandshake(HTTPResponse.jsonError(status: error.status, message: error.message), reason: error.message)
+            return
+        }
+        let leftover = handshake!.takeBufferedBytes()
+        handshake = nil
+        let route = node.webSocketEndpoints[request.head.path]
+        switch WebSocketHandshake.evaluate(request.head, policy: route?.policy ?? node.handshakePolicy, sha1: LibCrypto.sha1) {
+        case .reject(let response):
+            refuseHandshake(response, reason: "websocket handshake refused (\(response.status))")
+        case .accept(var response, _):
+            guard let endpoint = route?.endpoint else { return beginClose() }
+            self.endpoint = endpoint
+            session.endpoint = endpoint.name
+            switch node.access.handshakeIdentity(endpoint: endpoint, query: request.head.query, header: { request.head.header($0) }, now: node.unixSeconds) {
+            case .failure(let refusal):
+                node.counters.authenticationsRefused += 1
+                refuseHandshake(HTTPResponse.jsonError(status: 401, message: refusal.reason), reason: refusal.reason, forwardedFor: request.head)
+                return
+            case .success(let identity):
+                let methods = endpoint.authentication ?? []
+                if identity == nil, methods == [.token], !endpoint.tokenSources.contains(.connect) {
+                    node.counters.authenticationsRefused += 1
+                    refuseHandshake(HTTPResponse.jsonError(status: 401, message: "a token is required"), reason: "a token is required", forwardedFor: request.head)
+                    return
+                }
+                handshakeIdentity = identity
+            }
+            var inflater: ZlibInflater?
+            if let agreement = PerMessageDeflate.negotiate(request.head, policy: node.configuration.perMessageDeflate),
+               let made = ZlibInflater(windowBits: agreement.clientMaxWindowBits, resetPerMessage: agreement.clientNoContextTakeover) {
+                inflater = made
+                compressFrom = node.configuration.perMessageDeflate.minimumBytes
+                response.headers.append(HTTPHeader(name: "Sec-WebSocket-Extensions", value: agreement.responseHeader))
+            }
+            tcp.enqueue(response.encode())
+            webSocket = WebSocketConnection(role: .server, limits: node.configuration.webSocket, inflater: inflater)
+            if !leftover.isEmpty { leftover.withUnsafeBytes { readWebSocket($0) } }
+        }
+    }
+
+    func refuseHandshake(_ response: HTTPResponse, reason: String, forwardedFor head: HTTPRequestHead? = nil) {
+        if let head { forwardedAddress = node.clientAddress(peer: tcp.peerAddress, head: head) }
+        node.log(refused: self, reason: reason)
+        tcp.enqueue(response.encode())
+        beginClose()
+    }
+
+    /// The connect hook answered: the CONNECT goes on with its decision (instead of the
+    /// endpoint's own rules), then reading resumes.
+    func connectHookAnswered(_ frame: STOMPFrame, _ authenticator: HookDecisionAuthenticator) {
+        guard heldActions != nil, isOpen else { return }
+        heldActions = nil
+        if case .refuse(let reason) = authenticator.decision { node.log(refused: self, reason: "connect hook: \(reason)") }
+        tcp.resumeReading()
+        receive(frame, authenticator: authenticator)
+        processDecodedFrames()
+    }
+
+    /// Judges this connection's CONNECT by its endpoint's rules.
+    var authenticator: any Authenticator {
+        guard let endpoint else { return node.authenticator }
+        return EndpointAuthenticator(endpoint: endpoint, access: node.access, handshakeIdentity: handshakeIdentity, now: node.unixSeconds)
+    }
+}
