@@ -145,7 +145,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "stampede-bench", dependencies: ["UVLoop", "TLS", "STOMPWire", "WebSocketWire", "HTTPWire", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: strict),
+        .executableTarget(name: "stampede-bench", dependencies: ["UVLoop", "TLS", "STOMPWire", "WebSocketWire", "WebSocketDeflate", "HTTPWire", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: strict),
 
         .testTarget(name: "TLSTests", dependencies: ["TLS", "UVLoop", "TestSupport"]),
         .testTarget(name: "LogOutputTests", dependencies: ["LogOutput", .product(name: "Logging", package: "swift-log")]),

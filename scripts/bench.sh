@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
     cat <<'EOF'
-Usage: scripts/bench.sh [--cluster] [--rabbitmq] [--tls] [--duration SECONDS] [--subscribers N]
+Usage: scripts/bench.sh [--cluster] [--rabbitmq] [--tls] [--deflate] [--duration SECONDS] [--subscribers N]
                         [--idle-connections N] [--low-rate MSGS] [--rate MSGS] [--out DIR]
 
 Builds the release binaries, starts a fresh stampede node on free loopback ports and runs:
@@ -20,6 +20,8 @@ Builds the release binaries, starts a fresh stampede node on free loopback ports
            session, tcp and ws, as fast as a window of 100 allows, then at --app-rate
 With --tls also: idle and fan-out over wss:// and STOMP over TLS (a throwaway self-signed
 certificate made with openssl in the output directory; the node terminates TLS itself).
+With --deflate also: ws fan-out of 1 KiB messages (--deflate-bytes) to a node with
+permessage-deflate enabled, once with clients that offer it and once without, to compare.
 With --cluster also: redis-server + 2 nodes, publisher on node 1, subscribers on node 2.
 With --rabbitmq also: the same ws fan-out against RabbitMQ Web-STOMP, if rabbitmq-server is
 installed (apt-get install rabbitmq-server): max and low rate; it is started on loopback
@@ -32,6 +34,7 @@ Options:
   --low-rate R          messages/s of the low fixed-rate fan-out runs (default 10)
   --rate R              messages/s of the high fixed-rate fan-out runs (default 200)
   --app-rate R          round trips/s of the fixed-rate /app runs (default 25000: half the target)
+  --deflate-bytes N     message size of the --deflate runs (default 1024)
   --out DIR             where logs and JSON results go (default run/bench)
 
 Environment: STAMPEDE_BIN and BENCH_BIN use prebuilt binaries instead of building.
@@ -48,11 +51,15 @@ APP_RATE=25000
 OUT=run/bench
 CLUSTER=0
 TLS=0
+DEFLATE=0
+DEFLATE_BYTES=1024
 RABBITMQ=0
 while [ $# -gt 0 ]; do
     case $1 in
         --cluster) CLUSTER=1 ;;
         --tls) TLS=1 ;;
+        --deflate) DEFLATE=1 ;;
+        --deflate-bytes) DEFLATE_BYTES=$2; shift ;;
         --rabbitmq) RABBITMQ=1 ;;
         --duration) DURATION=$2; shift ;;
         --subscribers) SUBSCRIBERS=$2; shift ;;
@@ -231,6 +238,15 @@ if [ "$TLS" = 1 ]; then
         bench "fanout-high-tls-$transport" fanout --tls --transport "$transport" --port "$(port_for "$transport")" \
             --subscribers "$SUBSCRIBERS" --rate "$RATE" --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
     done
+    fresh_node
+fi
+if [ "$DEFLATE" = 1 ]; then
+    # Same node and message size both times: only whether the clients negotiate compression differs.
+    fresh_node --set websocket.permessage-deflate.enabled=true
+    bench "fanout-max-plain-${DEFLATE_BYTES}B-ws" fanout --transport ws --port "$(port_for ws)" \
+        --subscribers "$SUBSCRIBERS" --window 100 --message-bytes "$DEFLATE_BYTES" --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
+    bench "fanout-max-deflate-${DEFLATE_BYTES}B-ws" fanout --deflate --transport ws --port "$(port_for ws)" \
+        --subscribers "$SUBSCRIBERS" --window 100 --message-bytes "$DEFLATE_BYTES" --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
     fresh_node
 fi
 for transport in ws tcp; do

@@ -2,6 +2,7 @@ import STOMPWire
 import UVLoop
 import TLS
 import WebSocketWire
+import WebSocketDeflate
 
 /// How a benchmark client reaches the node.
 enum Transport: String, CaseIterable {
@@ -22,6 +23,8 @@ struct ClientSettings {
     var passcode: String?
     /// Client TLS context when connecting with `--tls`.
     var tls: TLSContext? = nil
+    /// Offer permessage-deflate (`--deflate`) and inflate what the node compresses.
+    var deflate = false
 }
 
 /// What a scenario hears from its connections, on the loop thread.
@@ -155,7 +158,9 @@ final class BenchConnection: TCPConnectionDelegate {
         // A fixed key is enough here: the node only checks that it is 16 bytes in base64.
         "GET \(settings.webSocketPath) HTTP/1.1\r\nHost: \(settings.host):\(settings.port)\r\n"
             + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c3RhbXBlZGUtYmVuY2gtMQ==\r\n"
-            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v12.stomp, v11.stomp, v10.stomp\r\n\r\n"
+            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v12.stomp, v11.stomp, v10.stomp\r\n"
+            + (settings.deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n" : "")
+            + "\r\n"
     }
 
     private func readResponseHead(_ bytes: UnsafeRawBufferPointer, now: UInt64) {
@@ -168,6 +173,15 @@ final class BenchConnection: TCPConnectionDelegate {
         guard statusLine.starts(with: Array("HTTP/1.1 101".utf8)) else {
             fail("upgrade refused: \(String(decoding: statusLine, as: UTF8.self))")
             return
+        }
+        if settings.deflate {
+            // The node always answers server_no_context_takeover: every message inflates on its own.
+            let head = String(decoding: responseHead[..<end], as: UTF8.self).lowercased()
+            guard head.contains("sec-websocket-extensions: permessage-deflate"), let inflater = ZlibInflater(windowBits: 15, resetPerMessage: true) else {
+                fail("the node declined permessage-deflate (is websocket.permessage-deflate.enabled on?)")
+                return
+            }
+            webSocket = WebSocketConnection(role: .client, inflater: inflater)
         }
         let leftover = Array(responseHead[end...])
         responseHead = []

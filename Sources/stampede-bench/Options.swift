@@ -49,6 +49,9 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Connect with TLS (wss:// or STOMP over TLS; the node's certificate is not verified: loopback measurements only).")
     var tls = false
 
+    @Flag(help: "Offer permessage-deflate (ws only; the node needs websocket.permessage-deflate.enabled) and inflate what it compresses.")
+    var deflate = false
+
     func validate() throws {
         guard LoopbackAddress.isLoopbackHost(host) else {
             throw ValidationError("--host \(host): only loopback targets are allowed (127.0.0.0/8, localhost, ::1)")
@@ -60,6 +63,7 @@ struct ConnectionOptions: ParsableArguments {
         guard (0...1_000_000).contains(connectionsPerSource) else { throw ValidationError("--connections-per-source must be 0...1000000") }
         guard (1...10_000).contains(connectConcurrency) else { throw ValidationError("--connect-concurrency must be 1...10000") }
         guard setupTimeout > 0, setupTimeout <= 600 else { throw ValidationError("--setup-timeout must be in (0, 600] seconds") }
+        if deflate, transport != .ws { throw ValidationError("--deflate needs --transport ws") }
         if connectionsPerSource > 0, host == "::1" || host == "[::1]" {
             throw ValidationError("IPv6 target: use --connections-per-source 0 (source addresses are IPv4)")
         }
@@ -71,7 +75,7 @@ struct ConnectionOptions: ParsableArguments {
             transport: transport, host: LoopbackAddress.literal(forHost: host),
             port: override ?? port ?? (transport == .ws ? 15674 : 61613),
             webSocketPath: webSocketPath, login: login, passcode: passcode,
-            tls: tls ? try? TLSContext(clientTrusting: nil) : nil)
+            tls: tls ? try? TLSContext(clientTrusting: nil) : nil, deflate: deflate)
     }
 
     var sourcePlan: SourceAddressPlan {
