@@ -51,8 +51,9 @@ extension Node {
         ]
         counters.presenceEvents += 1
         do {
-            try send(destination: presence.companion(of: destination), headers: headers,
-                     body: PresenceTracker.eventBody(joined: joined, user: user, destination: destination))
+            // The same way out as a backend's message to a topic (`routeReply`).
+            try routeReply(ApplicationReply(destination: presence.companion(of: destination), headers: headers,
+                                            body: PresenceTracker.eventBody(joined: joined, user: user, destination: destination)))
         } catch {
             logger.debug("presence event refused", metadata: ["stomp.destination": "\(destination)", "reason": "\(error.message)"])
         }
