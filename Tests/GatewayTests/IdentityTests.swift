@@ -265,6 +265,6 @@ final class SafeDefaultTests: XCTestCase {
     func testLoopbackNodeWarnsAboutOpenAccess() throws {
         let node = try NodeProcess()
         defer { _ = node.stop() }
-        XCTAssertTrue(node.log.contains("open access"), node.log)
+        XCTAssertTrue(node.waitForLog("open access"), node.log)
     }
 }

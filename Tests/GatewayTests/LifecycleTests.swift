@@ -22,8 +22,7 @@ final class ShutdownTests: XCTestCase {
         let node = try NodeProcess()
         defer { node.stop() }
         // The ports accept before the start-up line is written: wait for it.
-        let deadline = Date().addingTimeInterval(5)
-        while !node.log.contains("stampede node listening") && Date() < deadline { usleep(10_000) }
+        _ = node.waitForLog("stampede node listening")
         XCTAssertTrue(node.log.contains("ws://127.0.0.1:\(node.webSocketPort)/ws"), node.log)
         XCTAssertTrue(node.log.contains("stomp://127.0.0.1:\(node.stompPort)"), node.log)
     }

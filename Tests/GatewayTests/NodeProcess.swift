@@ -55,6 +55,16 @@ final class NodeProcess {
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
+    /// Waits until the log contains `text` (lines reach the file a little after the ports open).
+    func waitForLog(_ text: String, timeout: TimeInterval = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !log.contains(text) {
+            guard Date() < deadline else { return false }
+            usleep(10_000)
+        }
+        return true
+    }
+
     /// SIGKILL: the node dies without a goodbye (no cleanup of its cluster entries).
     func kill9() {
         guard process.isRunning else { return }
