@@ -17,19 +17,25 @@ BINARY = os.environ.get("STAMPEDE_BIN", os.path.join(ROOT, ".build", "debug", "s
 LIMIT = 65536
 
 
-@pytest.fixture
-def deflate_node(tmp_path):
-    port = free_port()
+def start_deflate_node(tmp_path):
+    """A node with permessage-deflate on: (process, WebSocket port, admin port)."""
+    port, admin_port = free_port(), free_port()
     log_path = tmp_path / "node.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [BINARY, "--port", str(port), "--stomp-port", str(free_port()), "--admin-port", str(free_port()),
+            [BINARY, "--port", str(port), "--stomp-port", str(free_port()), "--admin-port", str(admin_port),
              "--set", "websocket.permessage-deflate.enabled=true",
              "--set", "websocket.permessage-deflate.min-bytes=100",
              "--set", "limits.websocket.max-message-bytes=%d" % LIMIT,
              "--set", "limits.websocket.max-frame-bytes=%d" % LIMIT],
             stdout=log, stderr=log)
     wait_for_port(port, proc)
+    return proc, port, admin_port
+
+
+@pytest.fixture
+def deflate_node(tmp_path):
+    proc, port, _ = start_deflate_node(tmp_path)
     yield port
     proc.terminate()
     assert proc.wait(timeout=15) == 0
@@ -133,6 +139,45 @@ def test_large_messages_arrive_with_rsv1_and_inflate_with_python_zlib(deflate_no
         assert compressed
         assert large.startswith(b"MESSAGE\nsubscription:sub-%d\n" % index)
         assert large.endswith(body + b"\x00")
+
+
+def test_chromium_negotiates_deflate_and_round_trips_a_large_message(tmp_path):
+    from browser import Browser, chromium_binary
+    binary = chromium_binary()
+    if binary is None:
+        pytest.fail("chromium is not installed (scripts/setup.sh --with-python installs it)")
+    proc, port, admin_port = start_deflate_node(tmp_path)
+    browser = Browser(binary)
+    try:
+        # A page on an allowed origin (http://127.0.0.1:*): the admin listener's health check.
+        browser.navigate("http://127.0.0.1:%d/healthz" % admin_port)
+        browser.wait_for("document.readyState === 'complete'")
+        # Chromium compresses what it sends once deflate is negotiated; the 4,000-byte MESSAGE
+        # back is over min-bytes, so the node compresses it and Chromium inflates it.
+        result = browser.evaluate("""new Promise((resolve, reject) => {
+            const body = "browser deflate ".repeat(250);
+            const ws = new WebSocket("ws://127.0.0.1:%d/ws", ["v12.stomp"]);
+            ws.onopen = () => {
+                ws.send("CONNECT\\naccept-version:1.2\\nhost:/\\n\\n\\0");
+                ws.send("SUBSCRIBE\\nid:0\\ndestination:/topic/browser\\nreceipt:r\\n\\n\\0");
+            };
+            ws.onmessage = event => {
+                if (event.data.startsWith("RECEIPT")) ws.send("SEND\\ndestination:/topic/browser\\n\\n" + body + "\\0");
+                if (event.data.startsWith("MESSAGE")) {
+                    resolve({extensions: ws.extensions, intact: event.data.endsWith("\\n\\n" + body + "\\0")});
+                    ws.close();
+                }
+            };
+            ws.onerror = () => reject(new Error("websocket failed"));
+            setTimeout(() => reject(new Error("timeout")), 10000);
+        })""" % port)
+        assert result["extensions"].startswith("permessage-deflate"), result
+        assert "server_no_context_takeover" in result["extensions"]
+        assert result["intact"], result
+    finally:
+        browser.close()
+        proc.terminate()
+        assert proc.wait(timeout=15) == 0
 
 
 def test_zlib_bomb_closes_with_1009(deflate_node):
