@@ -54,7 +54,8 @@ let package = Package(
         .target(name: "Router", swiftSettings: strict),
         .target(name: "Broker", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
         .target(name: "ClusterBus", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
-        .target(name: "ClusterRedis", dependencies: ["ClusterBus", "RedisClient", "UVLoop", "Router"], swiftSettings: strict),
+        .target(name: "OfflineMessages", dependencies: ["ClusterBus", "STOMPWire"], swiftSettings: strict),
+        .target(name: "ClusterRedis", dependencies: ["ClusterBus", "OfflineMessages", "RedisClient", "UVLoop", "Router"], swiftSettings: strict),
         .target(name: "STOMPSession", dependencies: ["STOMPWire", "Broker", "BuildInfo"], swiftSettings: strict),
         // Identity and access: token verification (jwt-kit), password hashes, authorization rules,
         // token sources, rate buckets. Pure: values in, decisions out.
@@ -117,7 +118,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "HTTPServer", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI", "WebSocketDeflate",
+                "UVLoop", "HTTPWire", "HTTPServer", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "OfflineMessages", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI", "WebSocketDeflate",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -157,6 +158,7 @@ let package = Package(
         .testTarget(name: "RouterTests", dependencies: ["Router"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "STOMPWire", "Router"]),
         .testTarget(name: "ClusterBusTests", dependencies: ["ClusterBus", "STOMPWire"]),
+        .testTarget(name: "OfflineMessagesTests", dependencies: ["OfflineMessages", "ClusterBus", "STOMPWire"]),
         .testTarget(name: "ClusterRedisTests", dependencies: ["ClusterRedis", "ClusterBus", "UVLoop", "TestSupport"]),
         .testTarget(name: "ServerAPITests", dependencies: ["ServerAPI", "HTTPWire", "JSONMessages", "Applications"]),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Applications", "JSONMessages", "STOMPWire"]),
