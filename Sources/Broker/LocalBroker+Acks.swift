@@ -51,7 +51,21 @@ extension LocalBroker {
                 if let entry = publication.clusterEntry { settledClusterEntries.append(SettledEntry(queue: name, entry: entry)) }
             }
             return deliveries(from: assignments)
-        case .topic, .user:
+        case .user(let registered, _):
+            // Stored offline messages carry their store id: an ACK deletes them from the store,
+            // a NACK leaves them there for the next subscription.
+            let removed: [Publication]? = switch record.scope {
+            case .single: records[serial]!.topicUnacked.remove(token: sequence).map { [$0] }
+            case .cumulative: records[serial]!.topicUnacked.removeThrough(token: sequence)?.map(\.element)
+            }
+            guard let removed else { throw .unknownAck(ackID) }
+            if !redeliver {
+                for publication in removed {
+                    if let entry = publication.clusterEntry { settledOfflineEntries.append(SettledEntry(queue: registered, entry: entry)) }
+                }
+            }
+            return []
+        case .topic:
             let found = switch record.scope {
             case .single: records[serial]!.topicUnacked.remove(token: sequence) != nil
             case .cumulative: records[serial]!.topicUnacked.discardThrough(token: sequence) != nil

@@ -68,7 +68,7 @@ extension LocalBroker {
 
     /// Remembers a client-ack topic delivery so its ACK/NACK is valid; the oldest is forgotten
     /// silently once the subscription's limit is reached (topic messages are never redelivered).
-    private mutating func trackTopicDelivery(_ publication: Publication, serial: UInt64) -> String? {
+    mutating func trackTopicDelivery(_ publication: Publication, serial: UInt64) -> String? {
         guard records[serial] != nil else { return nil }
         records[serial]!.lastTopicSequence += 1
         let sequence = records[serial]!.lastTopicSequence

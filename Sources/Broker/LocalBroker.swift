@@ -35,6 +35,8 @@ public struct LocalBroker: Sendable {
     /// Queue messages from the cluster that were delivered for good since the last
     /// `takeSettledClusterEntries()`: auto-ack deliveries and ACKed client-ack ones.
     var settledClusterEntries: [SettledEntry] = []
+    /// Stored offline messages ACKed since the last `takeSettledOfflineEntries()`.
+    var settledOfflineEntries: [SettledEntry] = []
     /// SEND destinations parsed once (see `SendDestination`).
     var destinationTable: DestinationTable
 

@@ -54,6 +54,9 @@ public struct InterestTracker: Sendable {
         return expired
     }
 
+    /// True while the node holds `interest` in the cluster (subscribers, or its grace period).
+    public func isHeld(_ interest: Interest) -> Bool { counts[interest] != nil || idleSince[interest] != nil }
+
     /// Local subscriber count of `interest`.
     public func count(_ interest: Interest) -> Int { counts[interest, default: 0] }
 

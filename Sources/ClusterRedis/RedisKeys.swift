@@ -12,6 +12,8 @@
 /// | `P:node:<id>` | string, TTL | the node's last report (JSON); its expiry means the node is dead |
 /// | `P:presence:<destination>` | hash | user → number of nodes where the user is present |
 /// | `P:presence-of:<id>` | set | `<destination>\n<user>` entries the node counts in, for dead-node cleanup |
+/// | `P:o:<user>` | stream, TTL | the user's offline messages (field `e`: envelope) |
+/// | `P:od:<user>` | sorted set, TTL | the user's recent `message-dedup-id`s, scored by expiry |
 struct RedisKeys: Sendable {
     let prefix: String
     static let group = "stampede"
@@ -26,6 +28,8 @@ struct RedisKeys: Sendable {
     func node(_ id: String) -> String { "\(prefix):node:\(id)" }
     func presence(_ destination: String) -> String { "\(prefix):presence:\(destination)" }
     func presenceOf(_ node: String) -> String { "\(prefix):presence-of:\(node)" }
+    func offlineStream(_ user: String) -> String { "\(prefix):o:\(user)" }
+    func offlineDedup(_ user: String) -> String { "\(prefix):od:\(user)" }
 
     /// A Redis glob matching at least every destination the pattern matches: literal characters
     /// escaped, wildcard segments as `*`. Receivers filter exactly with the broker's own matcher.

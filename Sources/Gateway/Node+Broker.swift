@@ -32,6 +32,7 @@ extension Node {
             let user = connection.identity?.principal ?? connection.session.principal
             dispatch(try broker.subscribe(key, destination: destination, user: user, ackMode: ackMode, prefetch: prefetch))
             guard let route = broker.clusterRoute(ofSubscription: key, user: user) else { return .done }
+            if case .user = route, offline != nil, let outcome = subscribeOffline(key, for: connection) { return outcome }
             subscriptionRoutes[session, default: [:]][id] = route
             if case .topic(_, false) = route { noteJoin(destination, id: id, of: connection) }
             return joinCluster(route, for: connection)
@@ -57,8 +58,17 @@ extension Node {
             }
             counters.messagesPublished += 1
             slowestDelivery = (0, 0)
-            try send(destination: destination, headers: headers, body: body)
+            // An offline destination's SEND with a receipt holds it until the store answered:
+            // the RECEIPT then means delivered or kept.
+            var waiting = false
+            let storing = try send(destination: destination, headers: headers, body: body, whenSettled: receipt == nil ? nil : { [weak connection] in
+                if waiting { connection?.resumeAfterCluster() }
+            })
             applyFlowControl(publisher: connection)
+            if storing && receipt != nil {
+                waiting = true
+                return .waitForCluster
+            }
             return .done  // a SEND makes no room for queue messages: no pull on the per-message path
         case .ack(let id):
             dispatch(try broker.ack(session: session, ackID: id))
@@ -75,6 +85,7 @@ extension Node {
             }
         }
         if bus.isClustered { pullQueuesWithRoom() }  // an ACK or NACK may have made room
+        if offline != nil { removeAckedOfflineMessages() }
         return .done
     }
 
@@ -139,27 +150,34 @@ extension Node {
 
     // MARK: SEND
 
-    func send(destination: String, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) {
+    /// Returns true when the message went to the offline store, which has not answered yet
+    /// (`whenSettled` runs when it does).
+    @discardableResult
+    func send(destination: String, headers: [STOMPHeader], body: [UInt8], whenSettled: (() -> Void)? = nil) throws(BrokerError) -> Bool {
         // Parsed once per distinct destination, not per message (issue 13).
         let target = try broker.sendDestination(destination)
         let route = target.route
+        if offline != nil, case .user = route, let storing = sendOffline(target, headers: headers, body: body, whenSettled: whenSettled) {
+            return storing
+        }
         if case .queue(let name) = route, bus.isClustered {
             if case .degraded = bus.state {
                 // Redis is unreachable: keep the message here (local consumers get it now, the
                 // rest is handed to the shared queue when the link is back) rather than lose it.
                 dispatch(try broker.publish(to: target, headers: headers, body: body))
-                return
+                return false
             }
             bus.enqueue(envelope(destination, headers, body), queue: name)
-            return
+            return false
         }
         dispatch(try broker.publish(to: target, headers: headers, body: body))
-        guard bus.isClustered else { return }
+        guard bus.isClustered else { return false }
         switch route {
         case .topic(let name, _): bus.publish(envelope(destination, headers, body), to: .destination(name))
         case .user(let name): bus.publish(envelope(destination, headers, body), to: .user(name))
         case .queue: break
         }
+        return false
     }
 
     func envelope(_ destination: String, _ headers: [STOMPHeader], _ body: [UInt8]) -> Envelope {

@@ -11,8 +11,11 @@ extension Node: ClusterBusDelegate {
     public func bus(didReceive envelope: Envelope) {
         counters.clusterMessagesIn += 1
         if receiveSessionReply(envelope) { return }
+        if let offline, offline.holds(envelope) { return }  // its destination's stored messages are being replayed
         do {
-            dispatch(try broker.publish(destination: envelope.destination, headers: envelope.headers, body: envelope.body))
+            let deliveries = try broker.publish(destination: envelope.destination, headers: envelope.headers, body: envelope.body)
+            if deliveries.isEmpty, offline != nil { keepIfOffline(envelope) }
+            dispatch(deliveries)
         } catch {
             logger.debug("cluster message refused", metadata: ["stomp.destination": "\(envelope.destination)", "reason": "\(error.message)"])
         }

@@ -14,6 +14,7 @@ internal import LogOutput
 internal import RedisClient
 internal import FlowControl
 internal import Auth
+internal import OfflineMessages
 public import ClusterBus
 public import Applications
 
@@ -71,6 +72,8 @@ public final class Node {
     /// Users present in watched destinations here, and the subscriptions that count.
     var presence: PresenceTracker
     var presenceMemberships: [SessionID: [String: PresenceTracker.Member]] = [:]
+    /// Offline user messages (`offline.*`); nil when off.
+    let offline: OfflineDelivery?
     /// Carries calls of webhook routes to their backend; nil: webhook routes answer with an ERROR.
     public var webhookDispatcher: (any ApplicationWebhookDispatcher)?
     /// Handles calls of `.inProcess` routes (an embedding program's closures).
@@ -128,6 +131,7 @@ public final class Node {
         self.applicationRouter = ApplicationRouter(settings: configuration.applications, syntax: configuration.destinationSyntax)
         self.presence = PresenceTracker(watched: configuration.presenceDestinations, suffix: configuration.presenceSuffix, syntax: configuration.destinationSyntax)
         self.interests = InterestTracker(graceMilliseconds: configuration.interestGraceMilliseconds)
+        self.offline = configuration.offline.isEnabled ? OfflineDelivery(settings: configuration.offline, userPrefix: configuration.prefixes.user) : nil
         let budget = Node.makeBudget(configuration)
         self.budget = budget
         self.slowConsumerRule = SlowConsumerRule(
@@ -167,6 +171,7 @@ public final class Node {
     /// Binds the listeners and installs the tick timer and SIGINT/SIGTERM handlers.
     public func start(handleSignals: Bool = true) throws {
         if let refusal = AccessControl.startupRefusal(configuration) { throw AccessControlError(description: refusal) }
+        if let refusal = offlineStartupRefusal() { throw NodeStartError(refusal) }
         ignoreSIGPIPE()
         BufferedMemory.returnLargeBuffersOnFree()
         try loadTLSContext()
@@ -187,6 +192,7 @@ public final class Node {
         self.ticker = ticker
         bus.delegate = self
         bus.start()
+        startOffline()
         startWebhooks()
         lastReport = (now, 0, 0)
         let heartbeat = Timer(loop: loop)
@@ -352,6 +358,10 @@ public final class Node {
         expireInterests()
         if bus.isClustered { pullQueuesWithRoom() }
         flowControlTick()
+        if let offline, now &- offline.lastMaintenance >= 1_000 {
+            offline.lastMaintenance = now
+            offline.store.maintain(now: now)
+        }
     }
 
     private func logStartup() {

@@ -8,6 +8,7 @@ public import Applications
 public import TLS
 public import Auth
 public import Webhooks
+public import OfflineMessages
 
 /// Everything a node can be told. Defaults are the documented single-node defaults; the file
 /// `deploy/stampede.example.yml` documents every field, and `ConfigurationLoader` fills this from
@@ -112,6 +113,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var presenceDestinations: [String] = []
     /// Appended to a destination to name the companion destination of its presence events.
     public var presenceSuffix: String = ".presence"
+    /// Offline user messages (`offline.*`): kept for users with no subscription, off by default.
+    public var offline: OfflineSettings = .init()
 
     // Webhooks and hooks (HTTP calls to backends)
     /// Timeouts, concurrency, retries and backoff of webhook calls (`webhooks.*`).

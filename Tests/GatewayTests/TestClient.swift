@@ -67,6 +67,9 @@ final class TestClient {
 
     deinit { close(fd) }
 
+    /// Drops the connection without DISCONNECT, as a client that dies does.
+    func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
+
     // MARK: Writing
 
     func sendRaw(_ bytes: [UInt8]) throws {
