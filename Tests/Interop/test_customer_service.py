@@ -46,6 +46,20 @@ def next_json(listener, timeout=5):
         raise AssertionError("no message within %ss" % timeout)
 
 
+def test_a_customer_without_an_agent_waits_and_the_next_agent_gets_the_conversation(cluster):
+    # Runs first: no agent is online yet.
+    carol, lc = connect(cluster.node(1), "carol")
+    carol.send("/app/chat.send", json.dumps({"text": "hello?", "cid": "w1"}))
+    assert next_json(lc) == {"from": "system", "text": "waiting for an agent"}
+    assert next_json(lc) == {"from": "carol", "to": None, "text": "hello?", "cid": "w1"}
+    dave, ld = connect(cluster.node(3), "agent-dave")
+    dave.send("/app/agent.online", "{}")
+    assert next_json(lc) == {"from": "system", "text": "agent-dave will help you"}
+    received = [next_json(ld), next_json(ld)]
+    assert {"from": "carol", "to": "agent-dave", "text": "hello?", "cid": "w1"} in received
+    assert {"from": "system", "text": "online"} in received
+
+
 def test_customer_and_agent_chat_through_the_backend_across_nodes(cluster):
     agent, la = connect(cluster.node(2), "agent-bob", ws=True)
     agent.send("/app/agent.online", "{}")
@@ -53,14 +67,20 @@ def test_customer_and_agent_chat_through_the_backend_across_nodes(cluster):
 
     tab1, l1 = connect(cluster.node(1), "alice", ws=True)
     tab2, l2 = connect(cluster.node(2), "alice")
-    tab1.send("/app/chat.send", json.dumps({"text": "my order is late"}))
+    tab1.send("/app/chat.send", json.dumps({"text": "my order is late", "cid": "c1"}))
     for listener in (l1, l2):
         assert next_json(listener) == {"from": "system", "text": "agent-bob will help you"}
-    assert next_json(la) == {"from": "alice", "to": "agent-bob", "text": "my order is late"}
+        # Every tab of the sender sees the line too, with the sender's own id for de-duplication.
+        assert next_json(listener) == {"from": "alice", "to": "agent-bob", "text": "my order is late", "cid": "c1"}
+    assert next_json(la) == {"from": "alice", "to": "agent-bob", "text": "my order is late", "cid": "c1"}
 
+    agent.send("/app/chat.typing", json.dumps({"to": "alice"}))
+    for listener in (l1, l2):
+        assert next_json(listener) == {"from": "agent-bob", "typing": True}
     agent.send("/app/chat.reply", json.dumps({"to": "alice", "text": "on its way"}))
     for listener in (l1, l2):
         assert next_json(listener) == {"from": "agent-bob", "to": "alice", "text": "on its way"}
+    assert next_json(la) == {"from": "agent-bob", "to": "alice", "text": "on its way"}
 
     tab2.subscribe("/app/chat.history", id="history", headers={"receipt": "h"})
     wait_receipt(l2, "h")
