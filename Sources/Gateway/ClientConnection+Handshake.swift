@@ -22,8 +22,9 @@ extension ClientConnection {
         }
         let leftover = handshake!.takeBufferedBytes()
         handshake = nil
-        let route = node.webSocketEndpoints[request.head.path]
-        switch WebSocketHandshake.evaluate(request.head, policy: route?.policy ?? node.handshakePolicy, sha1: LibCrypto.sha1) {
+        let routes = webSocketRoutes ?? node.webSocketEndpoints
+        let route = routes.byPath[request.head.path]
+        switch WebSocketHandshake.evaluate(request.head, policy: route?.policy ?? routes.fallback, sha1: LibCrypto.sha1) {
         case .reject(let response):
             refuseHandshake(response, reason: "websocket handshake refused (\(response.status))")
         case .accept(var response, _):

@@ -54,6 +54,9 @@ final class ClientConnection: TCPConnectionDelegate {
     /// The endpoint the client came through: known at accept for raw STOMP, at the handshake
     /// for WebSocket.
     var endpoint: EndpointConfiguration?
+    /// The endpoints of the listener this WebSocket client came through; nil: the shared
+    /// listener's (`Node.webSocketEndpoints`).
+    var webSocketRoutes: WebSocketRoutes?
     /// The identity a token at the WebSocket handshake proved.
     var handshakeIdentity: Identity?
     /// The user this session counts against `limits.max-connections-per-user`.

@@ -4,9 +4,9 @@ extension ConfigurationLoader {
     /// `listen.endpoints`: name → one-line endpoint spec.
     static var endpointsKey: ConfigurationKey {
         ConfigurationKey("listen.endpoints", shape: .map, type: "map",
-                         expected: "a map of endpoint name to 'path=/ws/x auth=token|users|anonymous|self-named tokens=query|bearer|cookie|connect roles=a|b origins=https://x' (or 'kind=stomp …')",
+                         expected: "a map of endpoint name to 'path=/ws/x auth=token|users|anonymous|self-named tokens=query|bearer|cookie|connect roles=a|b origins=https://x port=N tls=on|off' (or 'kind=stomp …'; tls only with port)",
                          isText: true,
-                         "Named endpoints with their paths, authentication, token sources, granted roles and Origins; empty: 'websocket' on listen.websocket-paths and 'stomp' on listen.stomp-port.",
+                         "Named endpoints with their paths, authentication, token sources, granted roles, Origins and optionally a listener port of their own with or without TLS; empty: 'websocket' on listen.websocket-paths and 'stomp' on listen.stomp-port.",
                          read: { configuration in
                              var pairs: [String: String] = [:]
                              for endpoint in configuration.endpoints { pairs[endpoint.name] = endpoint.spec }

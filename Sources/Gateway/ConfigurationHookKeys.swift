@@ -40,6 +40,7 @@ extension ConfigurationLoader {
         [
             .text("api.host", \.apiHost, "Address the server HTTP API binds to; other than loopback, api.keys is required."),
             .optionalPort("api.port", \.apiPort, "TCP port of the server HTTP API (publish, send to users, presence, disconnect); 0 or off disables it."),
+            .boolean("api.tls", \.apiTLS, "Serve the server HTTP API over TLS (https://) with tls.cert-file and tls.key-file."),
             ConfigurationKey("api.keys", shape: .list, type: "list", expected: "a list of keys of printable ASCII without spaces or commas",
                              isText: true, isSecret: true,
                              "Keys the server HTTP API accepts (Authorization: apikey <key>); empty requires none on loopback.",

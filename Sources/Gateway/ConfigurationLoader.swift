@@ -60,9 +60,26 @@ public enum ConfigurationLoader {
                                          "destinations.\(first.0)-prefix and destinations.\(second.0)-prefix are both '\(first.1)'")
             }
         }
+        try checkEndpointPorts(configuration)
         try checkApplicationConsistency(configuration)
         try checkClusterConsistency(configuration)
         try checkAPIConsistency(configuration)
+    }
+
+    /// An endpoint with a port of its own needs one nobody else binds.
+    static func checkEndpointPorts(_ configuration: NodeConfiguration) throws(ConfigurationError) {
+        var taken: [(String, Int)] = [("listen.websocket-port", configuration.webSocketPort)]
+        for (name, port) in [("listen.stomp-port", configuration.stompPort), ("admin.port", configuration.adminPort), ("api.port", configuration.apiPort)] {
+            if let port, port != 0 { taken.append((name, port)) }
+        }
+        for endpoint in configuration.endpoints {
+            guard let port = endpoint.port else { continue }
+            if let other = taken.first(where: { $0.1 == port }) {
+                throw ConfigurationError(.inconsistentValues, key: "listen.endpoints",
+                                         "endpoint '\(endpoint.name)' and \(other.0) are both on port \(port); give them different ports")
+            }
+            taken.append(("endpoint '\(endpoint.name)'", port))
+        }
     }
 
     static func readFile(_ path: String) throws(ConfigurationError) -> String {

@@ -2,7 +2,8 @@ public import TLS
 
 extension ConfigurationLoader {
     /// TLS for the listeners that face clients: one certificate per node, and each listener says
-    /// whether it uses it.
+    /// whether it uses it (`listen.websocket-tls`, `listen.stomp-tls`, `admin.tls`, `api.tls`, and
+    /// `tls=on` of an endpoint on its own port).
     static var tlsKeys: [ConfigurationKey] {
         [
             .boolean("listen.websocket-tls", \.webSocketTLS, "Serve the WebSocket listener over TLS (wss://) with tls.cert-file and tls.key-file."),
@@ -24,8 +25,9 @@ extension ConfigurationLoader {
     /// A listener with TLS needs the certificate and the key. Checked when the node starts (not
     /// at load, so that each key can be set on its own, in any order of sources).
     public static func checkTLSConsistency(_ configuration: NodeConfiguration) throws(ConfigurationError) {
-        let users = [("listen.websocket-tls", configuration.webSocketTLS), ("listen.stomp-tls", configuration.stompTLS),
-                     ("admin.tls", configuration.adminTLS)].filter(\.1)
+        let users = ([("listen.websocket-tls", configuration.webSocketTLS), ("listen.stomp-tls", configuration.stompTLS),
+                      ("admin.tls", configuration.adminTLS), ("api.tls", configuration.apiTLS)]
+            + configuration.endpoints.map { ("listen.endpoints.\($0.name) tls=on", $0.tls) }).filter(\.1)
         guard let first = users.first else { return }
         if configuration.tlsCertificateFile == nil {
             throw ConfigurationError(.inconsistentValues, key: "tls.cert-file", "\(first.0) is on, so tls.cert-file must be set")
@@ -49,5 +51,5 @@ extension NodeConfiguration {
     }
 
     /// Some listener serves TLS.
-    public var usesTLS: Bool { webSocketTLS || stompTLS || adminTLS }
+    public var usesTLS: Bool { webSocketTLS || stompTLS || adminTLS || apiTLS || endpoints.contains(where: \.tls) }
 }

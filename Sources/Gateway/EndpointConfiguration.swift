@@ -34,6 +34,11 @@ public struct EndpointConfiguration: Sendable, Equatable {
     public var grantedRoles: Set<String>
     /// Browser Origins allowed at the handshake; nil: `listen.allowed-origins`.
     public var allowedOrigins: [String]?
+    /// A WebSocket endpoint's own listener port (same `listen.host`); nil: the shared
+    /// `listen.websocket-port`, where `listen.websocket-tls` decides TLS.
+    public var port: Int?
+    /// TLS on the endpoint's own listener (`tls.cert-file`); only with `port`.
+    public var tls = false
 
     public init(
         name: String, kind: Kind, paths: [String] = [], authentication: Set<AuthenticationMethod>? = nil,
@@ -50,7 +55,8 @@ public struct EndpointConfiguration: Sendable, Equatable {
 
     /// Parses the one-line form of `listen.endpoints.<name>`: space-separated `field=value`,
     /// lists joined by `|`: `path=/ws/chat auth=token tokens=query|cookie roles=customer
-    /// origins=https://shop.example.com`, or `kind=stomp auth=users`. Nil when malformed.
+    /// origins=https://shop.example.com port=15690 tls=on`, or `kind=stomp auth=users`. Nil when
+    /// malformed, and when `port` is given to a raw STOMP endpoint or `tls` without `port`.
     public init?(name: String, spec: String) {
         guard !name.isEmpty, !name.contains(" ") else { return nil }
         self.init(name: name, kind: .webSocket)
@@ -78,11 +84,20 @@ public struct EndpointConfiguration: Sendable, Equatable {
             case "origins":
                 guard items.allSatisfy(ConfigurationLoader.isOriginPattern) else { return nil }
                 allowedOrigins = items
+            case "port":
+                guard let number = Int(parts[1]), (1...65_535).contains(number) else { return nil }
+                port = number
+            case "tls":
+                guard let on = ["on": true, "true": true, "off": false, "false": false][parts[1]] else { return nil }
+                tls = on
             default:
                 return nil
             }
         }
         if (kind == .webSocket) == paths.isEmpty { return nil }
+        // TLS is a property of a socket: an endpoint sharing a listener shares its TLS setting.
+        if port != nil && kind != .webSocket { return nil }
+        if tls && port == nil { return nil }
     }
 
     /// The one-line form `init(name:spec:)` reads.
@@ -94,6 +109,8 @@ public struct EndpointConfiguration: Sendable, Equatable {
         if tokenSources != Set(TokenSource.allCases) { fields.append("tokens=" + tokenSources.map(\.rawValue).sorted().joined(separator: "|")) }
         if !grantedRoles.isEmpty { fields.append("roles=" + grantedRoles.sorted().joined(separator: "|")) }
         if let allowedOrigins { fields.append("origins=" + allowedOrigins.joined(separator: "|")) }
+        if let port { fields.append("port=\(port)") }
+        if tls { fields.append("tls=on") }
         return fields.joined(separator: " ")
     }
 }

@@ -25,6 +25,7 @@ extension Node {
             [unowned self] request, completion in self.handleAPI(request, completion)
         }
         api.maxConnections = 256
+        if configuration.apiTLS { api.secureConnection = { [unowned self] tcp in self.secure(tcp, listener: "api") } }
         self.api = api
     }
 

@@ -33,8 +33,8 @@ public final class Node {
     let handshakePolicy: WebSocketHandshakePolicy
     /// Token keys, users, rules: loaded once here, used by every connection.
     let access: AccessControl
-    /// WebSocket endpoints by request path, with their handshake rules.
-    let webSocketEndpoints: [String: (endpoint: EndpointConfiguration, policy: WebSocketHandshakePolicy)]
+    /// The endpoints of the shared WebSocket listener by request path, with their handshake rules.
+    let webSocketEndpoints: WebSocketRoutes
     /// The raw STOMP listener's endpoint.
     let stompEndpoint: EndpointConfiguration?
     /// New connections per second (`limits.new-connections-per-second`); nil: no limit.
@@ -87,6 +87,8 @@ public final class Node {
     private var nextSessionID: SessionID = 1
     private var webSocketListener: TCPListener?
     private var stompListener: TCPListener?
+    /// Listeners of endpoints with a port of their own, by endpoint name.
+    var endpointListeners: [String: TCPListener] = [:]
     private var ticker: Timer?
     private var heartbeat: Timer?
     var signals: [SignalWatcher] = []
@@ -109,12 +111,9 @@ public final class Node {
         self.authenticator = configuration.authenticator
         self.handshakePolicy = configuration.handshakePolicy
         self.access = try AccessControl(configuration: configuration)
-        var byPath: [String: (endpoint: EndpointConfiguration, policy: WebSocketHandshakePolicy)] = [:]
         let endpoints = configuration.effectiveEndpoints
-        for endpoint in endpoints where endpoint.kind == .webSocket {
-            for path in endpoint.paths { byPath[path] = (endpoint, configuration.handshakePolicy(for: endpoint)) }
-        }
-        self.webSocketEndpoints = byPath
+        self.webSocketEndpoints = WebSocketRoutes(
+            endpoints: endpoints.filter { $0.kind == .webSocket && $0.port == nil }, configuration: configuration, fallback: configuration.handshakePolicy)
         self.stompEndpoint = endpoints.first { $0.kind == .stomp }
         if configuration.newConnectionsPerSecond > 0 {
             let rate = Double(configuration.newConnectionsPerSecond)
@@ -179,6 +178,7 @@ public final class Node {
             if self.configuration.webSocketTLS { self.secure(tcp, listener: "websocket") }
             self.accept(tcp, transport: .webSocket)
         }
+        try startEndpointListeners()
         if let port = configuration.stompPort {
             stompListener = try TCPListener(loop: loop, host: configuration.host, port: port) { [unowned self] tcp in
                 if self.configuration.stompTLS { self.secure(tcp, listener: "stomp") }
@@ -237,6 +237,8 @@ public final class Node {
         stompListener?.close()
         webSocketListener = nil
         stompListener = nil
+        for listener in endpointListeners.values { listener.close() }
+        endpointListeners.removeAll()
         logger.info("shutting down", metadata: ["connections": "\(connections.count)"])
         for connection in Array(connections.values) {
             connection.terminate("server shutting down, please reconnect", closeCode: WebSocketCloseCode.goingAway)
@@ -270,7 +272,7 @@ public final class Node {
 
     // MARK: Connections
 
-    private func accept(_ tcp: TCPConnection, transport: ClientConnection.Transport) {
+    func accept(_ tcp: TCPConnection, transport: ClientConnection.Transport, routes: WebSocketRoutes? = nil) {
         if isShuttingDown || connections.count >= configuration.maxConnections {
             counters.connectionsRefused += 1
             let reason = isShuttingDown ? "server shutting down" : "too many connections (limit \(configuration.maxConnections))"
@@ -290,6 +292,7 @@ public final class Node {
         nextSessionID += 1
         let connection = ClientConnection(
             tcp: tcp, node: self, transport: transport, endpoint: transport == .rawSTOMP ? stompEndpoint : nil, sessionID: id, now: now)
+        connection.webSocketRoutes = routes
         connections[id] = connection
         tcp.delegate = connection
         logger.debug("connection accepted", metadata: ["peer": "\(tcp.peerAddress)", "stomp.session": "\(id)"])
@@ -372,10 +375,15 @@ public final class Node {
         }
         let ws = configuration.webSocketTLS ? "wss" : "ws", stomp = configuration.stompTLS ? "stomp+ssl" : "stomp"
         let http = configuration.adminTLS ? "https" : "http"
-        var urls = configuration.effectiveEndpoints.filter { $0.kind == .webSocket }.flatMap(\.paths).map { "\(ws)://\(hostForURL):\(webSocketPort ?? configuration.webSocketPort)\($0)" }
+        var urls: [String] = []
+        for endpoint in configuration.effectiveEndpoints where endpoint.kind == .webSocket {
+            let scheme = endpoint.port == nil ? ws : (endpoint.tls ? "wss" : "ws")
+            let port = endpoint.port == nil ? (webSocketPort ?? configuration.webSocketPort) : (endpointListeners[endpoint.name]?.port ?? endpoint.port!)
+            urls += endpoint.paths.map { "\(scheme)://\(hostForURL):\(port)\($0)" }
+        }
         if let stompPort { urls.append("\(stomp)://\(hostForURL):\(stompPort)") }
         if let port = admin?.port { urls.append("dashboard \(http)://\(configuration.adminHost):\(port)/") }
-        if let port = api?.port { urls.append("api http://\(configuration.apiHost):\(port)/api/status") }
+        if let port = api?.port { urls.append("api \(configuration.apiTLS ? "https" : "http")://\(configuration.apiHost):\(port)/api/status") }
         logger.notice("stampede node listening", metadata: [
             "node": "\(bus.nodeID)",
             "version": "\(BuildInfo.version)",

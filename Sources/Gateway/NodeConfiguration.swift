@@ -32,6 +32,7 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var webSocketTLS = false
     public var stompTLS = false
     public var adminTLS = false
+    public var apiTLS = false
     public var tlsCertificateFile: String? = nil
     public var tlsKeyFile: String? = nil
     public var tlsClientCAFile: String? = nil
@@ -225,8 +226,10 @@ public struct NodeConfiguration: Sendable, Equatable {
         }
     }
 
+    /// The handshake rules of the shared WebSocket listener (`listen.websocket-port`): the paths of
+    /// the endpoints without a port of their own.
     public var handshakePolicy: WebSocketHandshakePolicy {
-        handshakePolicy(paths: effectiveEndpoints.filter { $0.kind == .webSocket }.flatMap(\.paths), origins: allowedOrigins)
+        handshakePolicy(paths: effectiveEndpoints.filter { $0.kind == .webSocket && $0.port == nil }.flatMap(\.paths), origins: allowedOrigins)
     }
 
     /// The handshake rules of one endpoint.

@@ -1,0 +1,41 @@
+internal import UVLoop
+internal import WebSocketWire
+
+/// The WebSocket endpoints one listener serves, by request path, with their handshake rules.
+struct WebSocketRoutes {
+    let byPath: [String: (endpoint: EndpointConfiguration, policy: WebSocketHandshakePolicy)]
+    /// For a request whose path no endpoint of this listener has: refuses it (404), as its
+    /// paths are only this listener's.
+    let fallback: WebSocketHandshakePolicy
+
+    init(endpoints: [EndpointConfiguration], configuration: NodeConfiguration, fallback: WebSocketHandshakePolicy) {
+        var byPath: [String: (endpoint: EndpointConfiguration, policy: WebSocketHandshakePolicy)] = [:]
+        for endpoint in endpoints {
+            for path in endpoint.paths { byPath[path] = (endpoint, configuration.handshakePolicy(for: endpoint)) }
+        }
+        self.byPath = byPath
+        self.fallback = fallback
+    }
+}
+
+/// Endpoints on a port of their own (`port=` in `listen.endpoints`): one listener each, on
+/// `listen.host`, serving only that endpoint's paths, with TLS when the endpoint says `tls=on`.
+/// The shared listener does not serve their paths, so an endpoint meant for TLS is never
+/// reachable in plain text on another port.
+extension Node {
+    func startEndpointListeners() throws {
+        for endpoint in configuration.effectiveEndpoints where endpoint.kind == .webSocket {
+            guard let port = endpoint.port else { continue }
+            let routes = WebSocketRoutes(endpoints: [endpoint], configuration: configuration,
+                                         fallback: configuration.handshakePolicy(for: endpoint))
+            let listenerName = "endpoint:" + endpoint.name
+            endpointListeners[endpoint.name] = try TCPListener(loop: loop, host: configuration.host, port: port) { [unowned self] tcp in
+                if endpoint.tls { self.secure(tcp, listener: listenerName) }
+                self.accept(tcp, transport: .webSocket, routes: routes)
+            }
+        }
+    }
+
+    /// The port an endpoint's own listener is bound to; nil for endpoints on the shared listener.
+    public func endpointPort(_ name: String) -> Int? { endpointListeners[name]?.port }
+}

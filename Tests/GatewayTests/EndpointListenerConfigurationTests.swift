@@ -1,0 +1,51 @@
+import XCTest
+import Gateway
+
+/// `port=` and `tls=` in `listen.endpoints`, `api.tls`, and the rules that tie them to other keys.
+/// Tests/Interop/test_tls_endpoints.py serves them to real TLS clients.
+final class EndpointListenerConfigurationTests: ConfigurationTestCase {
+    func testAnEndpointOnItsOwnPortWithTLSReadsAndPrintsBack() throws {
+        let endpoint = try XCTUnwrap(EndpointConfiguration(name: "secure", spec: "path=/ws/secure auth=token port=15690 tls=on"))
+        XCTAssertEqual(endpoint.port, 15690)
+        XCTAssertTrue(endpoint.tls)
+        XCTAssertEqual(EndpointConfiguration(name: "secure", spec: endpoint.spec), endpoint)
+        let plain = try XCTUnwrap(EndpointConfiguration(name: "p", spec: "path=/ws/p port=15691 tls=off"))
+        XCTAssertFalse(plain.tls)
+        XCTAssertFalse(plain.spec.contains("tls"))
+    }
+
+    func testTLSWithoutAPortOfItsOwnAndPortsOnRawSTOMPAreRefused() {
+        XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws tls=on"), "a shared listener cannot be TLS for one endpoint only")
+        XCTAssertNil(EndpointConfiguration(name: "a", spec: "kind=stomp port=6000"), "listen.stomp-port is the raw STOMP port")
+        XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws port=0"))
+        XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws port=65536"))
+        XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws port=9000 tls=maybe"))
+        XCTAssertNotNil(loadError(overrides: [("listen.endpoints", "a:path=/ws tls=on")]))
+    }
+
+    func testAnEndpointPortTakenByAnotherListenerIsRefused() throws {
+        for (key, value) in [("api.port", "9400"), ("listen.websocket-port", "9400"), ("admin.port", "9400")] {
+            let error = try XCTUnwrap(loadError(overrides: [(key, value), ("listen.endpoints", "a:path=/a port=9400")]))
+            XCTAssertTrue(error.description.contains("endpoint 'a'"), error.description)
+        }
+        let error = try XCTUnwrap(loadError(overrides: [("listen.endpoints", "a:path=/a port=9400,b:path=/b port=9400")]))
+        XCTAssertTrue(error.description.contains("port 9400"), error.description)
+    }
+
+    func testATLSEndpointOrAPINeedsTheCertificate() throws {
+        for overrides in [[("listen.endpoints", "a:path=/a port=9400 tls=on")], [("api.tls", "true")]] {
+            let configuration = try load(overrides: overrides)
+            XCTAssertTrue(configuration.usesTLS)
+            XCTAssertThrowsError(try ConfigurationLoader.checkTLSConsistency(configuration)) { error in
+                XCTAssertTrue("\(error)".contains("tls.cert-file"), "\(error)")
+            }
+        }
+        let plain = try load(overrides: [("listen.endpoints", "a:path=/a port=9400")])
+        XCTAssertFalse(plain.usesTLS)
+    }
+
+    func testTheSharedListenerDoesNotServeThePathsOfEndpointsWithTheirOwnPort() throws {
+        let configuration = try load(overrides: [("listen.endpoints", "a:path=/a port=9400,b:path=/b")])
+        XCTAssertEqual(configuration.handshakePolicy.paths, ["/b"])
+    }
+}
