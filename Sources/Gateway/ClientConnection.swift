@@ -273,6 +273,16 @@ final class ClientConnection: TCPConnectionDelegate {
         processDecodedFrames()
     }
 
+    /// What the held actions waited for failed (an offline message that could not be kept):
+    /// the ERROR goes out instead of the held RECEIPT.
+    func failAfterCluster(_ message: String, receipt: String?) {
+        guard heldActions != nil else { return }
+        heldActions = nil
+        guard isOpen else { return }
+        node.log(refused: self, reason: message)
+        apply(session.operationFailed(message, receipt: receipt))
+    }
+
     func write(_ frame: STOMPFrame) {
         if frame.command == .ERROR {
             sentError = true

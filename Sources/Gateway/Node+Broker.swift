@@ -59,11 +59,15 @@ extension Node {
             counters.messagesPublished += 1
             slowestDelivery = (0, 0)
             // An offline destination's SEND with a receipt holds it until the store answered:
-            // the RECEIPT then means delivered or kept.
+            // the RECEIPT then means delivered or kept, and a message that could not be kept
+            // gets an ERROR instead.
             var waiting = false
-            let storing = try send(destination: destination, headers: headers, body: body, whenSettled: receipt == nil ? nil : { [weak connection] in
-                if waiting { connection?.resumeAfterCluster() }
+            var refusal: String?
+            let storing = try send(destination: destination, headers: headers, body: body, whenSettled: receipt == nil ? nil : { [weak connection] failure in
+                guard waiting else { return refusal = failure }
+                if let failure { connection?.failAfterCluster(failure, receipt: receipt) } else { connection?.resumeAfterCluster() }
             })
+            if let refusal { throw .refused(refusal) }
             applyFlowControl(publisher: connection)
             if storing && receipt != nil {
                 waiting = true
@@ -151,9 +155,9 @@ extension Node {
     // MARK: SEND
 
     /// Returns true when the message went to the offline store, which has not answered yet
-    /// (`whenSettled` runs when it does).
+    /// (`whenSettled` runs when it does, with the reason if the message was not kept).
     @discardableResult
-    func send(destination: String, headers: [STOMPHeader], body: [UInt8], whenSettled: (() -> Void)? = nil) throws(BrokerError) -> Bool {
+    func send(destination: String, headers: [STOMPHeader], body: [UInt8], whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
         // Parsed once per distinct destination, not per message (issue 13).
         let target = try broker.sendDestination(destination)
         let route = target.route

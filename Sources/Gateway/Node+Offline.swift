@@ -77,7 +77,7 @@ extension Node {
     /// delivers it live (some node has a subscriber) or keeps it, in one step. Nil when
     /// `target` is not an offline destination; otherwise true while the store has not answered
     /// (`whenSettled` runs when it does).
-    func sendOffline(_ target: SendDestination, headers: [STOMPHeader], body: [UInt8], whenSettled: (() -> Void)?) -> Bool? {
+    func sendOffline(_ target: SendDestination, headers: [STOMPHeader], body: [UInt8], whenSettled: ((String?) -> Void)?) -> Bool? {
         guard let offline, case .user(let user) = target.route, offline.destinations.user(of: target.name) == user else { return nil }
         let envelope = self.envelope(target.name, headers, body)
         let dedupID = headers.first { $0.name == OfflineSettings.dedupHeader }?.value
@@ -85,7 +85,7 @@ extension Node {
         offline.store.send(envelope, user: user, dedupID: dedupID) { [weak self] outcome in
             answered = true
             self?.offlineSendAnswered(envelope, user: user, outcome: outcome)
-            whenSettled?()
+            if case .failed(let reason) = outcome { whenSettled?("offline message not kept: \(reason)") } else { whenSettled?(nil) }
         }
         return !answered
     }

@@ -150,6 +150,29 @@ final class InMemoryOfflineMessageTests: XCTestCase {
     func testARepeatedDedupIDIsDeliveredOnce() throws { try scenarios.aRepeatedDedupIDIsDeliveredOnce() }
     func testAnUnackedStoredMessageIsDeliveredAgainAfterTheSessionDies() throws { try scenarios.anUnackedStoredMessageIsDeliveredAgainAfterTheSessionDies() }
     func testUserDestinationsOutsideThePrefixesAreNotKept() throws { try scenarios.userDestinationsOutsideThePrefixesAreNotKept() }
+
+    /// `offline.memory-max-bytes`: past it a SEND asking for a receipt gets an ERROR saying the
+    /// message was not kept, instead of the RECEIPT.
+    func testPastTheMemoryBoundASendWithAReceiptIsRefusedWithAnError() throws {
+        let cluster = try InProcessCluster(nodes: 1, bus: .inMemory) { configuration in
+            configuration.offline.prefixes = ["/user/*/queue/inbox"]
+            configuration.offline.memoryMaxBytes = 2_048
+        }
+        defer { cluster.stop() }
+        let alice = try cluster.connected(0, login: "alice")
+        var kept = 0
+        var refusal: String?
+        while refusal == nil && kept < 10 {
+            do {
+                try alice.publish(OfflineMessageScenarios.inbox, String(repeating: "x", count: 600))
+                kept += 1
+            } catch {
+                refusal = "\(error)"
+            }
+        }
+        XCTAssertEqual(kept, 2, "600-byte bodies plus bookkeeping: two fit in 2 KiB")
+        XCTAssertTrue(refusal?.contains("offline message not kept: offline store full") == true, refusal ?? "no ERROR")
+    }
 }
 
 /// The same scenarios across two nodes on one real redis-server: sent via node 1, received on node 2.

@@ -2,7 +2,8 @@ import Foundation
 import Glibc
 public import RedisClient
 
-/// A real `redis-server` for tests: loopback only, no persistence (`--save '' --appendonly no`),
+/// A real `redis-server` for tests: loopback only, no persistence (`--save '' --appendonly no`)
+/// unless `appendOnly` is set before `start` (AOF, fsync at every write, kept across restarts),
 /// started on a free (or given) port and restartable on the same port. `start` returns once the
 /// server answers PING. Killed in `deinit` if still running.
 public final class RedisServerProcess {
@@ -12,6 +13,9 @@ public final class RedisServerProcess {
 
     /// The port of the last start (0 before the first).
     public private(set) var port = 0
+    /// Persist with an append-only file (`--appendonly yes --appendfsync always`): data
+    /// survives `restart` and `kill9` + `start`.
+    public var appendOnly = false
     private var process: Process?
     private let directory: URL
 
@@ -48,7 +52,7 @@ public final class RedisServerProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executablePath)
         process.arguments = [
-            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always",
             "--daemonize", "no", "--dir", directory.path, "--loglevel", "warning",
         ]
         if !FileManager.default.fileExists(atPath: logFile.path) {
