@@ -63,7 +63,7 @@ extension Node {
             // gets an ERROR instead.
             var waiting = false
             var refusal: String?
-            let storing = try send(destination: destination, headers: headers, body: body, whenSettled: receipt == nil ? nil : { [weak connection] failure in
+            let storing = try send(destination: destination, headers: headers, body: body, whenSettled: receipt == nil || offline == nil ? nil : { [weak connection] failure in
                 guard waiting else { return refusal = failure }
                 if let failure { connection?.failAfterCluster(failure, receipt: receipt) } else { connection?.resumeAfterCluster() }
             })
