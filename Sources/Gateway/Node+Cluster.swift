@@ -4,6 +4,7 @@ public import ClusterBus
 internal import STOMPSession
 internal import Logging
 internal import STOMPWire
+internal import OfflineMessages
 
 /// The node as a member of the cluster: what arrives from other nodes, shared queues, and the
 /// node's report (heartbeat) for the admin view.
@@ -142,7 +143,10 @@ extension Node: ClusterBusDelegate {
         var destinationUsers: [String: Set<String>] = [:]
         for (session, routes) in subscriptionRoutes {
             guard let user = connections[session]?.session.principal else { continue }
-            for route in routes.values { if case .topic(let name, _) = route { destinationUsers[name, default: []].insert(user) } }
+            for route in routes.values {
+                // Offline destinations ride on topic channels but are users' own, not topics.
+                if case .topic(let name, _) = route, offline?.destinations.user(of: name) == nil { destinationUsers[name, default: []].insert(user) }
+            }
         }
         history.append(AdminRateSample(
             at: wallClockMilliseconds, connections: connections.count, subscriptions: broker.stats.subscriptions,

@@ -5,6 +5,7 @@ internal import Logging
 internal import OfflineMessages
 internal import STOMPWire
 internal import Admin
+internal import FlowControl
 
 /// Offline user messages in the node (`offline.*`): what the store decides, what a subscriber
 /// replays, and what waits while it does.
@@ -25,6 +26,8 @@ final class OfflineDelivery {
     /// Held live messages dropped because a replay took too long (bounded like a user's store).
     var heldDropped: UInt64 = 0
     var replayFailures: UInt64 = 0
+    /// Replays waiting for their subscriber to read most of the last page (resumed on the tick).
+    var pacedReplays: [(key: SubscriptionKey, user: String, destination: String, after: String)] = []
     /// Loop time of the store's last upkeep (age limits, dedup ids), at most once a second.
     var lastMaintenance: UInt64 = 0
 
@@ -165,7 +168,13 @@ extension Node {
                     offline.store.remove(user: user, ids: page.messages.map(\.id))
                 }
                 if let next = page.next {
-                    self.replayOffline(key, user: user, destination: destination, after: next)
+                    // Paced: a subscriber still holding a quarter of its output limit reads
+                    // the next page later, so a long replay does not make it a slow consumer.
+                    if self.replayMustWait(key) {
+                        offline.pacedReplays.append((key, user, destination, next))
+                    } else {
+                        self.replayOffline(key, user: user, destination: destination, after: next)
+                    }
                     return
                 }
             case .failure(let error):
@@ -173,6 +182,28 @@ extension Node {
                 self.logger.warning("offline messages could not be read", metadata: ["stomp.destination": "\(destination)", "reason": "\(error.message)"])
             }
             self.finishReplay(destination)
+        }
+    }
+
+    private func replayMustWait(_ key: SubscriptionKey) -> Bool {
+        guard let connection = connections[key.session] else { return false }
+        return connection.heldBytes > slowConsumerRule.limitBytes / 4
+    }
+
+    /// On the tick: paced replays whose subscriber caught up go on; those whose subscription
+    /// ended stop (what is left stays stored).
+    func resumePacedReplays() {
+        guard let offline, !offline.pacedReplays.isEmpty else { return }
+        let waiting = offline.pacedReplays
+        offline.pacedReplays.removeAll()
+        for replay in waiting {
+            if broker.userRegistration(of: replay.key) == nil {
+                finishReplay(replay.destination)
+            } else if replayMustWait(replay.key) {
+                offline.pacedReplays.append(replay)
+            } else {
+                replayOffline(replay.key, user: replay.user, destination: replay.destination, after: replay.after)
+            }
         }
     }
 

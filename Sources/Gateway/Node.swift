@@ -361,6 +361,7 @@ public final class Node {
         expireInterests()
         if bus.isClustered { pullQueuesWithRoom() }
         flowControlTick()
+        resumePacedReplays()
         if let offline, now &- offline.lastMaintenance >= 1_000 {
             offline.lastMaintenance = now
             offline.store.maintain(now: now)

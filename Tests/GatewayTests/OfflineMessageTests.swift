@@ -126,6 +126,23 @@ struct OfflineMessageScenarios {
         XCTAssertTrue(laptop.receivesNothing())
     }
 
+    /// A replay larger than the subscriber's output limit is paced (the next page waits until
+    /// the subscriber has read most of the last): the subscriber is not cut as a slow consumer.
+    func aReplayLargerThanTheOutputLimitIsPacedNotCut() throws {
+        let cluster = try start { configuration in
+            configuration.offline.replayBatch = 4
+            configuration.maxOutputBufferBytes = 256 * 1024
+        }
+        defer { stop(cluster) }
+        let alice = try cluster.connected(0, login: "alice")
+        let body = String(repeating: "x", count: 32 * 1024)
+        for i in 0..<40 { try alice.publish(Self.inbox, "\(i) " + body) }
+        let bob = try cluster.connected(recipientNode, login: "bob")
+        try bob.subscribe("/user/queue/inbox", id: "in")
+        let received = try bodies(bob, 40).map { $0.prefix { $0 != " " } }
+        XCTAssertEqual(received, (0..<40).map { "\($0)"[...] })
+    }
+
     /// Other `/user` destinations keep their at-most-once behaviour.
     func userDestinationsOutsideThePrefixesAreNotKept() throws {
         let cluster = try start()
@@ -150,6 +167,7 @@ final class InMemoryOfflineMessageTests: XCTestCase {
     func testARepeatedDedupIDIsDeliveredOnce() throws { try scenarios.aRepeatedDedupIDIsDeliveredOnce() }
     func testAnUnackedStoredMessageIsDeliveredAgainAfterTheSessionDies() throws { try scenarios.anUnackedStoredMessageIsDeliveredAgainAfterTheSessionDies() }
     func testUserDestinationsOutsideThePrefixesAreNotKept() throws { try scenarios.userDestinationsOutsideThePrefixesAreNotKept() }
+    func testAReplayLargerThanTheOutputLimitIsPacedNotCut() throws { try scenarios.aReplayLargerThanTheOutputLimitIsPacedNotCut() }
 
     /// `offline.memory-max-bytes`: past it a SEND asking for a receipt gets an ERROR saying the
     /// message was not kept, instead of the RECEIPT.
@@ -194,6 +212,7 @@ final class RedisOfflineMessageTests: XCTestCase {
     func testARepeatedDedupIDIsDeliveredOnce() throws { try scenarios.aRepeatedDedupIDIsDeliveredOnce() }
     func testAnUnackedStoredMessageIsDeliveredAgainAfterTheSessionDies() throws { try scenarios.anUnackedStoredMessageIsDeliveredAgainAfterTheSessionDies() }
     func testUserDestinationsOutsideThePrefixesAreNotKept() throws { try scenarios.userDestinationsOutsideThePrefixesAreNotKept() }
+    func testAReplayLargerThanTheOutputLimitIsPacedNotCut() throws { try scenarios.aReplayLargerThanTheOutputLimitIsPacedNotCut() }
 }
 
 final class OfflineConfigurationTests: XCTestCase {
