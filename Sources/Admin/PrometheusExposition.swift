@@ -4,6 +4,8 @@ public enum MetricType: String, Sendable, Equatable {
     case counter
     /// A value that goes up and down.
     case gauge
+    /// Cumulative `_bucket{le=…}` counts, `_sum` and `_count` (see `LatencyHistogram`).
+    case histogram
 }
 
 /// One sample for `GET /metrics`: samples that share a name form one metric family.
@@ -18,14 +20,18 @@ public struct MetricSample: Sendable {
     public var labels: [(String, String)]
     /// The sample value (NaN and infinities are rendered as Prometheus spells them).
     public var value: Double
+    /// The family the sample belongs to when its name is not the family's: a histogram's
+    /// `x_bucket`, `x_sum` and `x_count` lines form the family `x`.
+    public var family: String?
 
     /// Creates a sample.
-    public init(name: String, help: String, type: MetricType, labels: [(String, String)] = [], value: Double) {
+    public init(name: String, help: String, type: MetricType, labels: [(String, String)] = [], value: Double, family: String? = nil) {
         self.name = name
         self.help = help
         self.type = type
         self.labels = labels
         self.value = value
+        self.family = family
     }
 }
 
@@ -41,7 +47,7 @@ public enum PrometheusExposition {
         var familyIndex: [String: Int] = [:]
         var families: [(name: String, samples: [MetricSample])] = []
         for sample in samples {
-            let name = sanitizedName(sample.name, allowColon: true)
+            let name = sanitizedName(sample.family ?? sample.name, allowColon: true)
             if let index = familyIndex[name] {
                 families[index].samples.append(sample)
             } else {
@@ -56,7 +62,7 @@ public enum PrometheusExposition {
             out += "# HELP \(family.name) \(escapedHelp(first.help))\n"
             out += "# TYPE \(family.name) \(first.type.rawValue)\n"
             for sample in family.samples {
-                out += family.name
+                out += sample.family == nil ? family.name : sanitizedName(sample.name, allowColon: true)
                 if !sample.labels.isEmpty {
                     out += "{"
                     for (index, label) in sample.labels.enumerated() {

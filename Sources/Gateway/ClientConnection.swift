@@ -57,6 +57,9 @@ final class ClientConnection: TCPConnectionDelegate {
     /// The endpoints of the listener this WebSocket client came through; nil: the shared
     /// listener's (`Node.webSocketEndpoints`).
     var webSocketRoutes: WebSocketRoutes?
+    /// `/app` SENDs with a `correlation-id` whose answer has not come yet (at most
+    /// `LatencyMetrics.maxAwaitedPerSession`), for `stampede_app_round_trip_seconds`.
+    var awaitedAnswers: [(correlation: String, startedAt: UInt64)] = []
     /// The identity a token at the WebSocket handshake proved.
     var handshakeIdentity: Identity?
     /// The user this session counts against `limits.max-connections-per-user`.

@@ -42,6 +42,8 @@ extension ConfigurationLoader {
             .boolean("admin.tls", \.adminTLS, "Serve the admin endpoint over TLS (https://) with tls.cert-file and tls.key-file."),
             .integer("admin.history-samples", \.adminHistorySamples, type: "count", minimum: 0,
                      "Samples of the node's rates kept for the dashboard chart (one per cluster.heartbeat-ms; 300 = 5 minutes at 1 s)."),
+            .integer("admin.latency-sample-every", \.latencySampleEvery, type: "count", minimum: 0,
+                     "1 in this many publications is timed from arrival to the flush to its subscribers' sockets (stampede_delivery_latency_seconds); 0 turns it off."),
         ]
     }
 

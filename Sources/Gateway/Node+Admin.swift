@@ -160,6 +160,7 @@ extension Node: AdminDataSource {
                                  labels: [("action", action)], value: Double(counters.accessDenied[action] ?? 0)))
         }
         samples += webhookMetrics
+        samples += latencyMetrics
         samples += offlineMetrics
         for (command, count) in counters.framesInByCommand.sorted(by: { $0.key < $1.key }) {
             samples.append(.init(name: "stampede_frames_in_total", help: "STOMP frames received, by command.", type: .counter, labels: [("command", command)], value: Double(count)))

@@ -5,6 +5,7 @@ internal import STOMPSession
 internal import STOMPWire
 internal import Logging
 internal import Router
+internal import UVLoop
 
 /// Application destinations (`/app`): SENDs and SUBSCRIBEs that go to a backend instead of
 /// subscribers, and the replies backends route back (to a topic, a user, one session or one
@@ -15,6 +16,8 @@ extension Node {
     struct ApplicationSubscription {
         var destination: String
         var answered = false
+        /// Monotonic ns of the call (`stampede_app_round_trip_seconds{kind="subscribe"}`).
+        var calledAt: UInt64 = EventLoop.monotonicNanoseconds
     }
 
     /// Internal envelope headers (never from clients, never delivered) naming the one session,
@@ -42,6 +45,7 @@ extension Node {
     /// queue) or to the route's webhook.
     func sendApplication(destination: String, headers: [STOMPHeader], body: [UInt8], receipt: String?, from connection: ClientConnection) throws(BrokerError) {
         guard !configuration.destinationSyntax.isPattern(destination) else { throw .wildcardNotAllowed(destination) }
+        noteApplicationRequest(headers: headers, from: connection)
         try hand(to: applicationRouter.decide(destination), kind: .send, destination: destination, headers: headers, body: body, receipt: receipt, from: connection)
     }
 
@@ -198,11 +202,13 @@ extension Node {
             return
         }
         guard let subscription else {
+            noteApplicationAnswer(headers: headers, to: connection)
             if let deliveries = try? broker.publish(destination: destination, headers: headers, body: body, onlyTo: session) { dispatch(deliveries) }
             return
         }
         guard let held = applicationSubscriptions[session]?[subscription], !held.answered else { return }
         applicationSubscriptions[session]?[subscription]?.answered = true
+        noteSubscriptionAnswer(calledAt: held.calledAt)
         let key = SubscriptionKey(session: session, id: subscription)
         dispatch([broker.directDelivery(to: key, destination: held.destination, headers: headers, body: body)])
     }

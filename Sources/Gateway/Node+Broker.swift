@@ -158,6 +158,8 @@ extension Node {
     /// (`whenSettled` runs when it does, with the reason if the message was not kept).
     @discardableResult
     func send(destination: String, headers: [STOMPHeader], body: [UInt8], whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
+        let sampleStart = beginDeliverySample(), deliveredBefore = counters.messagesOut
+        defer { if sampleStart != 0 { endDeliverySample(sampleStart, cluster: false, deliveredBefore: deliveredBefore) } }
         // Parsed once per distinct destination, not per message (issue 13).
         let target = try broker.sendDestination(destination)
         let route = target.route

@@ -11,6 +11,8 @@ internal import OfflineMessages
 extension Node: ClusterBusDelegate {
     public func bus(didReceive envelope: Envelope) {
         counters.clusterMessagesIn += 1
+        let sampleStart = beginDeliverySample(), deliveredBefore = counters.messagesOut
+        defer { if sampleStart != 0 { endDeliverySample(sampleStart, cluster: true, deliveredBefore: deliveredBefore) } }
         if receiveSessionReply(envelope) { return }
         if let offline, offline.holds(envelope) { return }  // its destination's stored messages are being replayed
         do {

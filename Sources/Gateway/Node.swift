@@ -92,6 +92,8 @@ public final class Node {
     private var ticker: Timer?
     private var heartbeat: Timer?
     var signals: [SignalWatcher] = []
+    /// Latency histograms and the delivery sampling state.
+    var latency: LatencyMetrics
     /// Budget of the session lifecycle lines (`log.session-lines-per-second`).
     var sessionLineBudget: LineBudget
     /// The server certificate for TLS listeners; replaced on SIGHUP (open connections keep theirs).
@@ -124,6 +126,7 @@ public final class Node {
         self.bus = try bus ?? Node.makeBus(configuration: configuration, nodeID: nodeID, loop: loop, logger: logger)
         self.history = AdminHistory(capacity: configuration.adminHistorySamples)
         self.sessionLineBudget = LineBudget(perSecond: configuration.sessionLogLinesPerSecond)
+        self.latency = LatencyMetrics(every: configuration.latencySampleEvery)
         self.broker = LocalBroker(
             prefixes: configuration.prefixes, limits: configuration.broker, syntax: configuration.destinationSyntax,
             messageIDPrefix: self.bus.nodeID + "-")

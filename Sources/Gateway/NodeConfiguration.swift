@@ -170,6 +170,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var adminToken: String? = nil
     /// Rate samples (one per heartbeat) kept for the dashboard chart.
     public var adminHistorySamples: Int = 300
+    /// 1 in this many publications is timed for `stampede_delivery_latency_seconds`; 0: none.
+    public var latencySampleEvery: Int = 64
 
     // Runtime
     /// Granularity of heart-beat and timeout checks.

@@ -1,3 +1,4 @@
+internal import Admin
 internal import Applications
 internal import BuildInfo
 internal import HTTPClient
@@ -36,6 +37,8 @@ final class WebhookDispatcher: ApplicationWebhookDispatcher {
         var call: ApplicationCall
         var url: String
         var attempt: Int
+        /// Monotonic ns when the current attempt started.
+        var startedAt: UInt64 = 0
     }
 
     private let loop: EventLoop
@@ -50,6 +53,8 @@ final class WebhookDispatcher: ApplicationWebhookDispatcher {
     private let eventsURL: String?
     private var backoffTimers: [ObjectIdentifier: Timer] = [:]
     private(set) var counters = WebhookCounters()
+    /// How long attempts took (`stampede_webhook_duration_seconds`).
+    private(set) var attemptDurations = LatencyHistogram(bounds: LatencyHistogram.backendBounds)
     private var isClosed = false
 
     init(loop: EventLoop, settings: WebhookSettings, userPrefix: String, eventsURL: String?, eventsMaxQueued: Int, logger: Logger) {
@@ -92,6 +97,8 @@ final class WebhookDispatcher: ApplicationWebhookDispatcher {
     }
 
     private func start(_ job: CallJob) {
+        var job = job
+        job.startedAt = EventLoop.monotonicNanoseconds
         counters.attempts += 1
         let request = HTTPClientRequest(
             method: "POST", url: job.url,
@@ -103,6 +110,7 @@ final class WebhookDispatcher: ApplicationWebhookDispatcher {
 
     private func finished(_ job: CallJob, _ result: Result<HTTPClientResponse, HTTPClientError>) {
         if case .failure(.cancelled) = result { return }
+        attemptDurations.observe(nanoseconds: EventLoop.monotonicNanoseconds &- job.startedAt)
         if let next = line.finished() { start(next) }
         let outcome: WebhookFormat.Outcome
         switch result {

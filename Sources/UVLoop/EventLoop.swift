@@ -38,6 +38,8 @@ public final class EventLoop {
 
     private var dirty: [TCPConnection] = []
     private var flushing: [TCPConnection] = []
+    /// Run once at the end of the next flush pass (latency samples); see `observeNextFlush`.
+    private var flushObservers: [() -> Void] = []
     private var lingering: [(deadline: UInt64, connection: TCPConnection)] = []
     private var isClosed = false
 
@@ -168,13 +170,27 @@ public final class EventLoop {
 
     /// Queues a connection for the flush before the loop next blocks. Callers keep `isDirty`.
     func markDirty(_ connection: TCPConnection) {
-        if dirty.isEmpty {
-            uv_prepare_start(flushHandle) { handle in
-                guard let handle else { return }
-                Unmanaged<EventLoop>.fromOpaque(handle.pointee.data).takeUnretainedValue().flushDirtyConnections()
-            }
-        }
+        if dirty.isEmpty { startFlushPass() }
         dirty.append(connection)
+    }
+
+    /// Runs `observer` once, right after this turn's flush pass has handed every queued byte to
+    /// the kernel (or to `uv_write` when a socket is full): the end point of the node's delivery
+    /// latency samples. Runs even when nothing is dirty.
+    public func observeNextFlush(_ observer: @escaping () -> Void) {
+        flushObservers.append(observer)
+        startFlushPass()
+    }
+
+    /// Monotonic nanoseconds (`uv_hrtime`), for durations shorter than the loop's millisecond clock.
+    public static var monotonicNanoseconds: UInt64 { uv_hrtime() }
+
+    /// Starting an active prepare handle again is a no-op in libuv.
+    private func startFlushPass() {
+        uv_prepare_start(flushHandle) { handle in
+            guard let handle else { return }
+            Unmanaged<EventLoop>.fromOpaque(handle.pointee.data).takeUnretainedValue().flushDirtyConnections()
+        }
     }
 
     /// Runs in the prepare phase, i.e. after timers, pending and read callbacks of the turn and
@@ -189,7 +205,12 @@ public final class EventLoop {
             connection.flushOutput()
         }
         flushing.removeAll(keepingCapacity: flushing.capacity <= 4096)
-        if dirty.isEmpty { uv_prepare_stop(flushHandle) }
+        if !flushObservers.isEmpty {
+            let observers = flushObservers
+            flushObservers.removeAll()
+            for observer in observers { observer() }
+        }
+        if dirty.isEmpty && flushObservers.isEmpty { uv_prepare_stop(flushHandle) }
     }
 
     // MARK: - Lingering close

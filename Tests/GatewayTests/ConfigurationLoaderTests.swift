@@ -63,7 +63,7 @@ class ConfigurationTestCase: XCTestCase {
         "hooks.events": ["subscribe", "connect,disconnect,subscribe"], "hooks.events-max-queued": ["5", "6"],
         "api.host": ["127.0.0.3", "::1"], "api.port": ["9200", "9201"], "api.keys": ["k1,k2", "k3"], "api.role": ["pusher", "api"],
         "api.max-body-bytes": ["2048", "2049"], "api.max-batch": ["5", "6"],
-        "runtime.tick-ms": ["50", "51"], "runtime.shutdown-grace-ms": ["0", "1"], "log.level": ["debug", "info"], "log.format": ["json", "text"], "log.session-lines-per-second": ["5", "0"], "admin.history-samples": ["10", "0"],
+        "runtime.tick-ms": ["50", "51"], "runtime.shutdown-grace-ms": ["0", "1"], "log.level": ["debug", "info"], "log.format": ["json", "text"], "log.session-lines-per-second": ["5", "0"], "admin.history-samples": ["10", "0"], "admin.latency-sample-every": ["1", "0"],
         "listen.websocket-tls": ["true", "false"], "listen.stomp-tls": ["true", "false"], "admin.tls": ["true", "false"], "api.tls": ["true", "false"],
         "tls.cert-file": ["/etc/stampede/cert.pem", "c.pem"], "tls.key-file": ["/etc/stampede/key.pem", "k.pem"],
         "tls.client-ca-file": ["/etc/stampede/clients.pem", "ca.pem"], "tls.require-client-cert": ["true", "false"],
