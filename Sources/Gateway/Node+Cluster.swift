@@ -34,6 +34,10 @@ extension Node: ClusterBusDelegate {
             logger.warning("cluster link degraded: local delivery continues", metadata: ["reason": "\(reason)"])
         case .connected:
             logger.notice("cluster link up", metadata: ["node": "\(bus.nodeID)"])
+            // Register at once, not at the next heartbeat: a node that takes queue messages and
+            // dies before its first report would never be declared dead, and what it took would
+            // stay pending in Redis.
+            bus.report(makeReport(wallClockMilliseconds: Node.wallClockMilliseconds()))
             handOverQueuesKeptDuringOutage()
             pullQueuesWithRoom()
         case .standalone:
