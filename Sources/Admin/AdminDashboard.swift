@@ -65,7 +65,7 @@ enum AdminDashboard {
     <table id="users"><thead><tr><th>user</th><th class="num">sessions</th><th>nodes</th></tr></thead><tbody></tbody></table>
   </section>
   <section class="wide"><h2>Sessions on this node <small id="session-summary"></small></h2>
-    <table id="sessions"><thead><tr><th>session</th><th>user</th><th>transport</th><th>peer</th><th>state</th><th class="num">connected</th><th class="num">subscriptions</th><th></th></tr></thead><tbody></tbody></table>
+    <table id="sessions"><thead><tr><th>session</th><th>node</th><th>user</th><th>endpoint</th><th>transport</th><th>peer</th><th>state</th><th class="num">connected</th><th class="num">subscriptions</th><th></th></tr></thead><tbody></tbody></table>
   </section>
 </main>
 <script>
@@ -201,15 +201,15 @@ async function refresh() {
     document.getElementById("user-summary").textContent = users.online + " online, " + users.sessions + " session(s)";
     fill("sessions", sessions.sessions, (row, s) => {
       row.dataset.session = s.id;
-      cell(row, s.id); cell(row, s.user || "(anonymous)"); cell(row, s.transport); cell(row, s.peer); badge(row, s.state);
-      cell(row, duration(s.connectedSeconds), "num"); cell(row, s.subscriptions, "num");
+      cell(row, s.id); cell(row, s.node); cell(row, s.user || "(anonymous)"); cell(row, s.endpoint); cell(row, s.transport || "");
+      cell(row, s.peer || ""); badge(row, s.state); cell(row, duration(s.connectedSeconds), "num"); cell(row, s.subscriptions ?? "", "num");
       const button = document.createElement("button");
       button.textContent = "Disconnect";
       button.className = "disconnect";
       button.addEventListener("click", () => disconnect(s.id, s.user));
       cell(row, "").appendChild(button);
     }, "no sessions");
-    document.getElementById("session-summary").textContent = "node " + sessions.node + ": " + sessions.total + " session(s)";
+    document.getElementById("session-summary").textContent = sessions.total + " session(s) in the cluster";
     document.getElementById("chart-node").textContent = "node " + history.node;
     drawChart(history.samples);
     setStatus("updated " + new Date().toLocaleTimeString(), false);

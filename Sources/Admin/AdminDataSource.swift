@@ -109,11 +109,12 @@ public protocol AdminDataSource: AnyObject {
     var adminMetrics: [MetricSample] { get }
     /// The answering node's id (sessions and history are per node).
     var adminNodeID: String { get }
-    /// The answering node's client sessions.
-    var adminSessions: [AdminSessionView] { get }
+    /// Every client session of the cluster, sorted by node, then session.
+    func adminSessions(_ completion: @escaping (Result<[AdminSessionView], AdminError>) -> Void)
     /// The answering node's recent activity, oldest first.
     var adminHistory: [AdminRateSample] { get }
-    /// Ends the session `id` of the answering node with an ERROR ("disconnected by an
-    /// administrator"); 404 when there is no such session.
+    /// Ends the session `id` (`<node>/<session>`, or a session number of the answering node) on
+    /// whichever node holds it, with an ERROR ("disconnected by an administrator"); 404 when no
+    /// live node has it.
     func adminDisconnect(session id: String, _ completion: @escaping (Result<Void, AdminError>) -> Void)
 }

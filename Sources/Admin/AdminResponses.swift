@@ -161,10 +161,13 @@ final class AdminRequestHandler {
                 respond(result.map { AdminResponses.json(AdminResponses.users($0, page: page)) }.recovered)
             }
         case .sessions(let page):
-            let all = dataSource.adminSessions
-            respond(AdminResponses.json(AdminSessionsBody(
-                node: dataSource.adminNodeID, total: all.count, offset: page.offset, limit: page.limit,
-                sessions: Array(all[AdminResponses.window(page, count: all.count)]))))
+            let node = dataSource.adminNodeID
+            dataSource.adminSessions { result in
+                respond(result.map { all in
+                    AdminResponses.json(AdminSessionsBody(node: node, total: all.count, offset: page.offset, limit: page.limit,
+                                                          sessions: Array(all[AdminResponses.window(page, count: all.count)])))
+                }.recovered)
+            }
         case .history:
             respond(AdminResponses.json(AdminHistoryBody(node: dataSource.adminNodeID, samples: dataSource.adminHistory)))
         case .disconnect(let id):

@@ -1,24 +1,35 @@
-/// One client session on the answering node (`GET /admin/sessions`).
+/// One client session of the cluster (`GET /admin/sessions`): the answering node's sessions live,
+/// the other nodes' from their last report (at most `cluster.heartbeat-ms` old, connected
+/// sessions only). The node builds it from the one description of a session it also reports to
+/// the cluster (`ReportedSession`).
 public struct AdminSessionView: Codable, Sendable, Equatable {
-    /// The session id, as used by `POST /admin/sessions/{id}/disconnect`.
+    /// `<node>/<session>` (the form of `app-session` and the server API), as used by
+    /// `POST /admin/sessions/{id}/disconnect` on any node.
     public var id: String
-    /// The authenticated login; nil for anonymous sessions and before CONNECT.
+    /// The node holding the session.
+    public var node: String
+    /// The authenticated login (or `anonymous-<n>`); nil before CONNECT.
     public var user: String?
-    /// `"websocket"` or `"stomp"` (raw STOMP over TCP).
-    public var transport: String
-    /// The client's address as the node sees it (`host:port`).
-    public var peer: String
+    /// The endpoint the client connected through.
+    public var endpoint: String
+    /// `"websocket"` or `"stomp"` (raw STOMP over TCP); nil when the node did not report it.
+    public var transport: String?
+    /// The client's address as its node sees it (`host:port`); nil when not reported.
+    public var peer: String?
     /// `"connecting"`, `"connected"` or `"closing"`.
     public var state: String
     /// Seconds since the connection was accepted.
     public var connectedSeconds: Int
-    /// Subscriptions the session holds.
-    public var subscriptions: Int
+    /// Subscriptions the session holds; nil when not reported.
+    public var subscriptions: Int?
 
     /// Creates a view.
-    public init(id: String, user: String?, transport: String, peer: String, state: String, connectedSeconds: Int, subscriptions: Int) {
+    public init(id: String, node: String, user: String?, endpoint: String, transport: String?, peer: String?, state: String,
+                connectedSeconds: Int, subscriptions: Int?) {
         self.id = id
+        self.node = node
         self.user = user
+        self.endpoint = endpoint
         self.transport = transport
         self.peer = peer
         self.state = state
@@ -27,9 +38,9 @@ public struct AdminSessionView: Codable, Sendable, Equatable {
     }
 }
 
-/// `GET /admin/sessions`: one page of the answering node's sessions, sorted by id.
+/// `GET /admin/sessions`: one page of the cluster's sessions, sorted by node, then session.
 public struct AdminSessionsBody: Codable, Sendable, Equatable {
-    /// The node that answered (sessions are listed per node).
+    /// The node that answered.
     public var node: String
     /// Sessions in all pages.
     public var total: Int

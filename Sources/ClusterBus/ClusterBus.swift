@@ -154,18 +154,31 @@ public struct NodeReport: Codable, Sendable, Equatable {
     }
 }
 
-/// One session in a node's report.
+/// One session as its node describes it: in the node's report (presence API, the admin views of
+/// other nodes) and in its own admin view. The optional fields are absent from older nodes.
 public struct ReportedSession: Codable, Sendable, Equatable {
     public var id: UInt64
     public var user: String
     public var endpoint: String
     /// Milliseconds since the Unix epoch.
     public var connectedAt: Int64
+    /// `websocket` or `stomp`.
+    public var transport: String?
+    /// The client's address as the node sees it.
+    public var peer: String?
+    public var subscriptions: Int?
+    /// `connecting` or `closing`; nil: connected (reports carry connected sessions only).
+    public var state: String?
 
-    public init(id: UInt64, user: String, endpoint: String, connectedAt: Int64) {
+    public init(id: UInt64, user: String, endpoint: String, connectedAt: Int64, transport: String? = nil, peer: String? = nil,
+                subscriptions: Int? = nil, state: String? = nil) {
         self.id = id
         self.user = user
         self.endpoint = endpoint
         self.connectedAt = connectedAt
+        self.transport = transport
+        self.peer = peer
+        self.subscriptions = subscriptions
+        self.state = state
     }
 }

@@ -10,6 +10,7 @@ internal import STOMPWire
 internal import STOMPSession
 internal import WebSocketWire
 internal import Auth
+internal import UVLoop
 
 /// The server HTTP API on the node: `ServerAPI` (pure) turns a request into an operation; here
 /// it is carried out for the whole cluster. Messages are routed like SENDs (`routeReply`);
@@ -130,29 +131,47 @@ extension Node {
             return
         }
         switch message {
-        case .disconnect(let session, let user, let reason):
-            let targets = connections.values.filter { connection in
-                connection.isOpen && (session.map { connection.id == $0 } ?? true) && (user.map { connection.session.principal == $0 } ?? true)
-            }
-            for connection in targets {
-                logger.notice("session disconnected through the server API", metadata: [
-                    "stomp.session": "\(connection.id)", "user": "\(connection.session.principal)",
-                ])
-                connection.terminate(reason, closeCode: WebSocketCloseCode.policyViolation)
-            }
+        case .disconnect(let session, let user, let reason, let requester):
+            endSessions(session: session, user: user, reason: reason, by: requester)
         }
+    }
+
+    /// The one way a session is ended on request (server API, dashboard, on this node or through
+    /// the control channel): ERROR `message: <reason>`, WebSocket close 1008. Returns how many ended.
+    @discardableResult
+    func endSessions(session: UInt64?, user: String?, reason: String, by requester: ControlMessage.Requester) -> Int {
+        let targets = connections.values.filter { connection in
+            connection.isOpen && (session.map { connection.id == $0 } ?? true) && (user.map { connection.session.principal == $0 } ?? true)
+        }
+        for connection in targets {
+            let metadata: Logger.Metadata = [
+                "stomp.session": "\(connection.id)", "user": "\(connection.session.principal)", "peer": "\(connection.tcp.peerAddress)",
+            ]
+            switch requester {
+            case .api: logger.notice("session disconnected through the server API", metadata: metadata)
+            case .administrator: logger.notice("session disconnected by an administrator", metadata: metadata)
+            }
+            connection.terminate(reason, closeCode: WebSocketCloseCode.policyViolation)
+        }
+        return targets.count
     }
 }
 
 /// What travels on a node's control channel (JSON).
 enum ControlMessage: Equatable {
+    /// Who asked (for the log line): absent in messages from older nodes, which means the API.
+    enum Requester: String {
+        case api
+        case administrator = "admin"
+    }
+
     /// End the session with this id, or every session of `user` (both given: both must match).
-    case disconnect(session: UInt64?, user: String?, reason: String)
+    case disconnect(session: UInt64?, user: String?, reason: String, by: Requester = .api)
 
     var encoded: [UInt8] {
         switch self {
-        case .disconnect(let session, let user, let reason):
-            var fields: [String: JSONValue] = ["op": .string("disconnect"), "reason": .string(reason)]
+        case .disconnect(let session, let user, let reason, let requester):
+            var fields: [String: JSONValue] = ["op": .string("disconnect"), "reason": .string(reason), "by": .string(requester.rawValue)]
             if let session { fields["session"] = .string(String(session)) }
             if let user { fields["user"] = .string(user) }
             return JSONValue.object(fields).encoded
@@ -170,6 +189,8 @@ enum ControlMessage: Equatable {
         var user: String?
         if case .string(let text)? = fields["user"] { user = text }
         guard session != nil || user != nil else { return nil }
-        self = .disconnect(session: session, user: user, reason: reason)
+        var requester = Requester.api
+        if case .string(let text)? = fields["by"] { requester = Requester(rawValue: text) ?? .api }
+        self = .disconnect(session: session, user: user, reason: reason, by: requester)
     }
 }

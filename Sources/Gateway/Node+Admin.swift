@@ -8,6 +8,7 @@ internal import LogOutput
 internal import WebSocketWire
 internal import STOMPSession
 internal import FlowControl
+internal import Applications
 
 /// What the admin endpoint shows: the cluster from the bus's node reports, this node's
 /// readiness and its Prometheus metrics.
@@ -64,33 +65,57 @@ extension Node: AdminDataSource {
 
     public var adminNodeID: String { bus.nodeID }
 
-    public var adminSessions: [AdminSessionView] {
-        let now = self.now
-        return connections.keys.sorted().compactMap { id in
-            guard let connection = connections[id] else { return nil }
-            let state = !connection.isOpen ? "closing" : (connection.session.state == .connected ? "connected" : "connecting")
-            return AdminSessionView(
-                id: String(id), user: connection.session.user,
-                transport: connection.transport == .webSocket ? "websocket" : "stomp",
-                peer: connection.tcp.peerAddress, state: state,
-                connectedSeconds: Int((now &- connection.acceptedAt) / 1000),
-                subscriptions: subscriptionRoutes[id]?.count ?? 0)
+    /// How this node describes one of its sessions: in its cluster report and its admin view alike.
+    func describe(_ connection: ClientConnection, wallNow: Int64) -> ReportedSession {
+        let connected = connection.session.state == .connected
+        return ReportedSession(
+            id: connection.id, user: connected ? connection.session.principal : "", endpoint: connection.endpointName,
+            connectedAt: wallNow - Int64(now &- connection.acceptedAt),
+            transport: connection.transport == .webSocket ? "websocket" : "stomp", peer: connection.tcp.peerAddress,
+            subscriptions: subscriptionRoutes[connection.id]?.count ?? 0,
+            state: !connection.isOpen ? "closing" : (connected ? nil : "connecting"))
+    }
+
+    /// This node's sessions live, the others' from their last report.
+    public func adminSessions(_ completion: @escaping (Result<[AdminSessionView], AdminError>) -> Void) {
+        bus.clusterView { [self] result in
+            let wallNow = Node.wallClockMilliseconds()
+            var views = connections.keys.sorted().compactMap { id in
+                connections[id].map { AdminSessionView(node: bus.nodeID, session: describe($0, wallNow: wallNow), wallNow: wallNow) }
+            }
+            // Without the cluster view (Redis unreachable) the local sessions are still listed.
+            let reports = ((try? result.get()) ?? []).filter { $0.id != bus.nodeID }.sorted { $0.id < $1.id }
+            for report in reports {
+                for session in (report.sessions ?? []).sorted(by: { $0.id < $1.id }) {
+                    views.append(AdminSessionView(node: report.id, session: session, wallNow: wallNow))
+                }
+            }
+            completion(.success(views))
         }
     }
 
     public var adminHistory: [AdminRateSample] { history.samples }
 
-    /// Local sessions only: a session on another node answers 404 here (ask that node's admin
-    /// endpoint; the dashboard lists each node's address).
+    /// Any node's session: this node's ends at once, another's through that node's control
+    /// channel (`P:ctl:<node>`), the way the server API disconnects.
     public func adminDisconnect(session id: String, _ completion: @escaping (Result<Void, AdminError>) -> Void) {
-        guard let number = SessionID(id), let connection = connections[number], connection.isOpen else {
-            return completion(.failure(AdminError(status: 404, message: "no such session on this node")))
+        let address = SessionAddress(id) ?? SessionID(id).map { SessionAddress(nodeID: bus.nodeID, sessionID: $0) }
+        guard let address else { return completion(.failure(AdminError(status: 404, message: "no such session"))) }
+        let reason = "disconnected by an administrator"
+        if address.nodeID == bus.nodeID {
+            let ended = endSessions(session: address.sessionID, user: nil, reason: reason, by: .administrator)
+            return completion(ended > 0 ? .success(()) : .failure(AdminError(status: 404, message: "no such session")))
         }
-        logger.notice("session disconnected by an administrator", metadata: [
-            "stomp.session": "\(id)", "peer": "\(connection.tcp.peerAddress)", "user": "\(connection.session.user ?? "-")",
-        ])
-        connection.terminate("disconnected by an administrator", closeCode: WebSocketCloseCode.policyViolation)
-        completion(.success(()))
+        bus.clusterView { [self] result in
+            guard case .success(let reports) = result else {
+                return completion(.failure(AdminError(status: 503, message: "cluster view unavailable")))
+            }
+            guard reports.contains(where: { $0.id == address.nodeID && ($0.sessions ?? []).contains { $0.id == address.sessionID } }) else {
+                return completion(.failure(AdminError(status: 404, message: "no such session")))
+            }
+            bus.sendControl(ControlMessage.disconnect(session: address.sessionID, user: nil, reason: reason, by: .administrator).encoded, to: address.nodeID)
+            completion(.success(()))
+        }
     }
 
     public var adminMetrics: [MetricSample] {
@@ -171,5 +196,14 @@ extension Node: AdminDataSource {
             samples.append(.init(name: "stampede_frames_out_total", help: "STOMP frames sent, by command.", type: .counter, labels: [("command", command)], value: Double(count)))
         }
         return samples
+    }
+}
+
+extension AdminSessionView {
+    /// The admin view of a session as its node describes it.
+    init(node: String, session: ReportedSession, wallNow: Int64) {
+        self.init(id: "\(node)/\(session.id)", node: node, user: session.user.isEmpty ? nil : session.user, endpoint: session.endpoint,
+                  transport: session.transport, peer: session.peer, state: session.state ?? "connected",
+                  connectedSeconds: Int(max(0, wallNow - session.connectedAt) / 1000), subscriptions: session.subscriptions)
     }
 }

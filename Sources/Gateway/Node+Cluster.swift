@@ -143,8 +143,7 @@ extension Node: ClusterBusDelegate {
         let wallNow = wallClockMilliseconds
         for connection in connections.values where connection.session.state == .connected {
             users[connection.session.principal, default: 0] += 1
-            sessions.append(ReportedSession(id: connection.id, user: connection.session.principal, endpoint: connection.endpointName,
-                                            connectedAt: wallNow - Int64(now &- connection.acceptedAt)))
+            sessions.append(describe(connection, wallNow: wallNow))
         }
         var destinationUsers: [String: Set<String>] = [:]
         for (session, routes) in subscriptionRoutes {

@@ -10,8 +10,8 @@ final class AdminDashboardTests: XCTestCase {
     private var auth: [(String, String)] { [("Authorization", "Bearer \(token)")] }
 
     private func session(_ id: String, user: String? = "alice") -> AdminSessionView {
-        AdminSessionView(id: id, user: user, transport: "websocket", peer: "127.0.0.1:5000", state: "connected",
-                         connectedSeconds: 3, subscriptions: 1)
+        AdminSessionView(id: id, node: "fake-node", user: user, endpoint: "websocket", transport: "websocket", peer: "127.0.0.1:5000",
+                         state: "connected", connectedSeconds: 3, subscriptions: 1)
     }
 
     func testDashboardIsOneSelfContainedHTMLPageServedWithoutTheToken() throws {
@@ -39,7 +39,7 @@ final class AdminDashboardTests: XCTestCase {
         harness.finish()
     }
 
-    func testSessionsArePagedAndNameTheAnsweringNode() throws {
+    func testSessionsArePagedAndNameTheAnsweringNodeAndEachSessionsNode() throws {
         let harness = try AdminHarness(token: token)
         harness.source.adminSessions = [session("1"), session("2", user: nil), session("3")]
         let body = harness.get("/admin/sessions?offset=1&limit=1", headers: auth)?.decoded(AdminSessionsBody.self)
@@ -61,7 +61,12 @@ final class AdminDashboardTests: XCTestCase {
 
     func testDisconnectIsAPostThatEndsTheSessionOr404() throws {
         let harness = try AdminHarness(token: token)
-        harness.source.adminSessions = [session("7")]
+        harness.source.adminSessions = [session("7"), session("node2/8")]
+        // A session of another node, its id percent-encoded as the dashboard sends it.
+        let remote = harness.get("/admin/sessions/node2%2F8/disconnect", method: "POST", headers: auth)
+        XCTAssertEqual(remote?.status, 200)
+        XCTAssertEqual(harness.source.disconnected, ["node2/8"])
+        harness.source.disconnected = []
         let wrongMethod = harness.get("/admin/sessions/7/disconnect", headers: auth)
         XCTAssertEqual(wrongMethod?.status, 405)
         XCTAssertEqual(wrongMethod?.header("Allow"), "POST")

@@ -23,6 +23,10 @@ final class FakeAdminDataSource: AdminDataSource {
     var requestCount = 0
     var adminNodeID = "fake-node"
     var adminSessions: [AdminSessionView] = []
+
+    func adminSessions(_ completion: @escaping (Result<[AdminSessionView], AdminError>) -> Void) {
+        deliver { completion(self.failure.map { .failure($0) } ?? .success(self.adminSessions)) }
+    }
     var adminHistory: [AdminRateSample] = []
     /// Session ids `adminDisconnect` was asked for, in order.
     var disconnected: [String] = []
