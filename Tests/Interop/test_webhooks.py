@@ -108,6 +108,16 @@ def test_subscribe_to_a_webhook_route_gets_its_answer_as_one_message(node, backe
     assert frame.headers["destination"] == "/app/hook.history"
     assert '"history"' in frame.body
     conn.disconnect()
+    # The round trip and the webhook attempt behind it are in the latency histograms.
+    metrics = node.metrics()
+    assert sample(metrics, 'stampede_app_round_trip_seconds_count{kind="subscribe"}') >= 1
+    assert sample(metrics, "stampede_webhook_duration_seconds_count") >= 1
+    assert sample(metrics, 'stampede_webhook_duration_seconds_bucket{le="+Inf"}') == sample(metrics, "stampede_webhook_duration_seconds_count")
+
+
+def sample(metrics, name):
+    """The value of the /metrics line that starts with `name ` (labels included)."""
+    return float(next(line for line in metrics.splitlines() if line.startswith(name + " ")).split()[-1])
 
 
 def test_slow_backend_times_out_is_retried_then_the_sender_gets_an_error_with_its_receipt(node, backend):
