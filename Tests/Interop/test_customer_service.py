@@ -55,9 +55,11 @@ def test_a_customer_without_an_agent_waits_and_the_next_agent_gets_the_conversat
     dave, ld = connect(cluster.node(3), "agent-dave")
     dave.send("/app/agent.online", "{}")
     assert next_json(lc) == {"from": "system", "text": "agent-dave will help you"}
-    received = [next_json(ld), next_json(ld)]
+    received = [next_json(ld), next_json(ld), next_json(ld)]
     assert {"from": "carol", "to": "agent-dave", "text": "hello?", "cid": "w1"} in received
     assert {"from": "system", "text": "online"} in received
+    # This cluster watches no presence destinations: the backend has not seen carol join.
+    assert {"from": "system", "presence": {"carol": False}} in received
 
 
 def test_customer_and_agent_chat_through_the_backend_across_nodes(cluster):
@@ -72,6 +74,7 @@ def test_customer_and_agent_chat_through_the_backend_across_nodes(cluster):
         assert next_json(listener) == {"from": "system", "text": "agent-bob will help you"}
         # Every tab of the sender sees the line too, with the sender's own id for de-duplication.
         assert next_json(listener) == {"from": "alice", "to": "agent-bob", "text": "my order is late", "cid": "c1"}
+    assert next_json(la) == {"from": "system", "presence": {"alice": False}}
     assert next_json(la) == {"from": "alice", "to": "agent-bob", "text": "my order is late", "cid": "c1"}
 
     agent.send("/app/chat.typing", json.dumps({"to": "alice"}))

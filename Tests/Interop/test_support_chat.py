@@ -117,6 +117,12 @@ def test_customer_and_agent_on_different_nodes_chat_type_and_survive_a_drop(demo
     assert agent.evaluate("%s.split('written while offline').length" % messages(agent)) == 2
     customer.screenshot(os.path.join(ARTEFACTS, "support-chat-customer-after-reconnect.png"))
 
+    # An agent console opened later (on node 3) knows at once that alice is online: presence
+    # events only tell changes, the backend tells the state.
+    agent.navigate("%s/agent.html?name=agent-ann&ws=ws://127.0.0.1:%d/ws/agent" % (demo, NODE_WS[3]))
+    agent.wait_for("document.querySelector('#customers li[data-customer=alice]')?.classList.contains('online')")
+    agent.wait_for("%s.includes('written while offline')" % messages(agent))
+
 
 def test_a_customer_token_cannot_read_agent_destinations(demo):
     with urllib.request.urlopen(demo + "/token?role=customer&user=mallory", timeout=10) as response:

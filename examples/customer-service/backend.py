@@ -23,8 +23,11 @@ Everyone receives on /user/queue/messages (every session of the user, on every n
   {"from": "system", "text": ...}                      assignments, agents leaving
 Errors go only to the session that caused them: {"from": "system", "error": ...}.
 
-Presence (when the node watches /topic/support.agents): an agent whose last session leaves is
-taken out of the pool and its customers wait for the next agent.
+Presence (when the node watches /topic/support.agents and /topic/support.customers): an agent
+whose last session leaves is taken out of the pool and its customers wait for the next agent; an
+agent's /app/chat.history call, and each assignment, is followed by {"from": "system",
+"presence": {"<customer>": true|false}}: whether its customers are online at that moment
+(presence events only tell changes).
 """
 import json
 import os
@@ -37,6 +40,7 @@ import stomp
 PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 61613
 LOGIN = sys.argv[2] if len(sys.argv) > 2 else "support-backend"
 AGENT_PRESENCE = "/topic/support.agents.presence"
+CUSTOMER_PRESENCE = "/topic/support.customers.presence"
 
 
 class Backend(stomp.ConnectionListener):
@@ -47,6 +51,7 @@ class Backend(stomp.ConnectionListener):
         self.assigned = {}      # customer -> agent
         self.waiting = []       # customers without an agent, oldest first
         self.history = {}       # customer -> [messages]
+        self.online = set()     # customers present (from presence events), for agents who (re)connect
 
     def to_user(self, user, payload):
         self.conn.send("/user/%s/queue/messages" % user, json.dumps(payload), headers={"content-type": "application/json"})
@@ -81,6 +86,7 @@ class Backend(stomp.ConnectionListener):
         self.agents[agent].add(customer)
         self.assigned[customer] = agent
         self.to_user(customer, {"from": "system", "text": "%s will help you" % agent})
+        self.to_user(agent, {"from": "system", "presence": {customer: customer in self.online}})
         for message in self.history.get(customer, []):
             if message["to"] is None:   # written while the customer waited
                 message["to"] = agent
@@ -102,6 +108,11 @@ class Backend(stomp.ConnectionListener):
 
     def on_message(self, frame):
         h = frame.headers
+        if h.get("destination") == CUSTOMER_PRESENCE:
+            with self.lock:
+                event = json.loads(frame.body)
+                (self.online.add if event.get("event") == "join" else self.online.discard)(event.get("user"))
+            return
         if h.get("destination") == AGENT_PRESENCE:
             with self.lock:
                 event = json.loads(frame.body)
@@ -126,6 +137,9 @@ class Backend(stomp.ConnectionListener):
                     [m for c, a in self.assigned.items() if a == user for m in self.history.get(c, [])]
                 self.conn.send("/user/%s/queue/history" % user, json.dumps(history),
                                headers={"reply-to-session": h["app-session"], "reply-subscription": h["app-subscription"]})
+                if user in self.agents:   # whether each of its customers is online right now
+                    mine = sorted(c for c, a in self.assigned.items() if a == user)
+                    self.to_session(h, {"from": "system", "presence": {c: c in self.online for c in mine}})
             elif destination == "/app/agent.online":
                 self.agent_online(user)
                 self.to_session(h, {"from": "system", "text": "online"})
@@ -169,6 +183,7 @@ def main():
     conn.connect(LOGIN, os.environ.get("STAMPEDE_TOKEN", ""), wait=True)
     conn.subscribe("/app/**", id="calls", ack="client-individual")
     conn.subscribe(AGENT_PRESENCE, id="agents")
+    conn.subscribe(CUSTOMER_PRESENCE, id="customers")
     print("backend ready", flush=True)
     while conn.is_connected():
         time.sleep(0.5)

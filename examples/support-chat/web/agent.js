@@ -49,6 +49,10 @@ const client = new MiniStomp({
 client.subscribe("/user/queue/messages", frame => {
   const message = JSON.parse(frame.body);
   if (message.typing) customer(message.from).typingUntil = Date.now() + 3000;
+  else if (message.from === "system" && message.presence) {
+    // The backend's word on who is online now (presence events only tell changes).
+    for (const [name, present] of Object.entries(message.presence)) { customer(name); online.set(name, present); }
+  }
   else if (message.from === "system") { if (message.error) setStatus(message.error, client.connected); }
   else { add(message); if (message.from !== me) customer(message.from).typingUntil = 0; }
   draw();
