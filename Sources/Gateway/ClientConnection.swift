@@ -25,15 +25,17 @@ final class ClientConnection: TCPConnectionDelegate {
     var closeReason: String?
     /// CONNECTED was sent: the session's end is logged.
     var didConnect = false
-    var session: STOMPSession
-    var decoder: STOMPDecoder
+    // `@exclusivity(unchecked)`: loop-thread state on the per-message path, never accessed
+    // overlapping (ARCHITECTURE.md, "Exclusivity checks on the per-message path").
+    @exclusivity(unchecked) var session: STOMPSession
+    @exclusivity(unchecked) var decoder: STOMPDecoder
     /// Until the upgrade request is complete (WebSocket endpoint only).
     var handshake: HTTPRequestParser?
-    var webSocket: WebSocketConnection?
+    @exclusivity(unchecked) var webSocket: WebSocketConnection?
     /// permessage-deflate negotiated: MESSAGEs whose shared tail reaches this size go out compressed.
-    var compressFrom: Int?
+    @exclusivity(unchecked) var compressFrom: Int?
     /// Set once the connection is on its way out; nothing more is read or delivered.
-    private(set) var closingSince: UInt64?
+    @exclusivity(unchecked) private(set) var closingSince: UInt64?
     /// The WebSocket close code that goes with the ERROR being sent.
     var errorCloseCode: UInt16 = WebSocketCloseCode.policyViolation
     /// An ERROR went out: the WebSocket close carries `errorCloseCode` instead of 1000.
@@ -42,11 +44,11 @@ final class ClientConnection: TCPConnectionDelegate {
     /// SUBSCRIBE); input waits too, so frames keep their order.
     var heldActions: [SessionAction]?
     /// The deadline of the frame in progress (WebSocket frame or message, STOMP frame).
-    var partialFrame: PartialFrameClock
+    @exclusivity(unchecked) var partialFrame: PartialFrameClock
     /// Inbound bytes of partial frames, as last added to the loop's `memory.inboundBytes`.
-    var inboundHeld = 0
+    @exclusivity(unchecked) var inboundHeld = 0
     /// Frames (and WebSocket messages) completed so far: progress for the frame deadline.
-    var framesCompleted: UInt64 = 0
+    @exclusivity(unchecked) var framesCompleted: UInt64 = 0
     /// Since when the output has been over `limits.max-output-buffer-bytes` (nil: it is not).
     var overLimitSince: UInt64?
     /// The subscriber whose backlog paused this publisher (publisher flow control), if paused.

@@ -24,7 +24,9 @@ public final class Node {
     public let configuration: NodeConfiguration
     public let logger: Logger
     public let loop: EventLoop
-    public internal(set) var counters = NodeCounters()
+    // `@exclusivity(unchecked)`: loop-thread state on the per-message path, never accessed
+    // overlapping (ARCHITECTURE.md, "Exclusivity checks on the per-message path").
+    @exclusivity(unchecked) public internal(set) var counters = NodeCounters()
 
     /// The Stampede version (from `BuildInfo`, the one place it is written).
     public static let version = BuildInfo.version
@@ -41,11 +43,11 @@ public final class Node {
     var acceptBucket: TokenBucket?
     /// Connected sessions per user on this node (`limits.max-connections-per-user`).
     var sessionsPerUser: [String: Int] = [:]
-    var broker: LocalBroker
+    @exclusivity(unchecked) var broker: LocalBroker
     /// The rest of the cluster (an in-memory bus when this node is alone).
     public let bus: any ClusterBus
-    var connections: [SessionID: ClientConnection] = [:]
-    var encoder = MessageEncoder()
+    @exclusivity(unchecked) var connections: [SessionID: ClientConnection] = [:]
+    @exclusivity(unchecked) var encoder = MessageEncoder()
     /// The node-wide budget for buffered bytes and its flow-control watermarks.
     let budget: MemoryBudget
     let publisherGate: PublisherGate
@@ -53,7 +55,7 @@ public final class Node {
     /// Publishers not being read because their subscribers are behind.
     var flowPausedPublishers: Set<SessionID> = []
     /// The largest output backlog among the subscribers the current SEND reached, and whose.
-    var slowestDelivery: (bytes: Int, session: SessionID) = (0, 0)
+    @exclusivity(unchecked) var slowestDelivery: (bytes: Int, session: SessionID) = (0, 0)
     /// Loop time and total of the last budget enforcement (it scans connections).
     var lastBudgetEnforcement: (at: UInt64, total: Int) = (.max, 0)
     /// Local subscribers per topic/user interest, with the grace period before withdrawal.

@@ -36,7 +36,9 @@ public final class EventLoop {
     let iovecs: UnsafeMutablePointer<uv_buf_t>
     let outputPool: OutputPool
 
-    private var dirty: [TCPConnection] = []
+    // `@exclusivity(unchecked)`: loop-thread state on the per-message path, never accessed
+    // overlapping (ARCHITECTURE.md, "Exclusivity checks on the per-message path").
+    @exclusivity(unchecked) private var dirty: [TCPConnection] = []
     private var flushing: [TCPConnection] = []
     /// Run once at the end of the next flush pass (latency samples); see `observeNextFlush`.
     private var flushObservers: [() -> Void] = []
@@ -44,9 +46,9 @@ public final class EventLoop {
     private var isClosed = false
 
     /// Write-path counters since the loop was created.
-    public internal(set) var statistics = WriteStatistics()
+    @exclusivity(unchecked) public internal(set) var statistics = WriteStatistics()
     /// Bytes held for peers (output queues, inbound partial frames), counted incrementally.
-    public var memory = BufferedMemory()
+    @exclusivity(unchecked) public var memory = BufferedMemory()
 
     /// How long a gracefully closed connection waits for the peer's EOF after our FIN before it
     /// is closed anyway (closing with unread input would send RST and could destroy our last bytes).

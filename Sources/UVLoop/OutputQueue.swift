@@ -22,15 +22,17 @@ struct Piece {
 
 /// A block that small copies are appended to. It is reused once every piece cut from it has
 /// been written, so copying small pieces allocates nothing in steady state.
+// `@exclusivity(unchecked)`: loop-thread state on the per-message path, never accessed
+// overlapping (ARCHITECTURE.md, "Exclusivity checks on the per-message path").
 final class ArenaChunk {
     static let capacity = 2048
     /// Copies larger than this get their own allocation instead of wasting most of a chunk.
     static let largestCopy = capacity / 2
 
     let base: UnsafeMutableRawPointer
-    var used = 0
+    @exclusivity(unchecked) var used = 0
     /// Pieces cut from this chunk and not yet written; the chunk is reusable at zero.
-    var outstandingPieces = 0
+    @exclusivity(unchecked) var outstandingPieces = 0
 
     init() {
         base = .allocate(byteCount: Self.capacity, alignment: 16)
@@ -50,18 +52,18 @@ final class OutputQueue {
     /// Piece arrays larger than this are dropped instead of pooled.
     static let retainedPieceCapacity = 128
 
-    private var pieces: [Piece] = []
+    @exclusivity(unchecked) private var pieces: [Piece] = []
     /// Index of the first pending piece; pieces before it are written and no longer read.
-    private var head = 0
+    @exclusivity(unchecked) private var head = 0
     /// Bytes in pending pieces (not yet handed to the kernel or to `uv_write`).
-    private(set) var pendingBytes = 0
+    @exclusivity(unchecked) private(set) var pendingBytes = 0
     /// Pieces the in-flight `uv_write` points into; kept alive until its callback.
-    private var inFlight: [Piece] = []
+    @exclusivity(unchecked) private var inFlight: [Piece] = []
     /// Bytes of the in-flight pieces (held until the write callback).
-    private(set) var inFlightBytes = 0
+    @exclusivity(unchecked) private(set) var inFlightBytes = 0
     /// The next appended piece starts a frame (`markFrameStart`).
-    private var nextPieceStartsFrame = false
-    private var chunk: ArenaChunk?
+    @exclusivity(unchecked) private var nextPieceStartsFrame = false
+    @exclusivity(unchecked) private var chunk: ArenaChunk?
     /// The request of the single `uv_write` a connection may have in flight.
     let writeRequest: UnsafeMutablePointer<uv_write_t> = .allocate(capacity: 1)
 
@@ -243,8 +245,8 @@ final class OutputQueue {
 
 /// Per-loop free lists of output queues and arena chunks, bounded so a burst does not pin memory.
 final class OutputPool {
-    private var queues: [OutputQueue] = []
-    private var chunks: [ArenaChunk] = []
+    @exclusivity(unchecked) private var queues: [OutputQueue] = []
+    @exclusivity(unchecked) private var chunks: [ArenaChunk] = []
     let retainedQueueLimit: Int
     let retainedChunkLimit: Int
 

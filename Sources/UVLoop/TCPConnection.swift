@@ -52,19 +52,21 @@ public final class TCPConnection {
     let handle: UnsafeMutablePointer<uv_tcp_t>
     /// Receives input and the close notification; strong, released after `connectionDidClose`.
     public var delegate: (any TCPConnectionDelegate)?
+    // `@exclusivity(unchecked)`: loop-thread state on the per-message path, never accessed
+    // overlapping (ARCHITECTURE.md, "Exclusivity checks on the per-message path").
     /// Present only while there is output; comes from and returns to the loop's pool. With a
     /// security layer this holds the layer's output (ciphertext), and the delegate's plaintext
     /// waits in `plaintextOutput` until the flush seals it.
-    var output: OutputQueue?
+    @exclusivity(unchecked) var output: OutputQueue?
     /// The delegate's output on a secured connection, before the layer transforms it.
-    var plaintextOutput: OutputQueue?
+    @exclusivity(unchecked) var plaintextOutput: OutputQueue?
     /// TLS or another transform between socket and delegate (see `secure(with:)`).
-    var security: (any TCPConnectionSecurity)?
+    @exclusivity(unchecked) var security: (any TCPConnectionSecurity)?
     private var cachedPeerAddress: String?
     var closeError: UVError?
-    var state: State
+    @exclusivity(unchecked) var state: State
     /// Listed in the loop's dirty list.
-    var isDirty = false
+    @exclusivity(unchecked) var isDirty = false
     /// Reading may start (after `onAccept` / the connect completion returned).
     private var readingAllowed = false
     /// Why reading is paused; reading runs only when no reason is left.
