@@ -22,7 +22,8 @@ struct MessageEncoder {
     private var destination = ""
     /// Index 0: STOMP 1.0 (no escaping), 1: 1.1, 2: 1.2.
     private var tails: [Tail?] = [nil, nil, nil]
-    /// Reused for every head so a delivery allocates nothing in steady state.
+    /// Reused for every head so a delivery allocates nothing in steady state. `stompHead` starts
+    /// with `WebSocketFrameEncoder.maxHeaderLength` bytes kept for the WebSocket header.
     private var head: [UInt8] = []
     private var stompHead: [UInt8] = []
 
@@ -34,6 +35,7 @@ struct MessageEncoder {
         self.deflateWindowBits = deflateWindowBits
         head.reserveCapacity(256)
         stompHead.reserveCapacity(256)
+        stompHead.append(contentsOf: repeatElement(0, count: WebSocketFrameEncoder.maxHeaderLength))
     }
 
     /// The tail deflated once per publication and version, for permessage-deflate connections.
@@ -48,33 +50,37 @@ struct MessageEncoder {
         return shared
     }
 
-    /// The tail for this delivery, built at most once per publication, destination and version.
-    mutating func tail(for delivery: Delivery, version: STOMPVersion) -> Tail {
+    /// The slot of this delivery's tail in `tails`, built at most once per publication,
+    /// destination and version (a slot, not the tail: returning it copied the tail per delivery).
+    mutating func tailSlot(for delivery: Delivery, version: STOMPVersion) -> Int {
         if publication !== delivery.publication || destination != delivery.destination {
             publication = delivery.publication
             destination = delivery.destination
             tails = [nil, nil, nil]
         }
         let slot = version == .v1_0 ? 0 : (version == .v1_1 ? 1 : 2)
-        if let tail = tails[slot] { return tail }
+        if tails[slot] != nil { return slot }
         var headers = [STOMPHeader(name: "destination", value: delivery.destination)]
         headers.append(contentsOf: delivery.publication.headers)
         let bytes = STOMPEncoder.encodeMessageTail(headers: headers, body: delivery.publication.body, version: version)
-        let tail = Tail(bytes: SharedBytes(bytes), isUTF8: UTF8Validator.isValid(bytes))
-        tails[slot] = tail
-        return tail
+        tails[slot] = Tail(bytes: SharedBytes(bytes), isUTF8: UTF8Validator.isValid(bytes))
+        return slot
     }
 
     /// Writes head + shared tail to a connection, framed for WebSocket when `webSocket` is set.
+    ///
+    /// The per-subscriber head is encoded after `WebSocketFrameEncoder.maxHeaderLength` reserved
+    /// bytes, the WebSocket header written into the end of that space, and both go out as one
+    /// copy, followed by a reference to the shared tail.
     ///
     /// With `compressFrom` (permessage-deflate negotiated) and a tail at least that long, the
     /// message goes out compressed without compressing anything per subscriber: the small head as
     /// a deflate stored block, then the tail deflated once per publication (a stored block and an
     /// independently compressed stream concatenate into one valid deflate stream).
     mutating func write(_ delivery: Delivery, version: STOMPVersion, webSocket: Bool, compressFrom: Int? = nil, to tcp: TCPConnection) {
-        let tail = tail(for: delivery, version: version)
-        head.removeAll(keepingCapacity: true)
-        stompHead.removeAll(keepingCapacity: true)
+        let slot = tailSlot(for: delivery, version: version)
+        let reserved = WebSocketFrameEncoder.maxHeaderLength
+        if stompHead.count > reserved { stompHead.removeSubrange(reserved...) }
         STOMPEncoder.encodeMessageHead(
             subscription: delivery.subscription.id,
             messageID: delivery.publication.messageID,
@@ -83,24 +89,24 @@ struct MessageEncoder {
             into: &stompHead
         )
         if delivery.redelivered || delivery.publication.redelivered { stompHead.append(contentsOf: "redelivered:true\n".utf8) }
-        if webSocket, let compressFrom, tail.bytes.count >= compressFrom, let deflated = deflatedTail(for: delivery, version: version) {
+        let headCount = stompHead.count - reserved
+        let isUTF8 = tails[slot]!.isUTF8
+        if webSocket, let compressFrom, tails[slot]!.bytes.count >= compressFrom, let deflated = deflatedTail(for: delivery, version: version) {
+            head.removeAll(keepingCapacity: true)
             WebSocketFrameEncoder.writeCompressedHeader(
-                opcode: tail.isUTF8 ? .text : .binary, payloadLength: 5 + stompHead.count + deflated.count, into: &head)
-            PerMessageDeflate.writeStoredBlockHeader(length: stompHead.count, into: &head)
-            head.append(contentsOf: stompHead)
+                opcode: isUTF8 ? .text : .binary, payloadLength: 5 + headCount + deflated.count, into: &head)
+            PerMessageDeflate.writeStoredBlockHeader(length: headCount, into: &head)
+            head.append(contentsOf: stompHead[reserved...])
             head.withUnsafeBytes { tcp.enqueue(copying: $0) }
             tcp.enqueue(deflated)
             return
         }
-        if webSocket {
-            WebSocketFrameEncoder.writeHeader(
-                opcode: tail.isUTF8 ? .text : .binary, fin: true,
-                payloadLength: stompHead.count + tail.bytes.count, into: &head
-            )
-        }
-        head.append(contentsOf: stompHead)
+        let start = webSocket
+            ? WebSocketFrameEncoder.writeHeader(
+                opcode: isUTF8 ? .text : .binary, payloadLength: headCount + tails[slot]!.bytes.count, endingAt: reserved, in: &stompHead)
+            : reserved
         tcp.beginFrame()
-        head.withUnsafeBytes { tcp.enqueue(copying: $0) }
-        tcp.enqueue(tail.bytes)
+        stompHead.withUnsafeBytes { tcp.enqueue(copying: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        tcp.enqueue(tails[slot]!.bytes)
     }
 }

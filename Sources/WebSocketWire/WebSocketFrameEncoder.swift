@@ -64,6 +64,36 @@ public enum WebSocketFrameEncoder {
         return payload
     }
 
+    /// The most bytes a header takes (`writeHeader(opcode:payloadLength:endingAt:in:)` reserves them).
+    public static let maxHeaderLength = 10
+
+    /// Writes an unmasked FIN header into `out` so that it ends right before index `end`, in
+    /// space the caller reserved (at least `maxHeaderLength` bytes), and returns where it starts:
+    /// the frame's payload can be encoded before its length is known, and head and payload go
+    /// out as one copy.
+    public static func writeHeader(opcode: WebSocketOpcode, payloadLength: Int, endingAt end: Int, in out: inout [UInt8]) -> Int {
+        precondition(payloadLength >= 0 && end >= maxHeaderLength && end <= out.count, "no room for the header")
+        return out.withUnsafeMutableBufferPointer { bytes in
+            var start: Int
+            if payloadLength < 126 {
+                start = end - 2
+                bytes[start + 1] = UInt8(payloadLength)
+            } else if payloadLength <= 0xFFFF {
+                start = end - 4
+                bytes[start + 1] = 126
+                bytes[start + 2] = UInt8(payloadLength >> 8)
+                bytes[start + 3] = UInt8(payloadLength & 0xFF)
+            } else {
+                start = end - 10
+                bytes[start + 1] = 127
+                let length = UInt64(payloadLength)
+                for index in 0..<8 { bytes[start + 2 + index] = UInt8(truncatingIfNeeded: length >> UInt64(56 - 8 * index)) }
+            }
+            bytes[start] = 0x80 | opcode.rawValue
+            return start
+        }
+    }
+
     static func writeHeader(opcode: WebSocketOpcode, fin: Bool, masked: Bool, payloadLength: Int, into out: inout [UInt8]) {
         precondition(payloadLength >= 0, "negative payload length")
         out.append((fin ? 0x80 : 0) | opcode.rawValue)
