@@ -143,6 +143,24 @@ struct OfflineMessageScenarios {
         XCTAssertEqual(received, (0..<40).map { "\($0)"[...] })
     }
 
+    /// The user's last subscription just left, but its node still holds the destination's
+    /// channel (`cluster.interest-grace-ms`): that node gets the message live, finds no
+    /// subscriber and keeps it. Checked with the recipient on the sender's node and on another.
+    func aMessageSentJustAfterTheLastSubscriberLeftIsKept() throws {
+        let cluster = try start { $0.interestGraceMilliseconds = 10_000 }
+        defer { stop(cluster) }
+        let alice = try cluster.connected(0, login: "alice")
+        for node in Set([0, recipientNode]).sorted() {
+            let bob = try cluster.connected(node, login: "bob")
+            try bob.subscribe("/user/queue/inbox", id: "in")
+            try bob.send(.UNSUBSCRIBE, [("id", "in"), ("receipt", "left")])
+            try bob.awaitReceipt("left")
+            try alice.publish(Self.inbox, "sent to node \(node) after bob left")
+            try bob.subscribe("/user/queue/inbox", id: "back")
+            XCTAssertEqual(try bodies(bob, 1), ["sent to node \(node) after bob left"])
+        }
+    }
+
     /// Other `/user` destinations keep their at-most-once behaviour.
     func userDestinationsOutsideThePrefixesAreNotKept() throws {
         let cluster = try start()
@@ -168,6 +186,7 @@ final class InMemoryOfflineMessageTests: XCTestCase {
     func testAnUnackedStoredMessageIsDeliveredAgainAfterTheSessionDies() throws { try scenarios.anUnackedStoredMessageIsDeliveredAgainAfterTheSessionDies() }
     func testUserDestinationsOutsideThePrefixesAreNotKept() throws { try scenarios.userDestinationsOutsideThePrefixesAreNotKept() }
     func testAReplayLargerThanTheOutputLimitIsPacedNotCut() throws { try scenarios.aReplayLargerThanTheOutputLimitIsPacedNotCut() }
+    func testAMessageSentJustAfterTheLastSubscriberLeftIsKept() throws { try scenarios.aMessageSentJustAfterTheLastSubscriberLeftIsKept() }
 
     /// `offline.memory-max-bytes`: past it a SEND asking for a receipt gets an ERROR saying the
     /// message was not kept, instead of the RECEIPT.
@@ -213,6 +232,7 @@ final class RedisOfflineMessageTests: XCTestCase {
     func testAnUnackedStoredMessageIsDeliveredAgainAfterTheSessionDies() throws { try scenarios.anUnackedStoredMessageIsDeliveredAgainAfterTheSessionDies() }
     func testUserDestinationsOutsideThePrefixesAreNotKept() throws { try scenarios.userDestinationsOutsideThePrefixesAreNotKept() }
     func testAReplayLargerThanTheOutputLimitIsPacedNotCut() throws { try scenarios.aReplayLargerThanTheOutputLimitIsPacedNotCut() }
+    func testAMessageSentJustAfterTheLastSubscriberLeftIsKept() throws { try scenarios.aMessageSentJustAfterTheLastSubscriberLeftIsKept() }
 }
 
 final class OfflineConfigurationTests: XCTestCase {
