@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "STOMPWire", "Router"]),
         .testTarget(name: "ClusterBusTests", dependencies: ["ClusterBus", "STOMPWire"]),
         .testTarget(name: "OfflineMessagesTests", dependencies: ["OfflineMessages", "ClusterBus", "STOMPWire"]),
-        .testTarget(name: "ClusterRedisTests", dependencies: ["ClusterRedis", "ClusterBus", "UVLoop", "TestSupport"]),
+        .testTarget(name: "ClusterRedisTests", dependencies: ["ClusterRedis", "ClusterBus", "OfflineMessages", "UVLoop", "TestSupport"]),
         .testTarget(name: "ServerAPITests", dependencies: ["ServerAPI", "HTTPWire", "JSONMessages", "Applications"]),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Applications", "JSONMessages", "STOMPWire"]),
         .testTarget(name: "ApplicationsTests", dependencies: ["Applications", "STOMPWire", "Router"]),

@@ -70,7 +70,8 @@ public struct OfflineCounters: Sendable, Equatable {
     public var stored: UInt64 = 0
     /// Oldest messages dropped for a user over `offline.max-messages-per-user`.
     public var droppedOverflow: UInt64 = 0
-    /// Messages deleted unread past `offline.ttl-seconds`.
+    /// Messages deleted unread past `offline.ttl-seconds` (Redis: those trimmed at a write or
+    /// read; a user's stream idle for the whole TTL expires as a key, uncounted).
     public var expired: UInt64 = 0
     public var duplicates: UInt64 = 0
     /// Messages that could be neither delivered nor stored (memory full, Redis error).
