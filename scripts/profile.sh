@@ -18,6 +18,9 @@ Usage: scripts/profile.sh [--perf-only | --callgrind-only] [--duration SECONDS] 
 Scenarios:
   fanout   1 publisher -> 100 subscribers on one topic over WebSocket, window 1000
   pairs    100 producers -> 100 consumers on one /queue/ destination over WebSocket, window 100
+  fanout-auth, pairs-auth
+           the same with authorization rules configured (auth.rules, default-policy deny): the
+           per-SEND decision must stay cached (issue 13)
 
 Options:
   --perf-only        skip the callgrind runs
@@ -43,7 +46,7 @@ while [ $# -gt 0 ]; do
         --duration) DURATION=$2; shift ;;
         --out) OUT=$2; shift ;;
         -h | --help) usage; exit 0 ;;
-        fanout | pairs) SCENARIO=$1 ;;
+        fanout | pairs | fanout-auth | pairs-auth) SCENARIO=$1 ;;
         *) usage >&2; exit 2 ;;
     esac
     shift
@@ -86,10 +89,26 @@ wait_port() {
     done
 }
 
+# The -auth scenarios: rules that every SEND and SUBSCRIBE of the load is checked against.
+NODE_ARGS=()
+case $SCENARIO in
+    *-auth)
+        cat >"$OUT/auth.yml" <<'YAML'
+auth:
+  rules:
+    - "deny send /topic/secret.# anyone"
+    - "deny send /queue/secret.# anyone"
+    - "allow subscribe|send /topic/bench.# anyone"
+    - "allow subscribe|send /queue/bench.# anyone"
+  default-policy: deny
+YAML
+        NODE_ARGS=(--config "$OUT/auth.yml") ;;
+esac
+
 # Starts the node (optionally under a wrapper such as valgrind) on CPU 0.
 start_node() {
     PORT=$(free_port)
-    taskset -c 0 "$@" "${STAMPEDE_RUN:-$STAMPEDE}" --host 127.0.0.1 --port "$PORT" --stomp-port off --admin-port off --api-port off \
+    taskset -c 0 "$@" "${STAMPEDE_RUN:-$STAMPEDE}" ${NODE_ARGS[@]+"${NODE_ARGS[@]}"} --host 127.0.0.1 --port "$PORT" --stomp-port off --admin-port off --api-port off \
         --max-connections 25000 --log-level warning </dev/null >"$OUT/node.log" 2>&1 &
     NODE_PID=$!
     wait_port "$PORT"
@@ -106,8 +125,8 @@ scenario_args() {
     local limit=()
     [ "$1" -gt 0 ] && limit=(--max-messages "$1")
     case $SCENARIO in
-        fanout) echo fanout --subscribers 100 --window 1000 ${limit[@]+"${limit[@]}"} ;;
-        pairs) echo queue --producers 100 --consumers 100 --window 100 ${limit[@]+"${limit[@]}"} ;;
+        fanout | fanout-auth) echo fanout --subscribers 100 --window 1000 ${limit[@]+"${limit[@]}"} ;;
+        pairs | pairs-auth) echo queue --producers 100 --consumers 100 --window 100 ${limit[@]+"${limit[@]}"} ;;
     esac
 }
 

@@ -49,6 +49,8 @@ final class ClientConnection: TCPConnectionDelegate {
     @exclusivity(unchecked) var inboundHeld = 0
     /// Frames (and WebSocket messages) completed so far: progress for the frame deadline.
     @exclusivity(unchecked) var framesCompleted: UInt64 = 0
+    /// The destination of the last SEND the access rules allowed (see `Node.authorizeSend`).
+    var lastAllowedSend: String?
     /// Since when the output has been over `limits.max-output-buffer-bytes` (nil: it is not).
     var overLimitSince: UInt64?
     /// The subscriber whose backlog paused this publisher (publisher flow control), if paused.

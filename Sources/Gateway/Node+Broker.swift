@@ -46,7 +46,7 @@ extension Node {
             noteLeave(id: id, session: session)
             leaveCluster(subscriptionRoutes[session]?.removeValue(forKey: id))
         case .send(let destination, let clientHeaders, let body):
-            try authorize(.send, destination, for: identity)
+            try authorizeSend(destination, for: identity, from: connection)
             let headers = try stampSender(clientHeaders, identity: identity)
             if applicationRouter.isApplicationDestination(destination) {
                 try sendApplication(destination: destination, headers: headers, body: body, receipt: receipt, from: connection)
@@ -98,15 +98,20 @@ extension Node {
 
     /// Refuses what the authorization rules do not allow; the ERROR names destination and
     /// action, never the rule.
-    // Issue 13 hook: this runs per SEND on the destination string. With rules configured, the
-    // decision belongs in a per-connection cache keyed by `SendDestination.id` (ids are never
-    // reused, identity and policy are fixed for a connection's life), checked after
-    // `broker.sendDestination`; that reorders the refusals of an invalid destination that is
-    // also denied, so it needs its own change with tests.
     func authorize(_ action: AccessAction, _ destination: String, for identity: Identity) throws(BrokerError) {
         guard !access.policy.allows(action, destination, for: identity) else { return }
         counters.accessDenied[action.rawValue, default: 0] += 1
         throw .refused("Access denied: may not \(action.rawValue) '\(destination)'")
+    }
+
+    /// `authorize(.send, …)` decided once per run of SENDs to one destination (issue 13): the
+    /// connection remembers the last destination it was allowed to send to. Identity and rules
+    /// are fixed for a connection's life, so the answer cannot change. Without rules the
+    /// default policy answers at once and nothing is remembered.
+    func authorizeSend(_ destination: String, for identity: Identity, from connection: ClientConnection) throws(BrokerError) {
+        guard connection.lastAllowedSend != destination else { return }
+        try authorize(.send, destination, for: identity)
+        if !access.policy.rules.isEmpty { connection.lastAllowedSend = destination }
     }
 
     /// The SEND's headers with the broker's `user-id` (the session's user; none for anonymous

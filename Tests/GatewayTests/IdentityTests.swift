@@ -208,6 +208,21 @@ final class IdentityTests: XCTestCase {
         XCTAssertEqual(try send(alice, "/topic/chat.bob.inbox", "hi")["message"], "Access denied: may not send '/topic/chat.bob.inbox'")
     }
 
+    /// A connection remembers only the last destination it was allowed to send to: a run of
+    /// SENDs there goes through, and another destination is decided afresh (denied here).
+    func testRepeatedAllowedSendsGoThroughAndAnotherDestinationIsStillDecided() throws {
+        let alice = try webSocket("/ws/chat?access_token=\(try token("alice"))")
+        _ = try connect(alice)
+        XCTAssertEqual(try subscribe(alice, "/topic/chat.alice.inbox").command, .RECEIPT)
+        let zoe = try webSocket("/ws/agent", headers: [("Authorization", "Bearer \(try token("zoe", roles: ["agent"]))")])
+        _ = try connect(zoe)
+        for (index, destination) in ["/topic/chat.alice.inbox", "/topic/chat.alice.inbox", "/topic/chat.bob.inbox", "/topic/chat.alice.inbox"].enumerated() {
+            XCTAssertEqual(try send(zoe, destination, "m\(index)").command, .RECEIPT, destination)
+        }
+        for index in [0, 1, 3] { XCTAssertEqual(String(decoding: try alice.expect(.MESSAGE).body, as: UTF8.self), "m\(index)") }
+        XCTAssertEqual(try send(zoe, "/topic/support", "no")["message"], "Access denied: may not send '/topic/support'")
+    }
+
     func testForgedSenderHeaderIsRefusedAndTheOwnNameIsKept() throws {
         let zoe = try webSocket("/ws/agent", headers: [("Authorization", "Bearer \(try token("zoe", roles: ["agent"]))")])
         _ = try connect(zoe)
