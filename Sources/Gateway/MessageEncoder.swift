@@ -17,11 +17,30 @@ struct MessageEncoder {
         var deflated: SharedBytes?
     }
 
+    /// The tails of the current publication by version slot.
+    struct Tails {
+        var v1_0: Tail?
+        var v1_1: Tail?
+        var v1_2: Tail?
+
+        subscript(slot: Int) -> Tail? {
+            get { slot == 0 ? v1_0 : (slot == 1 ? v1_1 : v1_2) }
+            set {
+                switch slot {
+                case 0: v1_0 = newValue
+                case 1: v1_1 = newValue
+                default: v1_2 = newValue
+                }
+            }
+        }
+    }
+
     /// Held strongly: an ObjectIdentifier alone could be reused by the next publication's address.
     private var publication: Publication?
     private var destination = ""
-    /// Index 0: STOMP 1.0 (no escaping), 1: 1.1, 2: 1.2.
-    private var tails: [Tail?] = [nil, nil, nil]
+    /// Index 0: STOMP 1.0 (no escaping), 1: 1.1, 2: 1.2. Three fields, not an array: resetting
+    /// them per publication allocates nothing.
+    private var tails = Tails()
     /// Reused for every head so a delivery allocates nothing in steady state. `stompHead` starts
     /// with `WebSocketFrameEncoder.maxHeaderLength` bytes kept for the WebSocket header.
     private var head: [UInt8] = []
@@ -56,13 +75,12 @@ struct MessageEncoder {
         if publication !== delivery.publication || destination != delivery.destination {
             publication = delivery.publication
             destination = delivery.destination
-            tails = [nil, nil, nil]
+            tails = Tails()
         }
         let slot = version == .v1_0 ? 0 : (version == .v1_1 ? 1 : 2)
         if tails[slot] != nil { return slot }
-        var headers = [STOMPHeader(name: "destination", value: delivery.destination)]
-        headers.append(contentsOf: delivery.publication.headers)
-        let bytes = STOMPEncoder.encodeMessageTail(headers: headers, body: delivery.publication.body, version: version)
+        let bytes = STOMPEncoder.encodeMessageTail(
+            destination: delivery.destination, headers: delivery.publication.headers, body: delivery.publication.body, version: version)
         tails[slot] = Tail(bytes: SharedBytes(bytes), isUTF8: UTF8Validator.isValid(bytes))
         return slot
     }
@@ -90,8 +108,9 @@ struct MessageEncoder {
         )
         if delivery.redelivered || delivery.publication.redelivered { stompHead.append(contentsOf: "redelivered:true\n".utf8) }
         let headCount = stompHead.count - reserved
-        let isUTF8 = tails[slot]!.isUTF8
-        if webSocket, let compressFrom, tails[slot]!.bytes.count >= compressFrom, let deflated = deflatedTail(for: delivery, version: version) {
+        let tail = tails[slot]!
+        let isUTF8 = tail.isUTF8
+        if webSocket, let compressFrom, tail.bytes.count >= compressFrom, let deflated = deflatedTail(for: delivery, version: version) {
             head.removeAll(keepingCapacity: true)
             WebSocketFrameEncoder.writeCompressedHeader(
                 opcode: isUTF8 ? .text : .binary, payloadLength: 5 + headCount + deflated.count, into: &head)
@@ -103,10 +122,10 @@ struct MessageEncoder {
         }
         let start = webSocket
             ? WebSocketFrameEncoder.writeHeader(
-                opcode: isUTF8 ? .text : .binary, payloadLength: headCount + tails[slot]!.bytes.count, endingAt: reserved, in: &stompHead)
+                opcode: isUTF8 ? .text : .binary, payloadLength: headCount + tail.bytes.count, endingAt: reserved, in: &stompHead)
             : reserved
         tcp.beginFrame()
         stompHead.withUnsafeBytes { tcp.enqueue(copying: UnsafeRawBufferPointer(rebasing: $0[start...])) }
-        tcp.enqueue(tails[slot]!.bytes)
+        tcp.enqueue(tail.bytes)
     }
 }

@@ -60,6 +60,23 @@ public enum STOMPEncoder {
         return out
     }
 
+    /// `encodeMessageTail(headers:body:version:)` of a `destination` header followed by `headers`,
+    /// without building that header array (once per publication on the delivery path).
+    public static func encodeMessageTail(destination: String, headers: [STOMPHeader], body: [UInt8], version: STOMPVersion) -> [UInt8] {
+        let escaping = HeaderEscaping(command: .MESSAGE, version: version)
+        var out: [UInt8] = []
+        out.reserveCapacity(estimatedSize(headers: headers, bodyCount: body.count) + destination.utf8.count + 13)
+        appendHeader("destination", destination, escaping, to: &out)
+        for header in headers {
+            appendHeader(header.name, header.value, escaping, to: &out)
+        }
+        appendContentLengthIfMissing(headers: headers, bodyCount: body.count, to: &out)
+        out.append(ASCII.lf)
+        out.append(contentsOf: body)
+        out.append(ASCII.nul)
+        return out
+    }
+
     /// Bytes of the header lines, a possible content-length line, the blank line, body and NUL
     /// (escapes aside), so that encoding into a fresh array never reallocates.
     private static func estimatedSize(headers: [STOMPHeader], bodyCount: Int) -> Int {

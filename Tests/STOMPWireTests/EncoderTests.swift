@@ -98,6 +98,19 @@ final class EncoderTests: XCTestCase {
         }
     }
 
+    func testMessageTailWithADestinationEqualsTheTailOfThatHeaderFollowedByTheOthers() {
+        let others = Array(shared.dropFirst()) + [STOMPHeader(name: "content-length", value: "2")]
+        for version in STOMPVersion.allCases {
+            for (headers, body) in [(Array(shared.dropFirst()), bytes("payload")), (others, bytes("hi")), ([], [])] as [([STOMPHeader], [UInt8])] {
+                XCTAssertEqual(
+                    STOMPEncoder.encodeMessageTail(destination: "/topic/a:b", headers: headers, body: body, version: version),
+                    STOMPEncoder.encodeMessageTail(headers: [STOMPHeader(name: "destination", value: "/topic/a:b")] + headers, body: body, version: version),
+                    "\(version) \(headers.count) headers"
+                )
+            }
+        }
+    }
+
     func testMessageTailKeepsAnExistingContentLength() {
         let headers = [STOMPHeader(name: "destination", value: "/q"), STOMPHeader(name: "content-length", value: "2")]
         XCTAssertEqual(
