@@ -194,7 +194,7 @@ final class ClientConnection: TCPConnectionDelegate {
             }
             node.counters.framesIn += 1
             framesCompleted &+= 1
-            node.counters.framesInByCommand[frame.command.rawValue, default: 0] += 1
+            node.counters.framesInByCommand[frame.command] += 1
             if let rateLimits, rateLimits.frames != nil, !rateLimits.frames!.take(1, now: node.now, force: true) { overRate(now: node.now) }
             if session.state == .awaitingConnect, frame.command == .CONNECT || frame.command == .STOMP, node.hasConnectHook {
                 // The backend decides; nothing else is read (and no CONNECTED sent) until it has.
@@ -299,7 +299,7 @@ final class ClientConnection: TCPConnectionDelegate {
         }
         writeRaw(STOMPEncoder.encode(frame, version: session.version))
         node.counters.framesOut += 1
-        node.counters.framesOutByCommand[frame.command.rawValue, default: 0] += 1
+        node.counters.framesOutByCommand[frame.command] += 1
     }
 
     /// Writes STOMP bytes, framed as a WebSocket message when upgraded (text when the bytes are

@@ -1,4 +1,5 @@
 public import Admin
+internal import STOMPWire
 internal import Broker
 internal import ClusterBus
 internal import FoundationEssentials
@@ -187,12 +188,12 @@ extension Node: AdminDataSource {
         samples += webhookMetrics
         samples += latencyMetrics
         samples += offlineMetrics
-        for (command, count) in counters.framesInByCommand.sorted(by: { $0.key < $1.key }) {
+        for (command, count) in counters.framesInByCommand.nonZero {
             samples.append(.init(name: "stampede_frames_in_total", help: "STOMP frames received, by command.", type: .counter, labels: [("command", command)], value: Double(count)))
         }
         var out = counters.framesOutByCommand
-        out["MESSAGE", default: 0] += counters.messagesOut
-        for (command, count) in out.sorted(by: { $0.key < $1.key }) {
+        out[.MESSAGE] += counters.messagesOut
+        for (command, count) in out.nonZero {
             samples.append(.init(name: "stampede_frames_out_total", help: "STOMP frames sent, by command.", type: .counter, labels: [("command", command)], value: Double(count)))
         }
         return samples

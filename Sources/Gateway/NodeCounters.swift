@@ -1,3 +1,5 @@
+public import STOMPWire
+
 /// Monotonic counters of one node, read by logs now and by the admin endpoint and /metrics later.
 public struct NodeCounters: Sendable, Equatable {
     public var connectionsAccepted: UInt64 = 0
@@ -38,8 +40,46 @@ public struct NodeCounters: Sendable, Equatable {
     /// Sessions ended because their token expired.
     public var tokensExpired: UInt64 = 0
     /// Client frames received and frames sent, by STOMP command (MESSAGE deliveries included).
-    public var framesInByCommand: [String: UInt64] = [:]
-    public var framesOutByCommand: [String: UInt64] = [:]
+    public var framesInByCommand = CommandCounts()
+    public var framesOutByCommand = CommandCounts()
 
     public init() {}
+}
+
+/// A count per STOMP command, kept in a fixed array indexed by the command: counting a frame
+/// hashed the command's name into a dictionary per frame (issue 13).
+public struct CommandCounts: Sendable, Equatable {
+    private var counts = [UInt64](repeating: 0, count: STOMPCommand.allCases.count)
+
+    public init() {}
+
+    public subscript(command: STOMPCommand) -> UInt64 {
+        get { counts[Self.index(command)] }
+        set { counts[Self.index(command)] = newValue }
+    }
+
+    /// The commands counted at least once, by name, sorted by name (for /metrics).
+    public var nonZero: [(command: String, count: UInt64)] {
+        STOMPCommand.allCases.filter { self[$0] > 0 }.map { ($0.rawValue, self[$0]) }.sorted { $0.command < $1.command }
+    }
+
+    private static func index(_ command: STOMPCommand) -> Int {
+        switch command {
+        case .CONNECT: 0
+        case .STOMP: 1
+        case .CONNECTED: 2
+        case .SEND: 3
+        case .SUBSCRIBE: 4
+        case .UNSUBSCRIBE: 5
+        case .ACK: 6
+        case .NACK: 7
+        case .BEGIN: 8
+        case .COMMIT: 9
+        case .ABORT: 10
+        case .DISCONNECT: 11
+        case .MESSAGE: 12
+        case .RECEIPT: 13
+        case .ERROR: 14
+        }
+    }
 }
