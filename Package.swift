@@ -74,6 +74,8 @@ let package = Package(
         .target(name: "FlowControl", swiftSettings: strict),
         // JSON values read field by field (unknown fields and wrong types are errors).
         .target(name: "JSONMessages", swiftSettings: strict),
+        // The plain JSON WebSocket protocol: client messages → broker actions, deliveries → JSON, pings (pure).
+        .target(name: "JSONProtocol", dependencies: ["STOMPWire", "JSONMessages"], swiftSettings: strict),
         // Webhooks: the JSON of calls, answers, connect hook and events; retry policy; the per-node bound.
         .target(name: "Webhooks", dependencies: ["Applications", "JSONMessages", "STOMPWire"], swiftSettings: strict),
         // The server HTTP API: request → operation (auth, validation, JSON), operation results → responses.
@@ -118,7 +120,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "HTTPServer", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "OfflineMessages", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI", "WebSocketDeflate",
+                "UVLoop", "HTTPWire", "HTTPServer", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "OfflineMessages", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI", "WebSocketDeflate", "JSONProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -164,6 +166,7 @@ let package = Package(
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Applications", "JSONMessages", "STOMPWire"]),
         .testTarget(name: "ApplicationsTests", dependencies: ["Applications", "STOMPWire", "Router"]),
         .testTarget(name: "FlowControlTests", dependencies: ["FlowControl"]),
+        .testTarget(name: "JSONProtocolTests", dependencies: ["JSONProtocol", "JSONMessages", "STOMPWire"]),
         .testTarget(name: "AuthTests", dependencies: [
             "Auth", "Broker", "Router", .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),

@@ -49,7 +49,7 @@ public struct TokenExtraction: Sendable, Equatable {
     }
 
     /// A query parameter's value, percent-decoded (`+` is not a space in tokens).
-    static func parameter(_ name: String, in query: String) -> String? {
+    public static func parameter(_ name: String, in query: String) -> String? {
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2, parts[0] == name[...], let value = percentDecoded(parts[1]), !value.isEmpty else { continue }

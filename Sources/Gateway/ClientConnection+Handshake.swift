@@ -6,6 +6,7 @@ internal import STOMPSession
 internal import UVLoop
 internal import Auth
 internal import Webhooks
+internal import JSONProtocol
 
 /// The way in: the WebSocket upgrade with its endpoint, token and permessage-deflate, and the
 /// CONNECT judged by the endpoint's rules or by a backend's connect hook.
@@ -36,7 +37,10 @@ extension ClientConnection {
                 node.counters.authenticationsRefused += 1
                 refuseHandshake(HTTPResponse.jsonError(status: 401, message: refusal.reason), reason: refusal.reason, forwardedFor: request.head)
                 return
-            case .success(let identity):
+            case .success(var identity):
+                if identity == nil, endpoint.wireProtocol == .json {
+                    identity = Self.userIDIdentity(query: request.head.query, endpoint: endpoint)
+                }
                 let methods = endpoint.authentication ?? []
                 if identity == nil, methods == [.token], !endpoint.tokenSources.contains(.connect) {
                     node.counters.authenticationsRefused += 1
@@ -54,6 +58,7 @@ extension ClientConnection {
             }
             tcp.enqueue(response.encode())
             webSocket = WebSocketConnection(role: .server, limits: node.configuration.webSocket, inflater: inflater)
+            if endpoint.wireProtocol == .json { startJSON() }
             if !leftover.isEmpty { leftover.withUnsafeBytes { readWebSocket($0) } }
         }
     }

@@ -7,6 +7,7 @@ internal import UVLoop
 internal import FlowControl
 internal import Auth
 internal import Webhooks
+internal import JSONProtocol
 
 /// One client socket: the protocol stack (raw STOMP, or HTTP upgrade then WebSocket, then STOMP)
 /// around a `STOMPSession`. It turns bytes into session events and carries the session's actions
@@ -71,6 +72,9 @@ final class ClientConnection: TCPConnectionDelegate {
     var countedUser: String?
     /// Inbound rate limits; nil (8 bytes instead of about 90 per connection) when both are off.
     var rateLimits: InboundRateLimits?
+    /// The plain JSON protocol's state (`protocol=json` endpoints, once authenticated); boxed,
+    /// so STOMP connections pay 8 bytes for it.
+    var json: JSONConnectionState?
     /// The session got to CONNECTED (a disconnect event is due when it ends).
     private(set) var wasConnected = false
 
@@ -105,6 +109,7 @@ final class ClientConnection: TCPConnectionDelegate {
         let now = node.now
         node.counters.bytesIn += UInt64(bytes.count)
         session.noteReceived(now: now)
+        json?.session.noteInput(now: now)
         if let rateLimits, rateLimits.bytes != nil, !rateLimits.bytes!.take(Double(bytes.count), now: now, force: true) { overRate(now: now) }
         let completedBefore = framesCompleted
         if handshake != nil {
@@ -153,11 +158,16 @@ final class ClientConnection: TCPConnectionDelegate {
         webSocket!.feed(bytes)
         while isOpen || webSocket?.state != .closed, let event = webSocket?.nextEvent() {
             switch event {
-            case .data(let payload, _):
+            case .data(let payload, let isText):
                 guard isOpen else { continue }
-                payload.withUnsafeBytes { readSTOMP($0) }
+                if json != nil {
+                    collectJSON(payload, isText: isText)
+                } else {
+                    payload.withUnsafeBytes { readSTOMP($0) }
+                }
             case .messageEnd:
                 framesCompleted &+= 1
+                if json != nil, isOpen { finishJSONMessage() }
                 continue
             case .write(let bytes):
                 tcp.enqueue(bytes)
@@ -275,6 +285,7 @@ final class ClientConnection: TCPConnectionDelegate {
         guard isOpen else { return }
         tcp.resumeReading()
         apply(held)
+        if json != nil { return resumeJSON() }
         processDecodedFrames()
     }
 
@@ -289,6 +300,7 @@ final class ClientConnection: TCPConnectionDelegate {
     }
 
     func write(_ frame: STOMPFrame) {
+        if endpoint?.wireProtocol == .json, webSocket != nil { return writeJSONFrame(frame) }
         if frame.command == .ERROR {
             sentError = true
             node.counters.errorsSent += 1
@@ -323,6 +335,7 @@ final class ClientConnection: TCPConnectionDelegate {
     func deliver(_ delivery: Delivery, encoder: inout MessageEncoder, now: UInt64, outputLimit: Int) -> Int? {
         guard isOpen, session.state == .connected else { return nil }
         if tcp.heldOutputBytes > outputLimit, isSlowConsumer(now: now) { return nil }
+        if json != nil { return deliverJSON(delivery, now: now) }  // the one branch for JSON clients
         encoder.write(delivery, version: session.version, webSocket: webSocket != nil, compressFrom: compressFrom, to: tcp)
         session.noteSent(now: now)
         return tcp.heldOutputBytes
@@ -356,6 +369,10 @@ final class ClientConnection: TCPConnectionDelegate {
             node.log(refused: self, reason: "token expired")
             terminate("token expired: reconnect with a fresh token", closeCode: WebSocketCloseCode.policyViolation)
             return
+        }
+        if json != nil {
+            applyJSON(json!.session.tick(now: now)[...])
+            guard isOpen else { return }
         }
         let actions = session.tick(now: now)
         if !actions.isEmpty {

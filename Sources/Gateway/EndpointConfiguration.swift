@@ -39,6 +39,16 @@ public struct EndpointConfiguration: Sendable, Equatable {
     public var port: Int?
     /// TLS on the endpoint's own listener (`tls.cert-file`); only with `port`.
     public var tls = false
+    /// What clients speak after the WebSocket handshake: STOMP, or the plain JSON protocol.
+    public var wireProtocol: WireProtocol = .stomp
+    /// JSON endpoints only: a `user_id` query parameter names the user when no token did.
+    /// Anyone can claim any id this way: for development, never in production.
+    public var userIDParameter = false
+
+    public enum WireProtocol: String, Sendable {
+        case stomp
+        case json
+    }
 
     public init(
         name: String, kind: Kind, paths: [String] = [], authentication: Set<AuthenticationMethod>? = nil,
@@ -55,7 +65,8 @@ public struct EndpointConfiguration: Sendable, Equatable {
 
     /// Parses the one-line form of `listen.endpoints.<name>`: space-separated `field=value`,
     /// lists joined by `|`: `path=/ws/chat auth=token tokens=query|cookie roles=customer
-    /// origins=https://shop.example.com port=15690 tls=on`, or `kind=stomp auth=users`. Nil when
+    /// origins=https://shop.example.com port=15690 tls=on`, `path=/api/ws/connect protocol=json`, or
+    /// `kind=stomp auth=users`. Nil when
     /// malformed, and when `port` is given to a raw STOMP endpoint or `tls` without `port`.
     public init?(name: String, spec: String) {
         guard !name.isEmpty, !name.contains(" ") else { return nil }
@@ -90,10 +101,18 @@ public struct EndpointConfiguration: Sendable, Equatable {
             case "tls":
                 guard let on = ["on": true, "true": true, "off": false, "false": false][parts[1]] else { return nil }
                 tls = on
+            case "protocol":
+                guard let wire = WireProtocol(rawValue: parts[1]) else { return nil }
+                wireProtocol = wire
+            case "user-id-param":
+                guard let on = ["on": true, "true": true, "off": false, "false": false][parts[1]] else { return nil }
+                userIDParameter = on
             default:
                 return nil
             }
         }
+        if wireProtocol == .json && kind != .webSocket { return nil }
+        if userIDParameter && wireProtocol != .json { return nil }
         if (kind == .webSocket) == paths.isEmpty { return nil }
         // TLS is a property of a socket: an endpoint sharing a listener shares its TLS setting.
         if port != nil && kind != .webSocket { return nil }
@@ -111,6 +130,8 @@ public struct EndpointConfiguration: Sendable, Equatable {
         if let allowedOrigins { fields.append("origins=" + allowedOrigins.joined(separator: "|")) }
         if let port { fields.append("port=\(port)") }
         if tls { fields.append("tls=on") }
+        if wireProtocol != .stomp { fields.append("protocol=" + wireProtocol.rawValue) }
+        if userIDParameter { fields.append("user-id-param=on") }
         return fields.joined(separator: " ")
     }
 }

@@ -9,6 +9,7 @@ public import TLS
 public import Auth
 public import Webhooks
 public import OfflineMessages
+public import JSONProtocol
 
 /// Everything a node can be told. Defaults are the documented single-node defaults; the file
 /// `deploy/stampede.example.yml` documents every field, and `ConfigurationLoader` fills this from
@@ -55,6 +56,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var webSocket: WebSocketLimits = .init()
     /// permessage-deflate negotiation and the size from which MESSAGEs are compressed (off by default).
     public var perMessageDeflate = PerMessageDeflatePolicy()
+    /// The plain JSON WebSocket protocol of `protocol=json` endpoints: field names, destinations, pings, limits.
+    public var jsonProtocol = JSONProtocolSettings()
     public var http: HTTPLimits = .init()
     public var broker: BrokerLimits = .init()
     /// Bytes waiting to be written to one client before it is a slow consumer and is disconnected.
