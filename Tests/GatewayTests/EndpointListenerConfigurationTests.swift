@@ -14,6 +14,21 @@ final class EndpointListenerConfigurationTests: ConfigurationTestCase {
         XCTAssertFalse(plain.spec.contains("tls"))
     }
 
+    func testAJSONEndpointWithTheUserIDParameterReadsAndPrintsBack() throws {
+        let endpoint = try XCTUnwrap(EndpointConfiguration(name: "json", spec: "path=/api/ws/connect protocol=json user-id-param=on"))
+        XCTAssertEqual(endpoint.wireProtocol, .json)
+        XCTAssertTrue(endpoint.userIDParameter)
+        XCTAssertEqual(EndpointConfiguration(name: "json", spec: endpoint.spec), endpoint)
+        XCTAssertEqual(try XCTUnwrap(EndpointConfiguration(name: "ws", spec: "path=/ws")).wireProtocol, .stomp)
+    }
+
+    func testTheJSONProtocolOnRawSTOMPAndTheUserIDParameterWithoutItAreRefused() {
+        XCTAssertNil(EndpointConfiguration(name: "a", spec: "kind=stomp protocol=json"))
+        XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws user-id-param=on"), "user_id is the JSON protocol's development shortcut")
+        XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws protocol=mqtt"))
+        XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws protocol=json user-id-param=maybe"))
+    }
+
     func testTLSWithoutAPortOfItsOwnAndPortsOnRawSTOMPAreRefused() {
         XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws tls=on"), "a shared listener cannot be TLS for one endpoint only")
         XCTAssertNil(EndpointConfiguration(name: "a", spec: "kind=stomp port=6000"), "listen.stomp-port is the raw STOMP port")
