@@ -42,7 +42,7 @@ extension ClientConnection {
                     identity = Self.userIDIdentity(query: request.head.query, endpoint: endpoint)
                 }
                 let methods = endpoint.authentication ?? []
-                if identity == nil, methods == [.token], !endpoint.tokenSources.contains(.connect) {
+                if identity == nil, methods == [.token], endpoint.wireProtocol == .json || !endpoint.tokenSources.contains(.connect) {  // a JSON client has no CONNECT to carry a token
                     node.counters.authenticationsRefused += 1
                     refuseHandshake(HTTPResponse.jsonError(status: 401, message: "a token is required"), reason: "a token is required", forwardedFor: request.head)
                     return

@@ -115,6 +115,12 @@ extension ClientConnection {
                     return
                 }
             } catch {
+                // The automatic subscriptions follow the rules too, but a refusal only means this
+                // session gets no direct messages (or broadcasts); it is not the client's doing.
+                if case .subscribe(let id, _, _, _) = operation, id == JSONSession.userSubscription || id == JSONSession.broadcastSubscription {
+                    node.log(refused: self, reason: error.message)
+                    continue
+                }
                 errorCloseCode = WebSocketCloseCode.policyViolation
                 node.log(refused: self, reason: error.message)
                 apply(session.operationFailed(error.message, receipt: nil))

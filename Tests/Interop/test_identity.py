@@ -25,6 +25,7 @@ listen:
   endpoints:
     chat: "path=/ws/chat auth=token roles=customer"
     stomp: "kind=stomp auth=token"
+    json: "path=/api/ws/connect protocol=json auth=token"
 auth:
   jwt:
     secret: "{SECRET}"
@@ -106,3 +107,23 @@ def test_bad_token_in_connect_gets_an_error(secure):
         conn.connect(passcode="not-a-token", wait=True)
     assert listener.errors.get(timeout=5).headers["message"] == "authentication failed: malformed token"
     assert "not-a-token" not in open(secure["log"]).read()
+
+
+def test_json_protocol_takes_the_user_from_the_token_and_refuses_without_one(secure):
+    import json
+    import websocket
+    base = "ws://127.0.0.1:%d/api/ws/connect" % secure["ws"]
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(base + "?user_id=alice", timeout=5)
+    assert refused.value.status_code == 401, "user_id counts only where the endpoint enables it"
+    alice = websocket.create_connection(base, header=["Authorization: Bearer " + secure["token"]("alice")], timeout=5)
+    welcome = json.loads(alice.recv())
+    assert welcome.get("user_id") == "alice", welcome
+    bob, got = connect(secure, "tcp", "bob")
+    bob.subscribe("/topic/chat.bob.inbox", id="1", headers={"receipt": "r1"})
+    wait_receipt(got, "r1")
+    alice.send(json.dumps({"type": "chat", "to": "", "content": "x"}))  # broadcast: denied by the rules
+    closing = json.loads(alice.recv())
+    assert closing["type"] == "error" and "Access denied" in closing["message"]
+    alice.close()
+    bob.disconnect()
