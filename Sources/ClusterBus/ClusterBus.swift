@@ -58,6 +58,13 @@ public protocol ClusterBus: AnyObject {
     /// a node that is down or unreachable does not get it. Sent to this node itself, it is
     /// delivered too (so callers need no special case).
     func sendControl(_ payload: [UInt8], to node: String)
+
+    /// Times the link stopped answering while connected (liveness probe), since start.
+    var stalls: UInt64 { get }
+}
+
+extension ClusterBus {
+    public var stalls: UInt64 { 0 }
 }
 
 public protocol ClusterBusDelegate: AnyObject {

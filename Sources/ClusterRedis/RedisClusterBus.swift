@@ -21,6 +21,11 @@ public final class RedisClusterBus: ClusterBus {
         public var nodeTimeoutMilliseconds: UInt64
         public var connectTimeoutMilliseconds: UInt64
         public var reconnectMaxMilliseconds: UInt64
+        /// Liveness probe: one every interval; unanswered after the timeout the link is stalled
+        /// (the bus degraded); stalled for `stallReconnect` both connections are made again.
+        public var pingIntervalMilliseconds: UInt64
+        public var timeoutMilliseconds: UInt64
+        public var stallReconnectMilliseconds: UInt64
         /// Shared queue length cap (XADD MAXLEN ~): the oldest messages go first.
         public var queueCapacity: Int
         /// Envelopes larger than this are refused on receipt.
@@ -28,7 +33,9 @@ public final class RedisClusterBus: ClusterBus {
         public var syntax: DestinationSyntax
 
         public init(nodeID: String, endpoint: RedisEndpoint, keyPrefix: String = "stampede", nodeTimeoutMilliseconds: UInt64 = 5_000,
-                    connectTimeoutMilliseconds: UInt64 = 2_000, reconnectMaxMilliseconds: UInt64 = 2_000, queueCapacity: Int = 10_000,
+                    connectTimeoutMilliseconds: UInt64 = 2_000, reconnectMaxMilliseconds: UInt64 = 2_000,
+                    pingIntervalMilliseconds: UInt64 = 1_000, timeoutMilliseconds: UInt64 = 3_000, stallReconnectMilliseconds: UInt64 = 10_000,
+                    queueCapacity: Int = 10_000,
                     maxEnvelopeBytes: Int = 5 << 20, syntax: DestinationSyntax = .init()) {
             self.nodeID = nodeID
             self.endpoint = endpoint
@@ -36,6 +43,9 @@ public final class RedisClusterBus: ClusterBus {
             self.nodeTimeoutMilliseconds = nodeTimeoutMilliseconds
             self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
             self.reconnectMaxMilliseconds = reconnectMaxMilliseconds
+            self.pingIntervalMilliseconds = pingIntervalMilliseconds
+            self.timeoutMilliseconds = timeoutMilliseconds
+            self.stallReconnectMilliseconds = stallReconnectMilliseconds
             self.queueCapacity = queueCapacity
             self.maxEnvelopeBytes = maxEnvelopeBytes
             self.syntax = syntax
@@ -46,7 +56,7 @@ public final class RedisClusterBus: ClusterBus {
     public weak var delegate: (any ClusterBusDelegate)?
     public let isClustered = true
     public private(set) var state: BusLinkState = .degraded("connecting to Redis")
-    public private(set) var undeliverable: UInt64 = 0
+    public internal(set) var undeliverable: UInt64 = 0
     /// Envelopes from Redis that could not be decoded.
     public private(set) var malformedReceived: UInt64 = 0
 
@@ -54,6 +64,13 @@ public final class RedisClusterBus: ClusterBus {
     let keys: RedisKeys
     let commands: RedisConnection
     let subscriber: RedisSubscriber
+    let loop: EventLoop
+    var liveness: LivenessProbe
+    var probeTimer: Timer?
+    /// Stalls entered since start (`stampede_redis_stalled_total`).
+    public var stalls: UInt64 { liveness.stalls }
+    /// How long the last stall lasted (from its first unanswered probe to the answer), if any ended.
+    public internal(set) var lastStallMilliseconds: UInt64?
     /// The (id, source) of the last envelope handed on: an exact and a pattern subscription
     /// matching one PUBLISH deliver it twice, back to back.
     private var lastReceived: (id: String, source: String)?
@@ -61,6 +78,9 @@ public final class RedisClusterBus: ClusterBus {
     public init(loop: EventLoop, settings: Settings) {
         self.settings = settings
         self.keys = RedisKeys(prefix: settings.keyPrefix)
+        self.loop = loop
+        self.liveness = LivenessProbe(intervalMilliseconds: settings.pingIntervalMilliseconds, timeoutMilliseconds: settings.timeoutMilliseconds,
+                                      reconnectAfterMilliseconds: settings.stallReconnectMilliseconds)
         commands = RedisConnection(loop: loop, endpoint: settings.endpoint, name: "stampede-\(settings.nodeID)-cmd",
                                    connectTimeoutMilliseconds: settings.connectTimeoutMilliseconds,
                                    reconnectMaxMilliseconds: settings.reconnectMaxMilliseconds)
@@ -77,6 +97,7 @@ public final class RedisClusterBus: ClusterBus {
         subscriber.start()
         // Kept by the subscriber's table: re-subscribed after every reconnect.
         subscriber.subscribe(keys.controlChannel(nodeID), confirmed: nil)
+        startProbing()
     }
 
     public func sendControl(_ payload: [UInt8], to node: String) {
@@ -85,6 +106,7 @@ public final class RedisClusterBus: ClusterBus {
 
     /// Withdraws this node from the registry, then closes both connections.
     public func stop() {
+        stopProbing()
         subscriber.close()
         guard commands.state == .connected else {
             commands.close()
@@ -94,10 +116,11 @@ public final class RedisClusterBus: ClusterBus {
         commands.send(["DEL", keys.node(nodeID)]) { [commands] _ in commands.close() }
     }
 
-    private func linkStateChanged() {
+    func linkStateChanged() {
         let next: BusLinkState
         switch (commands.state, subscriber.state) {
-        case (.connected, .connected): next = .connected
+        case (.connected, .connected):
+            next = liveness.isStalled ? .degraded("redis stalled: a probe got no answer within \(settings.timeoutMilliseconds) ms") : .connected
         case (.closed, _), (_, .closed): return
         case (let c, let s): next = .degraded(c == .connected ? "subscriber link: \(s)" : "command link: \(c)")
         }
@@ -128,10 +151,19 @@ public final class RedisClusterBus: ClusterBus {
         case .destination(let destination), .pattern(let destination): channel = keys.destinationChannel(destination)
         case .user(let user): channel = keys.userChannel(user)
         }
+        // A stalled Redis reads nothing: queued PUBLISHes would only pile up in this node's
+        // memory (hiredis's output buffer) for a reader that may never come back. Counted instead.
+        if liveness.isStalled {
+            undeliverable += 1
+            return
+        }
         send([Array("PUBLISH".utf8), Array(channel.utf8), envelope.encode()])
     }
 
     private func received(channel: [UInt8], payload: [UInt8]) {
+        if channel.elementsEqual(keys.probeChannel(nodeID).utf8) {
+            return probeEchoed(payload)
+        }
         let notifyPrefix = Array("\(keys.prefix):qn:".utf8)
         if channel.starts(with: notifyPrefix) {
             delegate?.bus(queueHasMessages: String(decoding: channel[notifyPrefix.count...], as: UTF8.self))

@@ -7,6 +7,7 @@
 /// | `P:q:<queue>` | stream, group `stampede` | shared queue messages (field `e`: envelope) |
 /// | `P:qn:<queue>` | channel | "queue has messages" hint after XADD |
 /// | `P:ctl:<node>` | channel | control messages for one node (disconnect a session or a user) |
+/// | `P:probe:<node>` | channel | the node's liveness probes to itself (command → Redis → subscriber) |
 /// | `P:queues` | set | queue names, for dead-node cleanup |
 /// | `P:nodes` | set | node ids believed alive |
 /// | `P:node:<id>` | string, TTL | the node's last report (JSON); its expiry means the node is dead |
@@ -23,6 +24,7 @@ struct RedisKeys: Sendable {
     func queueStream(_ queue: String) -> String { "\(prefix):q:\(queue)" }
     func queueNotifyChannel(_ queue: String) -> String { "\(prefix):qn:\(queue)" }
     func controlChannel(_ node: String) -> String { "\(prefix):ctl:\(node)" }
+    func probeChannel(_ node: String) -> String { "\(prefix):probe:\(node)" }
     var queues: String { "\(prefix):queues" }
     var nodes: String { "\(prefix):nodes" }
     func node(_ id: String) -> String { "\(prefix):node:\(id)" }

@@ -28,6 +28,12 @@ extension ConfigurationLoader {
                      "Longest wait between attempts to reconnect to Redis (the backoff doubles up to this)."),
             .integer("cluster.redis-connect-timeout-ms", \.redisConnectTimeoutMilliseconds, type: "milliseconds",
                      "Time one attempt to connect to Redis may take before it is abandoned."),
+            .integer("cluster.redis-ping-interval-ms", \.redisPingIntervalMilliseconds, type: "milliseconds",
+                     "How often the node probes Redis (a PUBLISH on the command connection that must come back on the subscriber connection)."),
+            .integer("cluster.redis-timeout-ms", \.redisTimeoutMilliseconds, type: "milliseconds",
+                     "A probe unanswered for this long marks Redis stalled: /readyz answers 503 and cross-node traffic is held back as when Redis is down."),
+            .integer("cluster.redis-stall-reconnect-ms", \.redisStallReconnectMilliseconds, type: "milliseconds",
+                     "After this long stalled the node drops both Redis connections and connects again (at least cluster.redis-timeout-ms)."),
         ]
     }
 

@@ -157,6 +157,12 @@ extension Node: AdminDataSource {
             .init(name: "stampede_cluster_link_up", help: "1 when the cluster link (Redis) is up or the node is standalone.", type: .gauge, labels: [("state", bus.state.label)],
                   value: { if case .degraded = bus.state { 0 } else { 1 } }()),
         ]
+        if bus.isClustered {
+            samples.append(.init(name: "stampede_redis_up", help: "1 when both Redis connections are up and the last liveness probe was answered in time.",
+                                 type: .gauge, value: bus.state == .connected ? 1 : 0))
+            samples.append(.init(name: "stampede_redis_stalled_total", help: "Times Redis stopped answering probes within cluster.redis-timeout-ms while connected.",
+                                 type: .counter, value: Double(bus.stalls)))
+        }
         samples.append(.init(name: "stampede_log_lines_suppressed_total", help: "Session log lines left out over log.session-lines-per-second.",
                              type: .counter, value: Double(sessionLineBudget.suppressedTotal)))
         samples += ProcessMetrics.samples()

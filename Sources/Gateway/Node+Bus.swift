@@ -18,6 +18,9 @@ extension Node {
             nodeTimeoutMilliseconds: configuration.nodeTimeoutMilliseconds,
             connectTimeoutMilliseconds: configuration.redisConnectTimeoutMilliseconds,
             reconnectMaxMilliseconds: configuration.redisReconnectMaxMilliseconds,
+            pingIntervalMilliseconds: configuration.redisPingIntervalMilliseconds,
+            timeoutMilliseconds: configuration.redisTimeoutMilliseconds,
+            stallReconnectMilliseconds: configuration.redisStallReconnectMilliseconds,
             queueCapacity: configuration.broker.queueBufferCapacity,
             maxEnvelopeBytes: configuration.stomp.maxFrameBytes + 64 * 1024,
             syntax: configuration.destinationSyntax))

@@ -5,6 +5,7 @@ internal import STOMPSession
 internal import Logging
 internal import STOMPWire
 internal import OfflineMessages
+internal import UVLoop
 
 /// The node as a member of the cluster: what arrives from other nodes, shared queues, and the
 /// node's report (heartbeat) for the admin view.
@@ -31,9 +32,15 @@ extension Node: ClusterBusDelegate {
     public func bus(stateDidChange state: BusLinkState) {
         switch state {
         case .degraded(let reason):
+            if clusterDegradedSince == nil { clusterDegradedSince = EventLoop.monotonicNanoseconds }
             logger.warning("cluster link degraded: local delivery continues", metadata: ["reason": "\(reason)"])
         case .connected:
-            logger.notice("cluster link up", metadata: ["node": "\(bus.nodeID)"])
+            var metadata: Logger.Metadata = ["node": "\(bus.nodeID)"]
+            if let since = clusterDegradedSince {
+                metadata["down_ms"] = "\((EventLoop.monotonicNanoseconds &- since) / 1_000_000)"
+                clusterDegradedSince = nil
+            }
+            logger.notice("cluster link up", metadata: metadata)
             // Register at once, not at the next heartbeat: a node that takes queue messages and
             // dies before its first report would never be declared dead, and what it took would
             // stay pending in Redis.

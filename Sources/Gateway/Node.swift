@@ -46,6 +46,8 @@ public final class Node {
     @exclusivity(unchecked) var broker: LocalBroker
     /// The rest of the cluster (an in-memory bus when this node is alone).
     public let bus: any ClusterBus
+    /// When the cluster link last left `connected` (monotonic ns), for the recovery log line.
+    var clusterDegradedSince: UInt64?
     @exclusivity(unchecked) var connections: [SessionID: ClientConnection] = [:]
     @exclusivity(unchecked) var encoder = MessageEncoder()
     /// The node-wide budget for buffered bytes and its flow-control watermarks.

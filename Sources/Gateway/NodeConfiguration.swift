@@ -165,6 +165,11 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var clusterPullBatch: Int = 64
     /// A Redis connect attempt is abandoned after this long.
     public var redisConnectTimeoutMilliseconds: UInt64 = 2_000
+    /// Liveness probe period; a probe unanswered for `redisTimeoutMilliseconds` means stalled.
+    public var redisPingIntervalMilliseconds: UInt64 = 1_000
+    public var redisTimeoutMilliseconds: UInt64 = 3_000
+    /// Stalled this long: both connections are dropped and made again.
+    public var redisStallReconnectMilliseconds: UInt64 = 10_000
 
     // Admin endpoint (nil port: off)
     public var adminHost: String = "127.0.0.1"

@@ -39,6 +39,12 @@ public final class RedisConnection: RedisLinkOwner {
         link.close()
     }
 
+    /// Drops the current connection (it stopped answering) and reconnects with backoff;
+    /// nothing happens unless connected. In-flight commands complete with errors.
+    public func reconnect(reason: String) {
+        link.drop(reason: reason)
+    }
+
     /// The current state.
     public var state: RedisLinkState { link.state }
 

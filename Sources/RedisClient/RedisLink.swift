@@ -104,6 +104,11 @@ final class RedisLink {
         onStateChange = nil
     }
 
+    /// Drops a connected session that stopped answering and reconnects (with backoff).
+    func drop(reason: String) {
+        perform(machine.dropped(reason: reason))
+    }
+
     // MARK: - Actions
 
     private func perform(_ actions: [RedisLinkMachine<SystemRandomNumberGenerator>.Action]) {

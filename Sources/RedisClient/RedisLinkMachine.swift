@@ -56,6 +56,13 @@ struct RedisLinkMachine<Random: RandomNumberGenerator> {
         return [.sessionLost] + waitToReconnect(reason: reason)
     }
 
+    /// The user gave up on a connected session that stopped answering (liveness probe): free
+    /// the context (pending replies fail) and reconnect after the backoff delay.
+    mutating func dropped(reason: String) -> [Action] {
+        guard state == .connected else { return [] }
+        return [.abandonContext, .sessionLost] + waitToReconnect(reason: reason)
+    }
+
     mutating func timerFired() -> [Action] {
         switch state {
         case .connecting:

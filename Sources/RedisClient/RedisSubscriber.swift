@@ -46,6 +46,12 @@ public final class RedisSubscriber: RedisLinkOwner {
         link.close()
     }
 
+    /// Drops the current connection (it stopped answering) and reconnects with backoff;
+    /// nothing happens unless connected. Subscriptions are made again on the new connection.
+    public func reconnect(reason: String) {
+        link.drop(reason: reason)
+    }
+
     /// The current state.
     public var state: RedisLinkState { link.state }
 

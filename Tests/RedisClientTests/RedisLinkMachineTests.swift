@@ -66,6 +66,18 @@ final class RedisLinkMachineTests: XCTestCase {
         XCTAssertEqual(machine.state, .connecting)
     }
 
+    func testDroppingAStalledSessionFreesTheContextEndsTheSessionAndReconnects() {
+        var machine = machine()
+        XCTAssertEqual(machine.dropped(reason: "no answer"), [], "nothing to drop before connecting")
+        _ = machine.start()
+        _ = machine.connected()
+        let actions = machine.dropped(reason: "no answer for 10000 ms")
+        XCTAssertEqual(Array(actions.prefix(2)), [.abandonContext, .sessionLost])
+        guard case .armTimer = actions.last, actions.count == 3 else { return XCTFail("\(actions)") }
+        XCTAssertEqual(machine.state, .disconnected(reason: "no answer for 10000 ms"))
+        XCTAssertEqual(machine.timerFired(), [.armTimer(milliseconds: 2000), .openContext])
+    }
+
     func testConnectTimeoutGivesUpContextAndWaits() {
         var machine = machine()
         _ = machine.start()

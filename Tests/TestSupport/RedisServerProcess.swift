@@ -77,6 +77,7 @@ public final class RedisServerProcess {
     /// Stops the server with SIGTERM (SIGKILL after `timeoutSeconds`) and waits for it to exit.
     public func stop(timeoutSeconds: Double = 5) {
         guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGCONT)  // a suspended server cannot act on SIGTERM
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning && Date() < deadline { usleep(5_000) }
@@ -88,6 +89,19 @@ public final class RedisServerProcess {
         guard let process, process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// SIGSTOP: the server keeps its sockets open but answers nothing (a hung or partitioned
+    /// Redis as its clients see it: no reset, no reply).
+    public func suspend() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGSTOP)
+    }
+
+    /// SIGCONT after `suspend`: the server answers everything queued meanwhile.
+    public func resume() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGCONT)
     }
 
     /// Stops the server if it runs, then starts it again on the same port.
