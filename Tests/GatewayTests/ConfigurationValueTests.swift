@@ -228,7 +228,7 @@ final class ConfigurationValueTests: ConfigurationTestCase {
         XCTAssertEqual(try load(overrides: [("cluster.interest-grace-ms", "0")]).interestGraceMilliseconds, 0)
         XCTAssertEqual(loadError(overrides: [("cluster.interest-grace-ms", "-1")])?.kind, .invalidValue)
         let positive = ["cluster.heartbeat-ms", "cluster.node-timeout-ms", "cluster.pull-batch", "cluster.redis-reconnect-max-ms",
-                        "cluster.redis-connect-timeout-ms"]
+                        "cluster.redis-connect-timeout-ms", "cluster.redis-ping-interval-ms", "cluster.redis-timeout-ms", "cluster.redis-stall-reconnect-ms"]
         for key in positive {
             XCTAssertEqual(loadError(overrides: [(key, "0")])?.description,
                            "invalid value '0' for \(key) on the command line: expected a positive integer")
