@@ -51,20 +51,16 @@ extension LocalBroker {
 
     /// One delivery per subscriber sharing `publication`; ack ids only for client-ack ones.
     mutating func fanOut(_ publication: Publication, to subscribers: [TopicSubscriber]) -> [Delivery] {
-        // Each delivery is built in its slot: `append` copied it in and destroyed the original
-        // (two reference counts per string and the publication, per subscriber; issue 13).
-        let out = [Delivery](unsafeUninitializedCapacity: subscribers.count) { slots, initialized in
-            for index in subscribers.indices {
-                let subscriber = subscribers[index]
-                let ackID = subscriber.tracksAcks ? trackTopicDelivery(publication, serial: subscriber.serial) : nil
-                (slots.baseAddress! + index).initialize(to: Delivery(
-                    subscription: subscriber.key,
-                    publication: publication,
-                    destination: subscriber.shownDestination ?? publication.destination,
-                    ackID: ackID,
-                    redelivered: false))
-                initialized = index + 1
-            }
+        var out: [Delivery] = []
+        out.reserveCapacity(subscribers.count)
+        for subscriber in subscribers {
+            let ackID = subscriber.tracksAcks ? trackTopicDelivery(publication, serial: subscriber.serial) : nil
+            out.append(Delivery(
+                subscription: subscriber.key,
+                publication: publication,
+                destination: subscriber.shownDestination ?? publication.destination,
+                ackID: ackID,
+                redelivered: false))
         }
         counters.delivered += UInt64(subscribers.count)
         return out

@@ -147,16 +147,12 @@ extension Node {
         let now = self.now
         let outputLimit = slowConsumerRule.limitBytes
         var written: UInt64 = 0
-        // Read in place: `for delivery in deliveries` copied each one (a reference count per
-        // string and the publication, and their release; issue 13).
-        deliveries.withUnsafeBufferPointer { deliveries in
-            for index in deliveries.indices {
-                let session = deliveries[index].subscription.session
-                guard let held = connections[session]?.deliver(deliveries[index], encoder: &encoder, now: now, outputLimit: outputLimit) else { continue }
-                written += 1
-                // For publisher flow control: the subscriber furthest behind that this publication reached.
-                if held > slowestDelivery.bytes { slowestDelivery = (held, session) }
-            }
+        for delivery in deliveries {
+            let session = delivery.subscription.session
+            guard let held = connections[session]?.deliver(delivery, encoder: &encoder, now: now, outputLimit: outputLimit) else { continue }
+            written += 1
+            // For publisher flow control: the subscriber furthest behind that this publication reached.
+            if held > slowestDelivery.bytes { slowestDelivery = (held, session) }
         }
         counters.messagesOut += written
     }
