@@ -62,7 +62,7 @@ public final class TCPConnection {
     @exclusivity(unchecked) var plaintextOutput: OutputQueue?
     /// TLS or another transform between socket and delegate (see `secure(with:)`).
     @exclusivity(unchecked) var security: (any TCPConnectionSecurity)?
-    private var cachedPeerAddress: String?
+    var cachedPeerAddress: String?
     var closeError: UVError?
     @exclusivity(unchecked) var state: State
     /// Listed in the loop's dirty list.
