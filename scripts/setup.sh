@@ -18,6 +18,8 @@ if [ "${1:-}" = "--with-python" ]; then
     packages+=(chromium nginx libnginx-mod-stream systemd)
     # scripts/instructions-check.sh: callgrind, and objcopy to strip the DWARF 5 it cannot read.
     packages+=(valgrind binutils)
+    # scripts/autobahn.sh: the suite's C extensions are compiled for its Python 2.7.
+    packages+=(gcc)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -162,12 +162,14 @@ final class ClientConnection: TCPConnectionDelegate {
                 guard isOpen else { continue }
                 if json != nil {
                     collectJSON(payload, isText: isText)
+                } else if isEcho {
+                    collectEcho(payload)
                 } else {
                     payload.withUnsafeBytes { readSTOMP($0) }
                 }
             case .messageEnd:
                 framesCompleted &+= 1
-                if json != nil, isOpen { finishJSONMessage() }
+                if json != nil, isOpen { finishJSONMessage() } else if isEcho { finishEcho() }
                 continue
             case .write(let bytes):
                 tcp.enqueue(bytes)
@@ -347,6 +349,7 @@ final class ClientConnection: TCPConnectionDelegate {
             if now &- since > node.configuration.closeGraceMilliseconds { tcp.close(afterFlush: false) }
             return
         }
+        if isEcho, webSocket != nil { return tickEcho(now: now) }
         if session.state == .awaitingConnect, now &- acceptedAt > node.configuration.connectTimeoutMilliseconds {
             node.log(refused: self, reason: "no CONNECT within \(node.configuration.connectTimeoutMilliseconds) ms")
             if webSocket == nil && handshake != nil { beginClose() } else { terminate("CONNECT timeout", closeCode: WebSocketCloseCode.policyViolation) }

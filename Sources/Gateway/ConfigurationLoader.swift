@@ -64,6 +64,7 @@ public enum ConfigurationLoader {
         try checkApplicationConsistency(configuration)
         try checkClusterConsistency(configuration)
         try checkAPIConsistency(configuration)
+        try checkConformanceConsistency(configuration)
     }
 
     /// An endpoint with a port of its own needs one nobody else binds.

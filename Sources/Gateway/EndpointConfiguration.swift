@@ -48,6 +48,8 @@ public struct EndpointConfiguration: Sendable, Equatable {
     public enum WireProtocol: String, Sendable {
         case stomp
         case json
+        /// Every message comes back as it was sent: only `conformance.echo-path` makes one.
+        case echo
     }
 
     public init(
@@ -102,7 +104,7 @@ public struct EndpointConfiguration: Sendable, Equatable {
                 guard let on = ["on": true, "true": true, "off": false, "false": false][parts[1]] else { return nil }
                 tls = on
             case "protocol":
-                guard let wire = WireProtocol(rawValue: parts[1]) else { return nil }
+                guard let wire = WireProtocol(rawValue: parts[1]), wire != .echo else { return nil }
                 wireProtocol = wire
             case "user-id-param":
                 guard let on = ["on": true, "true": true, "off": false, "false": false][parts[1]] else { return nil }

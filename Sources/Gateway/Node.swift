@@ -15,6 +15,7 @@ internal import RedisClient
 internal import FlowControl
 internal import Auth
 internal import OfflineMessages
+internal import WebSocketDeflate
 public import ClusterBus
 public import Applications
 
@@ -49,6 +50,10 @@ public final class Node {
     /// When the cluster link last left `connected` (monotonic ns), for the recovery log line.
     var clusterDegradedSince: UInt64?
     @exclusivity(unchecked) var connections: [SessionID: ClientConnection] = [:]
+    /// Conformance echo endpoint: the message each echo connection is collecting.
+    var echoMessages: [SessionID: [UInt8]] = [:]
+    /// Conformance echo endpoint: compresses echoes for clients that negotiated permessage-deflate.
+    lazy var echoDeflater = MessageDeflater(windowBits: configuration.perMessageDeflate.serverMaxWindowBits)
     @exclusivity(unchecked) var encoder = MessageEncoder()
     /// The node-wide budget for buffered bytes and its flow-control watermarks.
     let budget: MemoryBudget
@@ -319,6 +324,7 @@ public final class Node {
 
     func connectionClosed(_ connection: ClientConnection, error: UVError?) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
+        echoMessages[connection.id] = nil
         if let user = connection.countedUser { sessionsPerUser[user, default: 1] -= 1; if sessionsPerUser[user] == 0 { sessionsPerUser[user] = nil } }
         forgetSession(connection.id)
         if connection.wasConnected { notifyDisconnected(connection) }

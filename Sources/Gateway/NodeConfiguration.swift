@@ -28,6 +28,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// Named endpoints (`listen.endpoints`); empty: one WebSocket endpoint `websocket` on
     /// `webSocketPaths` and one raw STOMP endpoint `stomp`, with the default authentication.
     public var endpoints: [EndpointConfiguration] = []
+    /// `conformance.echo-path`: an extra WebSocket endpoint that echoes messages (nil: none).
+    public var conformanceEchoPath: String?
 
     // TLS (one certificate per node; each listener opts in)
     public var webSocketTLS = false
@@ -228,6 +230,12 @@ public struct NodeConfiguration: Sendable, Equatable {
         }
         if stompPort != nil && !list.contains(where: { $0.kind == .stomp }) {
             list.append(EndpointConfiguration(name: "stomp", kind: .stomp))
+        }
+        if let conformanceEchoPath {
+            var echo = EndpointConfiguration(name: "conformance-echo", kind: .webSocket, paths: [conformanceEchoPath],
+                                             authentication: [.anonymous], allowedOrigins: ["*"])
+            echo.wireProtocol = .echo
+            list.append(echo)
         }
         return list.map { endpoint in
             var endpoint = endpoint

@@ -74,6 +74,9 @@ public struct WebSocketConnection: Sendable {
 
     private var messageInProgress = false
     private var messageIsText = false
+    /// Whether the message in progress (or the last one, after `.messageEnd`) is text: an
+    /// empty message has no `.data` event to say so.
+    public var messageIsTextMessage: Bool { messageIsText }
     private var messageCompressed = false
     private var messageBytes = 0
     private var textValidator = UTF8Validator()
