@@ -85,6 +85,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # start_node NAME WINDOW_BITS: a loopback node whose only extra endpoint is the echo path;
 # limits are raised so that the suite's 16 MiB messages (cases 9.*) are echoed, not refused.
+# Sets port_NAME. (Not run in a command substitution: the node's PID must reach `pids`.)
 start_node() {
     local name=$1 bits=$2 port
     port=$(free_port)
@@ -113,7 +114,10 @@ EOF
     "$bin" --config "$work/$name.yml" > "$work/$name.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { echo "$port"; return; }
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            printf -v "port_$name" '%s' "$port"
+            return
+        fi
         sleep 0.1
     done
     echo "autobahn: node $name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
@@ -133,8 +137,9 @@ EOF
 
 rm -rf "$out"; mkdir -p "$out"; out=$(cd "$out" && pwd)
 started=$(date +%s)
-default_port=$(start_node default 15)
-window9_port=$(start_node window9 9)
+start_node default 15
+start_node window9 9
+default_port=$port_default window9_port=$port_window9
 # The compression cases dominate (the Python client inflates every message and is the bottleneck):
 # two clients share them so both cores work; the 12.1-12.3 groups are about half of all the time.
 first=() second=() window9=()
