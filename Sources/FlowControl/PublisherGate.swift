@@ -7,10 +7,22 @@ public struct PublisherGate: Sendable, Equatable {
     public let budget: MemoryBudget
     /// A subscriber holding more than this is behind.
     public let behindBytes: Int
+    /// How long one publisher may stay paused before the subscriber holding it back is cut as a
+    /// slow consumer (0: no limit). Without it, a subscriber that never reads but stays under its
+    /// own output limit would keep a publisher paused for as long as the node is above the low
+    /// watermark.
+    public let maxPauseMilliseconds: UInt64
 
-    public init(budget: MemoryBudget, behindBytes: Int) {
+    public init(budget: MemoryBudget, behindBytes: Int, maxPauseMilliseconds: UInt64 = 0) {
         self.budget = budget
         self.behindBytes = max(1, behindBytes)
+        self.maxPauseMilliseconds = maxPauseMilliseconds
+    }
+
+    /// Whether a publisher paused since `pausedSince` has waited too long: the subscriber that
+    /// blocks it is to be cut, so the publisher goes on.
+    public func pauseOverstayed(pausedSince: UInt64, now: UInt64) -> Bool {
+        maxPauseMilliseconds > 0 && now &- pausedSince >= maxPauseMilliseconds
     }
 
     /// After delivering a publication: whether its publisher must stop being read. `totalBytes` is

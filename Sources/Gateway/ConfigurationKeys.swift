@@ -57,6 +57,8 @@ extension ConfigurationLoader {
                      "Above this many buffered bytes, publishers whose subscribers are behind are paused; 0: half of limits.max-buffered-bytes."),
             .integer("limits.flow.low-watermark-bytes", \.flowLowWatermarkBytes, type: "bytes", minimum: 0,
                      "Under this many buffered bytes, paused publishers are read again; 0: half of the high watermark."),
+            .integer("limits.flow.max-publisher-pause-ms", \.maxPublisherPauseMilliseconds, type: "milliseconds", minimum: 0,
+                     "A publisher paused this long has the subscriber holding it back cut as a slow consumer (ERROR, close 1008); 0: no limit."),
             .integer("limits.frame-timeout-ms", \.frameTimeoutMilliseconds, type: "milliseconds", minimum: 0,
                      "Time a started frame (WebSocket frame or message, STOMP frame) has to complete, heart-beats or not; 0: no deadline."),
             .integer("limits.max-subscriptions-per-session", \.broker.maxSubscriptionsPerSession, type: "count",

@@ -41,24 +41,35 @@ extension Node {
         if total > budget.maxBufferedBytes { enforceBudget() }
         guard publisherGate.shouldPause(totalBytes: total, slowestSubscriberBytes: slowestDelivery.bytes),
               publisher.isOpen, publisher.id != slowestDelivery.session else { return }
-        if flowPausedPublishers.insert(publisher.id).inserted { counters.publisherPauses += 1 }
+        if flowPausedPublishers[publisher.id] == nil {
+            flowPausedPublishers[publisher.id] = now
+            counters.publisherPauses += 1
+        }
         publisher.blockedBy = slowestDelivery.session
         publisher.tcp.pauseReading(.flowControl)
     }
 
-    /// Once per tick: resume publishers whose subscribers caught up, enforce the budget, give
-    /// memory back after big releases.
+    /// Once per tick: resume publishers whose subscribers caught up, cut subscribers that have
+    /// held a publisher back for too long, enforce the budget, give memory back after big releases.
     func flowControlTick() {
         let total = loop.memory.totalBytes
         if !flowPausedPublishers.isEmpty {
-            for id in flowPausedPublishers {
+            let now = self.now
+            for (id, pausedSince) in flowPausedPublishers {
                 guard let publisher = connections[id] else {
-                    flowPausedPublishers.remove(id)
+                    flowPausedPublishers[id] = nil
                     continue
                 }
-                let blocking = publisher.blockedBy.flatMap { connections[$0] }.map { $0.isOpen ? $0.heldBytes : 0 }
+                var blocker = publisher.blockedBy.flatMap { connections[$0] }
+                if let overstaying = blocker, overstaying.isOpen, publisherGate.pauseOverstayed(pausedSince: pausedSince, now: now) {
+                    counters.slowConsumers += 1
+                    log(refused: overstaying, reason: "slow consumer: kept a publisher paused")
+                    overstaying.cutOff("slow consumer: not reading kept a publisher paused for \(publisherGate.maxPauseMilliseconds) ms")
+                    blocker = nil
+                }
+                let blocking = blocker.map { $0.isOpen ? $0.heldBytes : 0 }
                 if publisherGate.shouldResume(totalBytes: total, blockingSubscriberBytes: blocking) {
-                    flowPausedPublishers.remove(id)
+                    flowPausedPublishers[id] = nil
                     publisher.blockedBy = nil
                     publisher.resumeReading(.flowControl)
                 }

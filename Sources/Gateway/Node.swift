@@ -60,7 +60,8 @@ public final class Node {
     let publisherGate: PublisherGate
     let slowConsumerRule: SlowConsumerRule
     /// Publishers not being read because their subscribers are behind.
-    var flowPausedPublishers: Set<SessionID> = []
+    /// Publishers not being read (flow control), with the loop time each was paused at.
+    var flowPausedPublishers: [SessionID: UInt64] = [:]
     /// The largest output backlog among the subscribers the current SEND reached, and whose.
     @exclusivity(unchecked) var slowestDelivery: (bytes: Int, session: SessionID) = (0, 0)
     /// Loop time and total of the last budget enforcement (it scans connections).
@@ -148,7 +149,8 @@ public final class Node {
         self.slowConsumerRule = SlowConsumerRule(
             limitBytes: configuration.maxOutputBufferBytes, graceMilliseconds: configuration.slowConsumerGraceMilliseconds)
         // A subscriber is behind at a quarter of its own limit: publishers stop before it gets there.
-        self.publisherGate = PublisherGate(budget: budget, behindBytes: max(1, configuration.maxOutputBufferBytes / 4))
+        self.publisherGate = PublisherGate(budget: budget, behindBytes: max(1, configuration.maxOutputBufferBytes / 4),
+                                           maxPauseMilliseconds: UInt64(configuration.maxPublisherPauseMilliseconds))
         self.startedAtWallClock = Node.wallClockMilliseconds()
     }
 

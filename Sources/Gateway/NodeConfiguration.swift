@@ -75,6 +75,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// Publisher flow control watermarks; 0: half of the budget and half of the high watermark.
     public var flowHighWatermarkBytes: Int = 0
     public var flowLowWatermarkBytes: Int = 0
+    /// `limits.flow.max-publisher-pause-ms`: a publisher paused longer has its blocker cut.
+    public var maxPublisherPauseMilliseconds: Int = 30_000
     /// A started frame must complete within this time (0: no deadline).
     public var frameTimeoutMilliseconds: UInt64 = 30_000
 

@@ -62,6 +62,13 @@ final class PublisherGateTests: XCTestCase {
         XCTAssertTrue(gate.shouldResume(totalBytes: 900, blockingSubscriberBytes: nil))
         XCTAssertFalse(gate.shouldResume(totalBytes: 900, blockingSubscriberBytes: 51))
     }
+
+    func testAPauseLongerThanTheLimitOverstaysAndNoLimitNeverDoes() {
+        let bounded = PublisherGate(budget: MemoryBudget(maxBufferedBytes: 1000), behindBytes: 100, maxPauseMilliseconds: 500)
+        XCTAssertFalse(bounded.pauseOverstayed(pausedSince: 1000, now: 1499))
+        XCTAssertTrue(bounded.pauseOverstayed(pausedSince: 1000, now: 1500))
+        XCTAssertFalse(gate.pauseOverstayed(pausedSince: 0, now: 10_000_000), "0: no limit")
+    }
 }
 
 final class SlowConsumerRuleTests: XCTestCase {

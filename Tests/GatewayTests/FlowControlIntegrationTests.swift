@@ -119,6 +119,44 @@ final class PublisherFlowControlTests: GatewayTestCase {
     }
 }
 
+final class PublisherPauseLimitTests: GatewayTestCase {
+    override class var nodeArguments: [String] {
+        ["--set", "runtime.tick-ms=50", "--set", "limits.max-output-buffer-bytes=8388608", "--set", "limits.slow-consumer-grace-ms=60000",
+         "--set", "limits.flow.high-watermark-bytes=262144", "--set", "limits.flow.low-watermark-bytes=131072",
+         "--set", "limits.flow.max-publisher-pause-ms=600"]
+    }
+
+    /// A subscriber that never reads but stays under its own output limit would keep the
+    /// publisher paused for good: after `limits.flow.max-publisher-pause-ms` it is cut with an
+    /// ERROR saying why, and the publisher goes on to a subscriber that reads.
+    func testASubscriberThatKeepsAPublisherPausedTooLongIsCutAndThePublisherGoesOn() throws {
+        let topic = unique("/topic/hostage")
+        let stuck = try stuckClient(.tcp, subscribedTo: topic)
+        let reader = try connectedClient(.tcp)
+        try reader.subscribe(topic, id: "r")
+        let publisher = try connectedClient(.tcp)
+        let count = 400
+        let body = String(repeating: "h", count: 16 * 1024)
+        let done = expectation(description: "published")
+        nonisolated(unsafe) let sender = publisher
+        Thread.detachNewThread {
+            for _ in 0..<count { try? sender.send(.SEND, [("destination", topic)], body: body) }
+            done.fulfill()
+        }
+        var received = 0
+        while received < count, let frame = try? reader.receive(timeout: 10) {
+            guard frame.command == .MESSAGE else { break }
+            received += 1
+        }
+        wait(for: [done], timeout: 20)
+        XCTAssertEqual(received, count, "the publisher went on")
+        let (error, _) = try readUntilError(stuck)
+        XCTAssertEqual(error?["message"]?.contains("kept a publisher paused") ?? false, true, String(describing: error))
+        XCTAssertGreaterThanOrEqual(try metric(try node, "stampede_publisher_pauses_total") ?? 0, 1)
+        XCTAssertEqual(try metric(try node, "stampede_slow_consumers_total"), 1)
+    }
+}
+
 final class NodeMemoryBudgetTests: GatewayTestCase {
     override class var nodeArguments: [String] {
         ["--set", "runtime.tick-ms=50", "--set", "limits.max-buffered-bytes=1048576", "--set", "limits.max-output-buffer-bytes=16777216",
