@@ -61,10 +61,16 @@ public protocol ClusterBus: AnyObject {
 
     /// Times the link stopped answering while connected (liveness probe), since start.
     var stalls: UInt64 { get }
+    /// Bytes of commands sent to the cluster link and not yet answered.
+    var pendingBytes: Int { get }
+    /// Times the link was congested (pending bytes over their bound), since start.
+    var congestions: UInt64 { get }
 }
 
 extension ClusterBus {
     public var stalls: UInt64 { 0 }
+    public var pendingBytes: Int { 0 }
+    public var congestions: UInt64 { 0 }
 }
 
 public protocol ClusterBusDelegate: AnyObject {

@@ -30,13 +30,16 @@ public final class RedisClusterBus: ClusterBus {
         public var queueCapacity: Int
         /// Envelopes larger than this are refused on receipt.
         public var maxEnvelopeBytes: Int
+        /// Commands awaiting Redis's reply past this many bytes: the link is congested (the bus
+        /// degraded, publications counted as undeliverable) until they fall to half (0: no bound).
+        public var maxPendingBytes: Int
         public var syntax: DestinationSyntax
 
         public init(nodeID: String, endpoint: RedisEndpoint, keyPrefix: String = "stampede", nodeTimeoutMilliseconds: UInt64 = 5_000,
                     connectTimeoutMilliseconds: UInt64 = 2_000, reconnectMaxMilliseconds: UInt64 = 2_000,
                     pingIntervalMilliseconds: UInt64 = 1_000, timeoutMilliseconds: UInt64 = 3_000, stallReconnectMilliseconds: UInt64 = 10_000,
                     queueCapacity: Int = 10_000,
-                    maxEnvelopeBytes: Int = 5 << 20, syntax: DestinationSyntax = .init()) {
+                    maxEnvelopeBytes: Int = 5 << 20, maxPendingBytes: Int = 64 << 20, syntax: DestinationSyntax = .init()) {
             self.nodeID = nodeID
             self.endpoint = endpoint
             self.keyPrefix = keyPrefix
@@ -48,6 +51,7 @@ public final class RedisClusterBus: ClusterBus {
             self.stallReconnectMilliseconds = stallReconnectMilliseconds
             self.queueCapacity = queueCapacity
             self.maxEnvelopeBytes = maxEnvelopeBytes
+            self.maxPendingBytes = maxPendingBytes
             self.syntax = syntax
         }
     }
@@ -57,6 +61,12 @@ public final class RedisClusterBus: ClusterBus {
     public let isClustered = true
     public private(set) var state: BusLinkState = .degraded("connecting to Redis")
     public internal(set) var undeliverable: UInt64 = 0
+    /// Bytes of commands sent through `send` whose replies have not come back (also counted in
+    /// the loop's `memory`, so in the node's budget).
+    public private(set) var pendingBytes = 0
+    /// Pending bytes went over `settings.maxPendingBytes` and have not yet fallen to half.
+    private(set) var congested = false
+    public private(set) var congestions: UInt64 = 0
     /// Envelopes from Redis that could not be decoded.
     public private(set) var malformedReceived: UInt64 = 0
 
@@ -120,7 +130,13 @@ public final class RedisClusterBus: ClusterBus {
         let next: BusLinkState
         switch (commands.state, subscriber.state) {
         case (.connected, .connected):
-            next = liveness.isStalled ? .degraded("redis stalled: a probe got no answer within \(settings.timeoutMilliseconds) ms") : .connected
+            if liveness.isStalled {
+                next = .degraded("redis stalled: a probe got no answer within \(settings.timeoutMilliseconds) ms")
+            } else if congested {
+                next = .degraded("redis congested: more than \(settings.maxPendingBytes) bytes await replies")
+            } else {
+                next = .connected
+            }
         case (.closed, _), (_, .closed): return
         case (let c, let s): next = .degraded(c == .connected ? "subscriber link: \(s)" : "command link: \(c)")
         }
@@ -152,8 +168,9 @@ public final class RedisClusterBus: ClusterBus {
         case .user(let user): channel = keys.userChannel(user)
         }
         // A stalled Redis reads nothing: queued PUBLISHes would only pile up in this node's
-        // memory (hiredis's output buffer) for a reader that may never come back. Counted instead.
-        if liveness.isStalled {
+        // memory (hiredis's output buffer) for a reader that may never come back. A congested
+        // one reads slower than this node publishes. Counted instead.
+        if liveness.isStalled || congested {
             undeliverable += 1
             return
         }
@@ -183,12 +200,35 @@ public final class RedisClusterBus: ClusterBus {
         delegate?.bus(didReceive: envelope)
     }
 
-    /// Sends a command whose loss matters: a failure counts as undeliverable.
+    /// Sends a command whose loss matters: a failure counts as undeliverable. Its bytes count as
+    /// pending until the reply (or the local error) comes back.
     func send(_ arguments: [[UInt8]], completion: ((RedisReply) -> Void)? = nil) {
+        let bytes = Self.commandBytes(arguments)
+        pendingBytes += bytes
+        loop.memory.adjustRedis(by: bytes)
+        if !congested, settings.maxPendingBytes > 0, pendingBytes > settings.maxPendingBytes {
+            congested = true
+            congestions += 1
+            linkStateChanged()
+        }
         commands.send(arguments) { [weak self] reply in
-            if reply.isError { self?.undeliverable += 1 }
+            guard let self else { return }
+            pendingBytes -= bytes
+            loop.memory.adjustRedis(by: -bytes)
+            if congested, pendingBytes <= settings.maxPendingBytes / 2 {
+                congested = false
+                linkStateChanged()
+            }
+            if reply.isError { undeliverable += 1 }
             completion?(reply)
         }
+    }
+
+    /// A command's size as sent (RESP: `*n`, then `$len` and the bytes of each argument).
+    static func commandBytes(_ arguments: [[UInt8]]) -> Int {
+        var bytes = 16
+        for argument in arguments { bytes += argument.count + 16 }
+        return bytes
     }
 
     // MARK: Registry

@@ -34,6 +34,8 @@ extension ConfigurationLoader {
                      "A probe unanswered for this long marks Redis stalled: /readyz answers 503 and cross-node traffic is held back as when Redis is down."),
             .integer("cluster.redis-stall-reconnect-ms", \.redisStallReconnectMilliseconds, type: "milliseconds",
                      "After this long stalled the node drops both Redis connections and connects again (at least cluster.redis-timeout-ms)."),
+            .integer("cluster.max-pending-redis-bytes", \.maxPendingRedisBytes, type: "bytes", minimum: 0,
+                     "Commands sent to Redis and not yet answered past this many bytes: the link is congested (/readyz 503, publications counted as undeliverable, queue SENDs kept on the node) until they fall to half; 0: no bound."),
         ]
     }
 

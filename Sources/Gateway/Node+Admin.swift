@@ -144,6 +144,7 @@ extension Node: AdminDataSource {
             .init(name: "stampede_publishers_paused", help: "Publishers not being read right now (flow control).", type: .gauge, value: Double(flowPausedPublishers.count)),
             .init(name: "stampede_buffered_bytes", help: "Bytes held for clients, by kind.", type: .gauge, labels: [("kind", "output")], value: Double(loop.memory.outputBytes)),
             .init(name: "stampede_buffered_bytes", help: "Bytes held for clients, by kind.", type: .gauge, labels: [("kind", "inbound")], value: Double(loop.memory.inboundBytes)),
+            .init(name: "stampede_buffered_bytes", help: "Bytes held for clients, by kind.", type: .gauge, labels: [("kind", "redis")], value: Double(loop.memory.redisBytes)),
             .init(name: "stampede_buffered_bytes_limit", help: "The node's budget for buffered bytes (limits.max-buffered-bytes).", type: .gauge, value: Double(budget.maxBufferedBytes)),
             .init(name: "stampede_memory_trims_total", help: "Times free heap memory was returned to the OS.", type: .counter, value: Double(loop.memory.trims)),
             .init(name: "stampede_errors_sent_total", help: "STOMP ERROR frames sent.", type: .counter, value: Double(counters.errorsSent)),
@@ -162,6 +163,10 @@ extension Node: AdminDataSource {
                                  type: .gauge, value: bus.state == .connected ? 1 : 0))
             samples.append(.init(name: "stampede_redis_stalled_total", help: "Times Redis stopped answering probes within cluster.redis-timeout-ms while connected.",
                                  type: .counter, value: Double(bus.stalls)))
+            samples.append(.init(name: "stampede_redis_pending_bytes", help: "Bytes of commands sent to Redis and not yet answered (part of stampede_buffered_bytes).",
+                                 type: .gauge, value: Double(bus.pendingBytes)))
+            samples.append(.init(name: "stampede_redis_congested_total", help: "Times the bytes awaiting Redis went over cluster.max-pending-redis-bytes.",
+                                 type: .counter, value: Double(bus.congestions)))
         }
         samples.append(.init(name: "stampede_log_lines_suppressed_total", help: "Session log lines left out over log.session-lines-per-second.",
                              type: .counter, value: Double(sessionLineBudget.suppressedTotal)))

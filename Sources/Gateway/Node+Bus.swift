@@ -23,6 +23,7 @@ extension Node {
             stallReconnectMilliseconds: configuration.redisStallReconnectMilliseconds,
             queueCapacity: configuration.broker.queueBufferCapacity,
             maxEnvelopeBytes: configuration.stomp.maxFrameBytes + 64 * 1024,
+            maxPendingBytes: configuration.maxPendingRedisBytes,
             syntax: configuration.destinationSyntax))
     }
 }

@@ -174,6 +174,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var redisTimeoutMilliseconds: UInt64 = 3_000
     /// Stalled this long: both connections are dropped and made again.
     public var redisStallReconnectMilliseconds: UInt64 = 10_000
+    /// Bytes sent to Redis and not yet answered past which the link counts as congested.
+    public var maxPendingRedisBytes: Int = 64 << 20
 
     // Admin endpoint (nil port: off)
     public var adminHost: String = "127.0.0.1"

@@ -10,13 +10,15 @@ public struct BufferedMemory: Sendable {
     public internal(set) var outputBytes = 0
     /// Inbound bytes buffered in partial frames, as reported by `adjustInbound`.
     public private(set) var inboundBytes = 0
+    /// Bytes handed to Redis whose replies have not come back, as reported by `adjustRedis`.
+    public private(set) var redisBytes = 0
     /// Bytes released (written, dropped, closed) since the last `trimIfWorthwhile` trim.
     public private(set) var releasedSinceTrim = 0
     /// Times memory was given back to the operating system.
     public private(set) var trims: UInt64 = 0
 
     /// Everything the loop holds for peers.
-    public var totalBytes: Int { outputBytes + inboundBytes }
+    public var totalBytes: Int { outputBytes + inboundBytes + redisBytes }
 
     mutating func release(outputBytes count: Int) {
         outputBytes -= count
@@ -27,6 +29,12 @@ public struct BufferedMemory: Sendable {
     /// connection closed).
     public mutating func adjustInbound(by delta: Int) {
         inboundBytes += delta
+        if delta < 0 { releasedSinceTrim -= delta }
+    }
+
+    /// Commands sent to Redis (`delta` > 0) or answered (< 0).
+    public mutating func adjustRedis(by delta: Int) {
+        redisBytes += delta
         if delta < 0 { releasedSinceTrim -= delta }
     }
 

@@ -54,7 +54,7 @@ class ConfigurationTestCase: XCTestCase {
         "cluster.heartbeat-ms": ["500", "501"], "cluster.node-timeout-ms": ["4000", "4001"], "cluster.interest-grace-ms": ["0", "1"],
         "cluster.pull-batch": ["16", "17"],
         "cluster.redis-reconnect-max-ms": ["5000", "5001"], "cluster.redis-connect-timeout-ms": ["300", "301"],
-        "cluster.redis-ping-interval-ms": ["500", "501"], "cluster.redis-timeout-ms": ["2000", "2001"], "cluster.redis-stall-reconnect-ms": ["9000", "9001"],
+        "cluster.redis-ping-interval-ms": ["500", "501"], "cluster.redis-timeout-ms": ["2000", "2001"], "cluster.redis-stall-reconnect-ms": ["9000", "9001"], "cluster.max-pending-redis-bytes": ["0", "1048576"],
         // Loopback hosts, so that setting admin.host alone needs no admin.token.
         "admin.host": ["127.0.0.2", "::1"], "admin.port": ["9100", "9101"], "admin.token": ["s3cret-token", "t"],
         "webhooks.timeout-ms": ["300", "301"], "webhooks.connect-timeout-ms": ["200", "201"], "webhooks.max-concurrent": ["3", "4"],

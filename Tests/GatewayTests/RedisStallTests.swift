@@ -15,13 +15,13 @@ final class RedisStallTests: XCTestCase {
         redis?.stop()
     }
 
-    private func startNode(_ id: String, stallReconnectMilliseconds: Int = 60_000) throws -> NodeProcess {
+    private func startNode(_ id: String, stallReconnectMilliseconds: Int = 60_000, timeoutMilliseconds: Int = 400, extra: [String] = []) throws -> NodeProcess {
         try NodeProcess(arguments: [
             "--redis", "redis://127.0.0.1:\(redis.port)", "--node-id", id,
             "--set", "cluster.heartbeat-ms=250", "--set", "cluster.node-timeout-ms=5000",
-            "--set", "cluster.redis-ping-interval-ms=100", "--set", "cluster.redis-timeout-ms=400",
+            "--set", "cluster.redis-ping-interval-ms=100", "--set", "cluster.redis-timeout-ms=\(timeoutMilliseconds)",
             "--set", "cluster.redis-stall-reconnect-ms=\(stallReconnectMilliseconds)",
-        ])
+        ] + extra)
     }
 
     private func readyStatus(_ node: NodeProcess) -> Int? {
@@ -106,5 +106,30 @@ final class RedisStallTests: XCTestCase {
         redis.resume()
         XCTAssertTrue(eventually(within: 5) { readyStatus(nodes[0]) == 200 && readyStatus(nodes[1]) == 200 })
         XCTAssertTrue(try deliveryWorks(from: publisher, to: subscriber, within: 5), "re-subscribed on the new connection")
+    }
+
+    /// Before a stall is detected (or with a Redis that is slow rather than stopped), commands
+    /// waiting for replies would grow with the publish rate: past cluster.max-pending-redis-bytes
+    /// the link is congested (/readyz 503, publications counted, not queued) and the pending
+    /// bytes stay near the bound; once Redis answers they drain and the link is up again.
+    func testBytesAwaitingRedisAreBoundedAndTheLinkRecoversWhenTheyDrain() throws {
+        let node = try startNode("node1", timeoutMilliseconds: 60_000, extra: ["--set", "cluster.max-pending-redis-bytes=65536"])
+        defer { node.stop() }
+        XCTAssertTrue(eventually(within: 5) { readyStatus(node) == 200 })
+        let publisher = try TestClient(port: node.stompPort)
+        try publisher.connect()
+        redis.suspend()
+        let body = String(repeating: "c", count: 16 * 1024)
+        for _ in 0..<40 { try publisher.send(.SEND, [("destination", "/topic/congested")], body: body) }
+        try publisher.publish("/topic/congested", "sync")
+        XCTAssertTrue(eventually(within: 3) { readyStatus(node) == 503 }, "a congested link is not ready")
+        XCTAssertTrue(try httpGet(port: node.adminPort, path: "/readyz").body.contains("congested"))
+        XCTAssertEqual(metric("stampede_redis_congested_total", node), 1)
+        let pending = try XCTUnwrap(metric("stampede_redis_pending_bytes", node))
+        XCTAssertLessThan(pending, 65_536 + 2 * 17 * 1024, "40 × 16 KiB published, only up to the bound (+ the probes) awaits Redis")
+        XCTAssertGreaterThan(try XCTUnwrap(metric("stampede_cluster_undeliverable_total", node)), 30)
+        redis.resume()
+        XCTAssertTrue(eventually(within: 5) { readyStatus(node) == 200 }, "the link is up once the pending replies came back")
+        XCTAssertLessThan(try XCTUnwrap(metric("stampede_redis_pending_bytes", node)), 65_536 / 2)
     }
 }
