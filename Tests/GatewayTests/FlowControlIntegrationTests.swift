@@ -25,6 +25,30 @@ extension GatewayTestCase {
         return c
     }
 
+    /// Sends `count` SENDs of `bodyBytes` to `topic` from another thread (an unbounded publisher);
+    /// the returned expectation is fulfilled when all were written.
+    func publishInBackground(_ publisher: TestClient, to topic: String, count: Int, bodyBytes: Int) -> XCTestExpectation {
+        let body = String(repeating: "p", count: bodyBytes)
+        let done = expectation(description: "published")
+        nonisolated(unsafe) let sender = publisher
+        Thread.detachNewThread {
+            for _ in 0..<count { try? sender.send(.SEND, [("destination", topic)], body: body) }
+            done.fulfill()
+        }
+        return done
+    }
+
+    /// Counts MESSAGEs until `count` arrived, another frame came, or none for `timeout`.
+    func receiveMessages(_ client: TestClient, count: Int, timeout: TimeInterval = 10) -> Int {
+        var received = 0
+        while received < count, let frame = try? client.receive(timeout: timeout) {
+            XCTAssertEqual(frame.command, .MESSAGE, frame["message"] ?? "")
+            guard frame.command == .MESSAGE else { break }
+            received += 1
+        }
+        return received
+    }
+
     /// Reads frames until an ERROR; returns it and how many MESSAGEs came first.
     func readUntilError(_ c: TestClient, timeout: TimeInterval = 10) throws -> (error: STOMPFrame?, messagesBefore: Int) {
         var messages = 0
@@ -80,20 +104,9 @@ final class PublisherFlowControlTests: GatewayTestCase {
         let subscriber = try stuckClient(.tcp, subscribedTo: topic)
         let publisher = try connectedClient(.tcp)
         let count = 300
-        let body = String(repeating: "y", count: 16 * 1024)
-        let done = expectation(description: "published")
-        nonisolated(unsafe) let sender = publisher
-        Thread.detachNewThread {
-            for _ in 0..<count { try? sender.send(.SEND, [("destination", topic)], body: body) }
-            done.fulfill()
-        }
+        let done = publishInBackground(publisher, to: topic, count: count, bodyBytes: 16 * 1024)
         usleep(500_000)  // the subscriber reads nothing meanwhile: 4.8 MB would be far past its 2 MiB hard limit
-        var received = 0
-        while received < count, let frame = try? subscriber.receive(timeout: 10) {
-            XCTAssertEqual(frame.command, .MESSAGE, frame["message"] ?? "")
-            guard frame.command == .MESSAGE else { break }
-            received += 1
-        }
+        let received = receiveMessages(subscriber, count: count)
         wait(for: [done], timeout: 20)
         XCTAssertEqual(received, count)
         XCTAssertGreaterThanOrEqual(try metric(try node, "stampede_publisher_pauses_total") ?? 0, 1)
@@ -105,9 +118,7 @@ final class PublisherFlowControlTests: GatewayTestCase {
         let busy = unique("/topic/busy")
         let stuck = try stuckClient(.tcp, subscribedTo: busy)
         let busyPublisher = try connectedClient(.tcp)
-        nonisolated(unsafe) let sender = busyPublisher
-        let body = String(repeating: "z", count: 16 * 1024)
-        Thread.detachNewThread { for _ in 0..<200 { try? sender.send(.SEND, [("destination", busy)], body: body) } }
+        _ = publishInBackground(busyPublisher, to: busy, count: 200, bodyBytes: 16 * 1024)  // it stays paused: never awaited
         usleep(300_000)
         let quiet = unique("/topic/quiet")
         let listener = try connectedClient(.tcp)
@@ -136,18 +147,8 @@ final class PublisherPauseLimitTests: GatewayTestCase {
         try reader.subscribe(topic, id: "r")
         let publisher = try connectedClient(.tcp)
         let count = 400
-        let body = String(repeating: "h", count: 16 * 1024)
-        let done = expectation(description: "published")
-        nonisolated(unsafe) let sender = publisher
-        Thread.detachNewThread {
-            for _ in 0..<count { try? sender.send(.SEND, [("destination", topic)], body: body) }
-            done.fulfill()
-        }
-        var received = 0
-        while received < count, let frame = try? reader.receive(timeout: 10) {
-            guard frame.command == .MESSAGE else { break }
-            received += 1
-        }
+        let done = publishInBackground(publisher, to: topic, count: count, bodyBytes: 16 * 1024)
+        let received = receiveMessages(reader, count: count)
         wait(for: [done], timeout: 20)
         XCTAssertEqual(received, count, "the publisher went on")
         let (error, _) = try readUntilError(stuck)
