@@ -26,14 +26,15 @@ extension GatewayTestCase {
     }
 
     /// Sends `count` SENDs of `bodyBytes` to `topic` from another thread (an unbounded publisher);
-    /// the returned expectation is fulfilled when all were written.
-    func publishInBackground(_ publisher: TestClient, to topic: String, count: Int, bodyBytes: Int) -> XCTestExpectation {
+    /// the returned expectation (nil unless `awaited`) is fulfilled when all were written.
+    @discardableResult
+    func publishInBackground(_ publisher: TestClient, to topic: String, count: Int, bodyBytes: Int, awaited: Bool = true) -> XCTestExpectation? {
         let body = String(repeating: "p", count: bodyBytes)
-        let done = expectation(description: "published")
+        let done = awaited ? expectation(description: "published") : nil
         nonisolated(unsafe) let sender = publisher
         Thread.detachNewThread {
             for _ in 0..<count { try? sender.send(.SEND, [("destination", topic)], body: body) }
-            done.fulfill()
+            done?.fulfill()
         }
         return done
     }
@@ -104,7 +105,7 @@ final class PublisherFlowControlTests: GatewayTestCase {
         let subscriber = try stuckClient(.tcp, subscribedTo: topic)
         let publisher = try connectedClient(.tcp)
         let count = 300
-        let done = publishInBackground(publisher, to: topic, count: count, bodyBytes: 16 * 1024)
+        let done = try XCTUnwrap(publishInBackground(publisher, to: topic, count: count, bodyBytes: 16 * 1024))
         usleep(500_000)  // the subscriber reads nothing meanwhile: 4.8 MB would be far past its 2 MiB hard limit
         let received = receiveMessages(subscriber, count: count)
         wait(for: [done], timeout: 20)
@@ -118,7 +119,7 @@ final class PublisherFlowControlTests: GatewayTestCase {
         let busy = unique("/topic/busy")
         let stuck = try stuckClient(.tcp, subscribedTo: busy)
         let busyPublisher = try connectedClient(.tcp)
-        _ = publishInBackground(busyPublisher, to: busy, count: 200, bodyBytes: 16 * 1024)  // it stays paused: never awaited
+        publishInBackground(busyPublisher, to: busy, count: 200, bodyBytes: 16 * 1024, awaited: false)  // it stays paused
         usleep(300_000)
         let quiet = unique("/topic/quiet")
         let listener = try connectedClient(.tcp)
@@ -147,7 +148,7 @@ final class PublisherPauseLimitTests: GatewayTestCase {
         try reader.subscribe(topic, id: "r")
         let publisher = try connectedClient(.tcp)
         let count = 400
-        let done = publishInBackground(publisher, to: topic, count: count, bodyBytes: 16 * 1024)
+        let done = try XCTUnwrap(publishInBackground(publisher, to: topic, count: count, bodyBytes: 16 * 1024))
         let received = receiveMessages(reader, count: count)
         wait(for: [done], timeout: 20)
         XCTAssertEqual(received, count, "the publisher went on")
