@@ -172,7 +172,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
         .testTarget(name: "STOMPClientSessionTests", dependencies: ["STOMPClientSession", "STOMPWire"]),
-        .testTarget(name: "StampedeClientTests", dependencies: ["StampedeClient", "STOMPClientSession", "STOMPWire", "stampede"]),
+        .testTarget(name: "StampedeClientTests", dependencies: ["StampedeClient", "STOMPClientSession", "STOMPWire", "stampede", "TestSupport"]),
         .testTarget(name: "STOMPSessionTests", dependencies: ["STOMPSession", "STOMPWire", "Broker"]),
         // Test helpers shared by test targets (a real redis-server on a free port).
         .target(name: "TestSupport", dependencies: ["RedisClient", "UVLoop"], path: "Tests/TestSupport"),

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import XCTest
 
 /// A real `stampede` process on free loopback ports, stopped with SIGTERM.
@@ -12,24 +13,10 @@ final class NodeProcess {
     let logFile: URL
 
     /// The `stampede` executable SwiftPM built next to the test bundle.
-    static var executable: URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("stampede")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        return URL(fileURLWithPath: ".build/debug/stampede")
-    }
+    static var executable: URL { StampedeExecutable.url }
 
     init(arguments: [String] = [], environment: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws {
-        // Three distinct ports: the kernel may hand out the same ephemeral port twice in a row.
-        var ports: [Int] = []
-        while ports.count < 4 {
-            let port = try NodeProcess.freePort()
-            if !ports.contains(port) { ports.append(port) }
-        }
+        let ports = try LoopbackPorts.distinct(4)
         (webSocketPort, stompPort, adminPort, apiPort) = (ports[0], ports[1], ports[2], ports[3])
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-test-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
@@ -95,24 +82,5 @@ final class NodeProcess {
             usleep(20_000)
         }
         throw TestClientError(description: "stampede did not start listening: \(log)")
-    }
-
-    /// A port the kernel just handed out for an ephemeral bind (free at that moment).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                guard bind(fd, pointer, length) == 0 else { return -1 }
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        guard bound == 0 else { throw TestClientError(description: "could not find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
