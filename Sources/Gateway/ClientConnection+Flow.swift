@@ -2,12 +2,13 @@ internal import WebSocketWire
 internal import UVLoop
 internal import FlowControl
 internal import Auth
+internal import Broker
 
 /// Holding a client back and letting it go: the inbound rate limits, the slow-consumer rule, and
 /// reading resumed after the node's own pauses (flow control, memory budget).
 extension ClientConnection {
-    /// Over the inbound rate: stop reading (back-pressure) until the buckets are out of debt;
-    /// `tick` resumes, or ends a connection that stays over the rate.
+    /// Over the inbound rate: stop reading (back-pressure) until the buckets are out of debt, when
+    /// the node's rate-resume timer reads it again; `tick` ends a connection that stays over the rate.
     func overRate(now: UInt64) {
         guard let rateLimits else { return }
         if rateLimits.overSince == nil {
@@ -15,6 +16,7 @@ extension ClientConnection {
             node.counters.rateLimited["inbound_rate", default: 0] += 1
         }
         tcp.pauseReading(.rateLimit)
+        node.scheduleRateResume(id, at: now &+ max(1, rateLimits.millisecondsUntilOutOfDebt))
     }
 
     /// Called from `tick`: resumes reading when the debt is paid; closes after a sustained excess.
@@ -80,10 +82,45 @@ final class InboundRateLimits {
     /// Since when the connection has been over its inbound rate without a break.
     var overSince: UInt64?
 
+    /// Until both buckets are at zero or above again.
+    var millisecondsUntilOutOfDebt: UInt64 {
+        max(frames?.millisecondsUntilPositive() ?? 0, bytes?.millisecondsUntilPositive() ?? 0)
+    }
+
     /// Nil when neither limit is set (0).
     init?(framesPerSecond: Double, bytesPerSecond: Double, now: UInt64) {
         guard framesPerSecond > 0 || bytesPerSecond > 0 else { return nil }
         if framesPerSecond > 0 { frames = TokenBucket(ratePerSecond: framesPerSecond, burst: 2 * framesPerSecond, now: now) }
         if bytesPerSecond > 0 { bytes = TokenBucket(ratePerSecond: bytesPerSecond, burst: 2 * bytesPerSecond, now: now) }
+    }
+}
+
+extension Node {
+    /// Reads `id` again at `due` (loop milliseconds), when its rate-limit debt is paid, instead of
+    /// at the next tick: one node-wide timer set to the earliest due connection.
+    func scheduleRateResume(_ id: SessionID, at due: UInt64) {
+        rateResumes[id] = due
+        armRateResumeTimer()
+    }
+
+    private func armRateResumeTimer() {
+        guard let next = rateResumes.values.min() else {
+            rateResumeTimer?.stop()
+            return
+        }
+        if rateResumeTimer == nil { rateResumeTimer = Timer(loop: loop) }
+        let now = self.now
+        rateResumeTimer?.start(afterMilliseconds: next > now ? next - now : 0) { [unowned self] in self.resumeRateLimited() }
+    }
+
+    private func resumeRateLimited() {
+        let now = self.now
+        for (id, due) in rateResumes where due <= now {
+            rateResumes[id] = nil
+            guard let connection = connections[id], connection.isOpen, connection.checkRate(now: now),
+                  let limits = connection.rateLimits, limits.overSince != nil else { continue }
+            rateResumes[id] = now &+ max(1, limits.millisecondsUntilOutOfDebt)  // still in debt (time rounding)
+        }
+        armRateResumeTimer()
     }
 }

@@ -109,6 +109,10 @@ public final class Node {
     /// The server certificate for TLS listeners; replaced on SIGHUP (open connections keep theirs).
     var tlsContext: TLSContext?
     private var shutdownTimer: Timer?
+    /// Connections paused by their inbound rate limits, with the loop time their debt is paid.
+    var rateResumes: [SessionID: UInt64] = [:]
+    /// Fires at the earliest of `rateResumes` (one timer for the node, none per connection).
+    var rateResumeTimer: Timer?
     private var admin: AdminEndpoint?
     var api: OneRequestServer?
     public private(set) var isShuttingDown = false
@@ -280,6 +284,8 @@ public final class Node {
         bus.stop()
         shutdownTimer?.close()
         shutdownTimer = nil
+        rateResumeTimer?.close()
+        rateResumeTimer = nil
         for signal in signals { signal.close() }
         signals.removeAll()
     }

@@ -88,4 +88,23 @@ final class AbuseLimitTests: XCTestCase {
 
         try bystander.publish("/topic/other", "still here")
     }
+
+    /// A connection paused by its frame rate is read again when its debt is paid (10 frames over
+    /// at 100/s: 0.1 s), not at the next tick (here 5 s apart): one node-wide timer does it.
+    func testReadingResumesWhenTheRateDebtIsPaidNotAtTheNextTick() throws {
+        let node = try NodeProcess(arguments: ["--set", "limits.frames-per-second=100", "--set", "limits.rate-excess-ms=10000",
+                                               "--set", "runtime.tick-ms=5000"])
+        defer { _ = node.stop() }
+        let client = try TestClient(port: node.stompPort)
+        _ = try client.connect([("accept-version", "1.2")])
+        var bytes: [UInt8] = []
+        for i in 0..<209 { bytes += STOMPEncoder.encode(STOMPFrame(.SEND, headers: [("destination", "/topic/rate")], body: Array("\(i)".utf8)), version: .v1_2) }
+        try client.sendRaw(bytes)  // the burst of 200 and 9 more (one read): reading pauses
+        usleep(20_000)
+        let started = Date()
+        try client.send(.SEND, [("destination", "/topic/rate"), ("receipt", "after")])
+        XCTAssertNoThrow(try client.awaitReceipt("after", timeout: 5))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1.5, "resumed when the debt was paid, not at the 5 s tick")
+        XCTAssertFalse(try metric(node, "inbound_rate").hasSuffix(" 0"), "the connection was paused")
+    }
 }
