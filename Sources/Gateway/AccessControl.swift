@@ -45,7 +45,7 @@ public final class AccessControl: Sendable {
             usersFile = UsersFile()
         }
         plainUsers = configuration.users
-        policy = AccessPolicy(rules: configuration.accessRules, defaultAllows: configuration.accessDefaultPolicy == "allow",
+        policy = AccessPolicy(rules: configuration.accessRules, defaultAllows: configuration.defaultPolicyAllows,
                               syntax: configuration.destinationSyntax)
         tokenQueryParameter = configuration.tokenQueryParameter
         tokenCookie = configuration.tokenCookie

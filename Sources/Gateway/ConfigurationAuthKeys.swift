@@ -74,7 +74,8 @@ extension ConfigurationLoader {
                 configuration.accessRules = rules.compactMap { $0 }
                 return true
             },
-            .choice("auth.default-policy", \.accessDefaultPolicy, names: ["allow", "deny"], "Decision for a SEND or SUBSCRIBE no rule applies to."),
+            .choice("auth.default-policy", \.accessDefaultPolicy, names: ["auto", "allow", "deny"],
+                    "Decision for a SEND or SUBSCRIBE no rule applies to; auto: allow on a loopback listen.host (development), deny on any other."),
         ]
     }
 }

@@ -395,6 +395,9 @@ public final class Node {
             logger.warning("open access: anyone may connect as any user (loopback only; configure auth.users-file or auth.jwt.* before binding elsewhere)",
                            metadata: ["endpoints": "\(open.joined(separator: ","))"])
         }
+        if !configuration.defaultPolicyAllows && configuration.accessRules.isEmpty {
+            logger.notice("authorization: no auth.rules, so every SEND and SUBSCRIBE is refused (auth.default-policy \(configuration.accessDefaultPolicy) off loopback)")
+        }
         let ws = configuration.webSocketTLS ? "wss" : "ws", stomp = configuration.stompTLS ? "stomp+ssl" : "stomp"
         let http = configuration.adminTLS ? "https" : "http"
         var urls: [String] = []

@@ -10,6 +10,7 @@ public import Auth
 public import Webhooks
 public import OfflineMessages
 public import JSONProtocol
+internal import Admin
 
 /// Everything a node can be told. Defaults are the documented single-node defaults; the file
 /// `deploy/stampede.example.yml` documents every field, and `ConfigurationLoader` fills this from
@@ -108,7 +109,13 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// Authorization rules, first match wins (`auth.rules`).
     public var accessRules: [AccessRule] = []
     /// What happens when no rule applies: `allow` or `deny`.
-    public var accessDefaultPolicy: String = "allow"
+    public var accessDefaultPolicy: String = "auto"
+
+    /// Whether `auth.default-policy` allows what no rule decides: `auto` allows only on a loopback
+    /// `listen.host`, so a node facing a network authorizes nothing its rules do not name.
+    public var defaultPolicyAllows: Bool {
+        accessDefaultPolicy == "allow" || (accessDefaultPolicy == "auto" && AdminEndpoint.isLoopback(host))
+    }
     /// Peers whose `X-Forwarded-For` / `Forwarded` header names the client address in logs.
     public var trustedProxies: [String] = []
 

@@ -48,7 +48,7 @@ class ConfigurationTestCase: XCTestCase {
         "auth.jwt.require-expiry": ["false", "true"], "auth.jwt.expiry-policy": ["keep", "disconnect"],
         "auth.token-query-parameter": ["token", "t"], "auth.token-cookie": ["jwt", "c"],
         "auth.rules": ["allow send /topic/a anyone,deny * /topic/# role:x", "allow subscribe /topic/chat.{user}.* authenticated"],
-        "auth.default-policy": ["deny", "allow"],
+        "auth.default-policy": ["deny", "allow", "auto"],
         "cluster.redis-url": ["redis://127.0.0.1:6390", "redis://redis"], "cluster.node-id": ["node-1.a_b", "n2"],
         "cluster.advertised-address": ["10.0.0.5:15674", "a:1"], "cluster.key-prefix": ["test", "test2"],
         "cluster.heartbeat-ms": ["500", "501"], "cluster.node-timeout-ms": ["4000", "4001"], "cluster.interest-grace-ms": ["0", "1"],
