@@ -51,6 +51,7 @@ let package = Package(
         .target(name: "STOMPWire", swiftSettings: strict),
         // SockJS server protocol: frames, JSON quoting, routes, transports' framing, the session state machine.
         .target(name: "SockJSWire", dependencies: ["HTTPWire"], swiftSettings: strict),
+        .target(name: "SockJSServer", dependencies: ["SockJSWire", "HTTPWire", "WebSocketWire", "STOMPWire", "UVLoop"], swiftSettings: strict),
         .target(name: "Router", swiftSettings: strict),
         .target(name: "Broker", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
         .target(name: "ClusterBus", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
@@ -120,7 +121,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "HTTPServer", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "OfflineMessages", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI", "WebSocketDeflate", "JSONProtocol",
+                "UVLoop", "HTTPWire", "HTTPServer", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "OfflineMessages", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI", "WebSocketDeflate", "JSONProtocol", "SockJSWire", "SockJSServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -165,35 +165,8 @@ enum AdminRouting {
         return Int(text)
     }
 
-    /// Decodes `%XX` escapes (and `+` as space in queries); nil for a truncated or non-hex escape
-    /// or bytes that are not UTF-8.
     static func percentDecoded(_ text: Substring.UTF8View, plusAsSpace: Bool) -> String? {
-        func hexValue(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.count)
-        var index = text.startIndex
-        while index != text.endIndex {
-            let byte = text[index]
-            if byte == UInt8(ascii: "%") {
-                let high = text.index(after: index)
-                guard high != text.endIndex else { return nil }
-                let low = text.index(after: high)
-                guard low != text.endIndex, let h = hexValue(text[high]), let l = hexValue(text[low]) else { return nil }
-                bytes.append(h << 4 | l)
-                index = text.index(after: low)
-                continue
-            }
-            bytes.append(plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
-            index = text.index(after: index)
-        }
-        return String(validating: bytes, as: UTF8.self)
+        PercentEncoding.decode(text, plusAsSpace: plusAsSpace)
     }
 
     /// `Authorization: Bearer <token>` (scheme case-insensitive, RFC 9110 §11.1), compared in

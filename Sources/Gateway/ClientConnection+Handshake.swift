@@ -7,6 +7,7 @@ internal import UVLoop
 internal import Auth
 internal import Webhooks
 internal import JSONProtocol
+internal import SockJSServer
 
 /// The way in: the WebSocket upgrade with its endpoint, token and permessage-deflate, and the
 /// CONNECT judged by the endpoint's rules or by a backend's connect hook.
@@ -24,6 +25,11 @@ extension ClientConnection {
         let leftover = handshake!.parser.takeBufferedBytes()
         handshake = nil
         let routes = webSocketRoutes ?? node.webSocketEndpoints
+        if let sockJS = node.sockJS, let mount = routes.sockJSMount(for: request.head) {
+            node.handOff(self)
+            sockJS.adopt(tcp, request: request, leftover: leftover, mount: mount)
+            return
+        }
         let route = routes.byPath[request.head.path]
         switch WebSocketHandshake.evaluate(request.head, policy: route?.policy ?? routes.fallback, sha1: LibCrypto.sha1) {
         case .reject(let response):

@@ -13,9 +13,11 @@ internal import JSONProtocol
 /// around a `STOMPSession`. It turns bytes into session events and carries the session's actions
 /// out; the node does the broker work. Confined to the loop thread.
 final class ClientConnection: TCPConnectionDelegate {
-    enum Transport: Equatable {
-        case rawSTOMP
-        case webSocket
+    enum Transport: String, Equatable {
+        case rawSTOMP = "stomp"
+        case webSocket = "websocket"
+        /// A SockJS session: raw STOMP over the node's in-process end of the session's stream.
+        case sockJS = "sockjs"
     }
 
     let tcp: TCPConnection
@@ -86,7 +88,7 @@ final class ClientConnection: TCPConnectionDelegate {
         self.endpoint = endpoint
         self.session = STOMPSession(
             id: sessionID, configuration: node.configuration.session,
-            endpoint: endpoint?.name ?? (transport == .webSocket ? "websocket" : "stomp"), now: now)
+            endpoint: endpoint?.name ?? transport.rawValue, now: now)
         self.decoder = STOMPDecoder(limits: node.configuration.stomp)
         self.partialFrame = PartialFrameClock(timeoutMilliseconds: node.configuration.frameTimeoutMilliseconds)
         if transport == .webSocket { handshake = HandshakeInProgress(parser: HTTPRequestParser(limits: node.configuration.http)) }
@@ -96,6 +98,8 @@ final class ClientConnection: TCPConnectionDelegate {
     }
 
     var id: SessionID { session.id }
+    /// The client's address: from a trusted proxy's header or the SockJS request when known, else the socket's peer.
+    var clientPeer: String { forwardedAddress ?? tcp.peerAddress }
     /// The endpoint the client came through, as backends see it (`app-endpoint`).
     var endpointName: String { session.endpoint }
     /// Who the client is once CONNECT succeeded; every broker operation is done as this identity.

@@ -9,7 +9,7 @@ extension ConfigurationLoader {
     /// Every setting of a node, in the order of the example file. YAML files, `STAMPEDE_*`
     /// variables, `--set` flags, `stampede config keys` and the documentation all come from here.
     public static var keys: [ConfigurationKey] {
-        listenKeys + tlsKeys + compressionKeys + jsonProtocolKeys + limitKeys + queueKeys + stompKeys + destinationKeys + authKeys + applicationKeys + offlineKeys + webhookKeys + clusterKeys + adminKeys + apiKeys + runtimeKeys + conformanceKeys
+        listenKeys + tlsKeys + compressionKeys + jsonProtocolKeys + sockJSKeys + limitKeys + queueKeys + stompKeys + destinationKeys + authKeys + applicationKeys + offlineKeys + webhookKeys + clusterKeys + adminKeys + apiKeys + runtimeKeys + conformanceKeys
     }
 
     private static var listenKeys: [ConfigurationKey] {

@@ -44,6 +44,9 @@ public struct EndpointConfiguration: Sendable, Equatable {
     /// JSON endpoints only: a `user_id` query parameter names the user when no token did.
     /// Anyone can claim any id this way: for development, never in production.
     public var userIDParameter = false
+    /// SockJS is served under the endpoint's paths (`<path>/info`, `<path>/<server>/<session>/xhr_streaming`, …)
+    /// for clients that cannot keep a WebSocket (`sockjs=on`; STOMP endpoints only).
+    public var sockJS = false
 
     public enum WireProtocol: String, Sendable {
         case stomp
@@ -67,7 +70,7 @@ public struct EndpointConfiguration: Sendable, Equatable {
 
     /// Parses the one-line form of `listen.endpoints.<name>`: space-separated `field=value`,
     /// lists joined by `|`: `path=/ws/chat auth=token tokens=query|cookie roles=customer
-    /// origins=https://shop.example.com port=15690 tls=on`, `path=/api/ws/connect protocol=json`, or
+    /// origins=https://shop.example.com port=15690 tls=on`, `path=/api/ws/connect protocol=json`, `path=/ws sockjs=on`, or
     /// `kind=stomp auth=users`. Nil when
     /// malformed, and when `port` is given to a raw STOMP endpoint or `tls` without `port`.
     public init?(name: String, spec: String) {
@@ -106,6 +109,9 @@ public struct EndpointConfiguration: Sendable, Equatable {
             case "protocol":
                 guard let wire = WireProtocol(rawValue: parts[1]), wire != .echo else { return nil }
                 wireProtocol = wire
+            case "sockjs":
+                guard let on = ["on": true, "true": true, "off": false, "false": false][parts[1]] else { return nil }
+                sockJS = on
             case "user-id-param":
                 guard let on = ["on": true, "true": true, "off": false, "false": false][parts[1]] else { return nil }
                 userIDParameter = on
@@ -115,6 +121,7 @@ public struct EndpointConfiguration: Sendable, Equatable {
         }
         if wireProtocol == .json && kind != .webSocket { return nil }
         if userIDParameter && wireProtocol != .json { return nil }
+        if sockJS && (wireProtocol != .stomp || kind != .webSocket) { return nil }
         if (kind == .webSocket) == paths.isEmpty { return nil }
         // TLS is a property of a socket: an endpoint sharing a listener shares its TLS setting.
         if port != nil && kind != .webSocket { return nil }
@@ -134,6 +141,7 @@ public struct EndpointConfiguration: Sendable, Equatable {
         if tls { fields.append("tls=on") }
         if wireProtocol != .stomp { fields.append("protocol=" + wireProtocol.rawValue) }
         if userIDParameter { fields.append("user-id-param=on") }
+        if sockJS { fields.append("sockjs=on") }
         return fields.joined(separator: " ")
     }
 }

@@ -72,7 +72,7 @@ extension Node: AdminDataSource {
         return ReportedSession(
             id: connection.id, user: connected ? connection.session.principal : "", endpoint: connection.endpointName,
             connectedAt: wallNow - Int64(now &- connection.acceptedAt),
-            transport: connection.transport == .webSocket ? "websocket" : "stomp", peer: connection.tcp.peerAddress,
+            transport: connection.transport.rawValue, peer: connection.clientPeer,
             subscriptions: subscriptionRoutes[connection.id]?.count ?? 0,
             state: !connection.isOpen ? "closing" : (connected ? nil : "connecting"))
     }

@@ -1,5 +1,7 @@
 internal import UVLoop
 internal import WebSocketWire
+internal import SockJSWire
+internal import SockJSServer
 
 /// The WebSocket endpoints one listener serves, by request path, with their handshake rules.
 struct WebSocketRoutes {
@@ -7,14 +9,26 @@ struct WebSocketRoutes {
     /// For a request whose path no endpoint of this listener has: refuses it (404), as its
     /// paths are only this listener's.
     let fallback: WebSocketHandshakePolicy
+    /// Endpoints with `sockjs=on`, one mount per path, longest first.
+    let sockJSMounts: [SockJSMount]
 
     init(endpoints: [EndpointConfiguration], configuration: NodeConfiguration, fallback: WebSocketHandshakePolicy) {
         var byPath: [String: (endpoint: EndpointConfiguration, policy: WebSocketHandshakePolicy)] = [:]
+        var mounts: [SockJSMount] = []
         for endpoint in endpoints {
-            for path in endpoint.paths { byPath[path] = (endpoint, configuration.handshakePolicy(for: endpoint)) }
+            var policy = configuration.handshakePolicy(for: endpoint)
+            if endpoint.sockJS {
+                // SockJS's raw `<path>/websocket` is the endpoint's plain WebSocket too.
+                policy.paths += endpoint.paths.map { $0 + "/websocket" }
+                let pages = SockJSPages(clientScriptURL: configuration.sockJS.clientScriptURL,
+                                        webSocketEnabled: configuration.sockJS.webSocketTransport)
+                mounts += endpoint.paths.map { SockJSMount(prefix: $0, endpointName: endpoint.name, pages: pages) }
+            }
+            for path in policy.paths { byPath[path] = (endpoint, policy) }
         }
         self.byPath = byPath
         self.fallback = fallback
+        self.sockJSMounts = mounts.sorted { $0.prefix.count > $1.prefix.count }
     }
 }
 

@@ -33,9 +33,9 @@ extension Node {
         [
             "stomp.session": "\(connection.id)",
             "user": "\(connection.session.user ?? "-")",
-            "transport": "\(connection.transport == .webSocket ? "websocket" : "stomp")",
+            "transport": "\(connection.transport.rawValue)",
             "tls": "\(connection.tcp.isSecured)",
-            "peer": "\(connection.tcp.peerAddress)",
+            "peer": "\(connection.clientPeer)",
         ]
     }
 }

@@ -16,6 +16,7 @@ internal import FlowControl
 internal import Auth
 internal import OfflineMessages
 internal import WebSocketDeflate
+internal import SockJSServer
 public import ClusterBus
 public import Applications
 
@@ -50,6 +51,8 @@ public final class Node {
     /// When the cluster link last left `connected` (monotonic ns), for the recovery log line.
     var clusterDegradedSince: UInt64?
     @exclusivity(unchecked) var connections: [SessionID: ClientConnection] = [:]
+    /// SockJS transports, when an endpoint says `sockjs=on`.
+    var sockJS: SockJSServer?
     /// Conformance echo endpoint: the message each echo connection is collecting.
     var echoMessages: [SessionID: [UInt8]] = [:]
     /// Conformance echo endpoint: compresses echoes for clients that negotiated permessage-deflate.
@@ -208,6 +211,7 @@ public final class Node {
             self.tick()
         }
         self.ticker = ticker
+        startSockJS()
         bus.delegate = self
         bus.start()
         startOffline()
@@ -271,6 +275,7 @@ public final class Node {
 
     private func finishShutdownIfIdle() {
         guard isShuttingDown, connections.isEmpty else { return }
+        sockJS?.closeAll()
         ticker?.close()
         ticker = nil
         heartbeat?.close()
@@ -292,30 +297,40 @@ public final class Node {
 
     // MARK: Connections
 
-    func accept(_ tcp: TCPConnection, transport: ClientConnection.Transport, routes: WebSocketRoutes? = nil) {
-        if isShuttingDown || connections.count >= configuration.maxConnections {
+    /// A new client socket (or the in-process end of a SockJS session, with its `endpoint`).
+    @discardableResult
+    func accept(_ tcp: TCPConnection, transport: ClientConnection.Transport, routes: WebSocketRoutes? = nil,
+                endpoint: EndpointConfiguration? = nil) -> ClientConnection? {
+        if isShuttingDown || connections.count + (sockJS?.connectionCount ?? 0) >= configuration.maxConnections {
             counters.connectionsRefused += 1
             let reason = isShuttingDown ? "server shutting down" : "too many connections (limit \(configuration.maxConnections))"
             logger.warning("connection refused", metadata: ["peer": "\(tcp.peerAddress)", "reason": "\(reason)"])
             refuse(tcp, transport: transport, reason: reason)
-            return
+            return nil
         }
         if acceptBucket != nil, !acceptBucket!.take(1, now: now) {
             counters.connectionsRefused += 1
             counters.rateLimited["new_connections", default: 0] += 1
             logger.info("connection refused", metadata: ["peer": "\(tcp.peerAddress)", "reason": "new connections per second limit"])
             refuse(tcp, transport: transport, reason: "too many new connections, retry shortly")
-            return
+            return nil
         }
         counters.connectionsAccepted += 1
         let id = nextSessionID
         nextSessionID += 1
         let connection = ClientConnection(
-            tcp: tcp, node: self, transport: transport, endpoint: transport == .rawSTOMP ? stompEndpoint : nil, sessionID: id, now: now)
+            tcp: tcp, node: self, transport: transport, endpoint: endpoint ?? (transport == .rawSTOMP ? stompEndpoint : nil), sessionID: id, now: now)
         connection.webSocketRoutes = routes
         connections[id] = connection
         tcp.delegate = connection
         logger.debug("connection accepted", metadata: ["peer": "\(tcp.peerAddress)", "stomp.session": "\(id)"])
+        return connection
+    }
+
+    /// A connection whose first request is for SockJS: the SockJS transports take the socket,
+    /// and the node forgets the connection without a session having begun.
+    func handOff(_ connection: ClientConnection) {
+        connections.removeValue(forKey: connection.id)
     }
 
     /// Over the limit: HTTP 503 for WebSocket clients, an ERROR frame for raw STOMP, then close.
@@ -323,7 +338,7 @@ public final class Node {
         switch transport {
         case .webSocket:
             tcp.enqueue(HTTPResponse.jsonError(status: 503, message: reason, headers: [("Retry-After", "1")]).encode())
-        case .rawSTOMP:
+        case .rawSTOMP, .sockJS:
             let frame = STOMPFrame(.ERROR, headers: [("message", reason), ("content-type", "text/plain")], body: Array(reason.utf8))
             tcp.enqueue(STOMPEncoder.encode(frame, version: .v1_2))
         }
@@ -354,7 +369,7 @@ public final class Node {
     func log(refused connection: ClientConnection, reason: String) {
         if connection.closeReason == nil { connection.closeReason = reason }
         var metadata: Logger.Metadata = [
-            "peer": "\(connection.forwardedAddress ?? "\(connection.tcp.peerAddress)")", "stomp.session": "\(connection.id)",
+            "peer": "\(connection.clientPeer)", "stomp.session": "\(connection.id)",
             "endpoint": "\(connection.endpointName)", "reason": "\(reason)",
         ]
         if let user = connection.identity?.user { metadata["user"] = "\(user)" }
@@ -379,6 +394,7 @@ public final class Node {
     private func tick() {
         let now = self.now
         for connection in Array(connections.values) { connection.tick(now: now) }
+        sockJS?.tick()
         expireInterests()
         if bus.isClustered { pullQueuesWithRoom() }
         flowControlTick()

@@ -10,6 +10,7 @@ public import Auth
 public import Webhooks
 public import OfflineMessages
 public import JSONProtocol
+public import SockJSWire
 internal import Admin
 
 /// Everything a node can be told. Defaults are the documented single-node defaults; the file
@@ -61,6 +62,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var perMessageDeflate = PerMessageDeflatePolicy()
     /// The plain JSON WebSocket protocol of `protocol=json` endpoints: field names, destinations, pings, limits.
     public var jsonProtocol = JSONProtocolSettings()
+    /// SockJS on endpoints that say `sockjs=on` (and the default endpoint with `listen.sockjs`).
+    public var sockJS = SockJSSettings()
     public var http: HTTPLimits = .init()
     public var broker: BrokerLimits = .init()
     /// Bytes waiting to be written to one client before it is a slow consumer and is disconnected.
@@ -237,7 +240,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var effectiveEndpoints: [EndpointConfiguration] {
         var list = endpoints
         if !list.contains(where: { $0.kind == .webSocket }) && endpoints.isEmpty {
-            list.append(EndpointConfiguration(name: "websocket", kind: .webSocket, paths: webSocketPaths))
+            var websocket = EndpointConfiguration(name: "websocket", kind: .webSocket, paths: webSocketPaths)
+            websocket.sockJS = sockJS.onDefaultEndpoint
+            list.append(websocket)
         }
         if stompPort != nil && !list.contains(where: { $0.kind == .stomp }) {
             list.append(EndpointConfiguration(name: "stomp", kind: .stomp))
@@ -278,4 +283,16 @@ public struct NodeConfiguration: Sendable, Equatable {
 extension String {
     /// "1.2" → "12" for the `v12.stomp` subprotocol names.
     fileprivate func replacingDots() -> String { String(self.filter { $0 != "." }) }
+}
+
+/// SockJS sessions: their timings and limits, and what `/info` and `iframe.html` say.
+public struct SockJSSettings: Sendable, Equatable {
+    /// `listen.sockjs`: SockJS on the default endpoint (`listen.websocket-paths`).
+    public var onDefaultEndpoint = false
+    public var session = SockJSSessionOptions()
+    public var maxSessions = 10_000
+    /// The sockjs-client script `iframe.html` loads (only the iframe-based transports use it).
+    public var clientScriptURL = "https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js"
+    /// `websocket` in `/info`: off makes clients use the HTTP transports only.
+    public var webSocketTransport = true
 }

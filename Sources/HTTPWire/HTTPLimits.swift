@@ -26,7 +26,7 @@ public struct HTTPLimits: Sendable, Equatable {
 /// A request the parser refuses, with the status code to answer it with.
 ///
 /// 400 malformed, 413 body too large, 414 request line too long, 431 header section too large or
-/// too many fields, 501 Transfer-Encoding, 505 HTTP version other than 1.0 or 1.1.
+/// too many fields, 501 a Transfer-Encoding other than chunked, 505 HTTP version other than 1.0 or 1.1.
 public struct HTTPParseError: Error, Sendable, Equatable {
     /// The HTTP status code that describes the failure.
     public let status: Int
@@ -43,7 +43,9 @@ public struct HTTPParseError: Error, Sendable, Equatable {
     static let headerSectionTooLarge = HTTPParseError(status: 431, message: "header section too large")
     static let tooManyHeaders = HTTPParseError(status: 431, message: "too many header fields")
     static let bodyTooLarge = HTTPParseError(status: 413, message: "request body too large")
-    static let transferEncoding = HTTPParseError(status: 501, message: "Transfer-Encoding is not supported")
+    static let transferEncoding = HTTPParseError(status: 501, message: "Transfer-Encoding other than chunked is not supported")
+    static let lengthAndChunked = HTTPParseError(status: 400, message: "both Content-Length and Transfer-Encoding")
+    static let invalidChunk = HTTPParseError(status: 400, message: "malformed chunked body")
     static let versionNotSupported = HTTPParseError(status: 505, message: "HTTP version not supported")
     static let malformedRequestLine = HTTPParseError(status: 400, message: "malformed request line")
     static let invalidFieldName = HTTPParseError(status: 400, message: "invalid header field name")

@@ -2,15 +2,26 @@
 /// until it returns nil.
 ///
 /// Every byte is scanned once, so feeding one byte at a time stays O(n). Limits are checked while
-/// scanning. Bodies are Content-Length only; any Transfer-Encoding is refused with 501. After an
-/// error the parser stays failed and rethrows it.
+/// scanning. Bodies come with Content-Length or `Transfer-Encoding: chunked` (Node.js and
+/// browsers' streaming uploads send chunked POSTs); other codings are refused with 501, and both
+/// headers at once with 400 (a request-smuggling shape). After an error the parser stays failed
+/// and rethrows it.
 public struct HTTPRequestParser: Sendable {
     private enum Phase: Sendable {
         case requestLine
         case headers
         /// The head is complete; waiting for `length` body bytes starting at `bodyStart`.
         case body(length: Int)
+        /// A chunked body: the next chunk-size line starts at `lineStart`.
+        case chunkSize
+        /// `size` chunk bytes and their CRLF start at `bodyStart`.
+        case chunkData(size: Int)
+        /// After the last chunk: trailer lines until an empty one.
+        case trailers
     }
+
+    /// A chunk-size or trailer line longer than this is malformed (sizes are a few hex digits).
+    private static let maxChunkLineBytes = 1024
 
     private let limits: HTTPLimits
     private var buffer: [UInt8] = []
@@ -28,6 +39,8 @@ public struct HTTPRequestParser: Sendable {
     private var target = ""
     private var versionMinor = 1
     private var headers: [HTTPHeader] = []
+    /// A chunked body decoded so far.
+    private var chunkedBody: [UInt8] = []
 
     /// Creates a parser enforcing `limits`.
     public init(limits: HTTPLimits = .init()) {
@@ -95,6 +108,33 @@ public struct HTTPRequestParser: Sendable {
                 guard buffer.count - bodyStart >= length else { return nil }
                 let body = Array(buffer[bodyStart..<bodyStart + length])
                 return completeRequest(body: body, nextStart: bodyStart + length)
+            case .chunkSize:
+                guard let line = try nextChunkLine() else { return nil }
+                let size = try Self.parseChunkSize(buffer[line])
+                if size == 0 {
+                    phase = .trailers
+                    continue
+                }
+                guard size <= limits.maxBodyBytes - chunkedBody.count else { throw .bodyTooLarge }
+                bodyStart = lineStart
+                phase = .chunkData(size: size)
+            case .chunkData(let size):
+                guard buffer.count - bodyStart >= size + 2 else {
+                    if buffer.count - bodyStart > size, buffer[bodyStart + size] != UInt8(ascii: "\r") { throw .invalidChunk }
+                    return nil
+                }
+                guard buffer[bodyStart + size] == UInt8(ascii: "\r"), buffer[bodyStart + size + 1] == UInt8(ascii: "\n") else { throw .invalidChunk }
+                chunkedBody.append(contentsOf: buffer[bodyStart..<bodyStart + size])
+                lineStart = bodyStart + size + 2
+                scanIndex = lineStart
+                phase = .chunkSize
+            case .trailers:
+                guard let line = try nextChunkLine() else { return nil }
+                if line.isEmpty {
+                    let body = chunkedBody
+                    chunkedBody = []
+                    return completeRequest(body: body, nextStart: lineStart)
+                }
             }
         }
     }
@@ -178,8 +218,16 @@ public struct HTTPRequestParser: Sendable {
     /// The empty line ended the head: decide the body length, or return a bodiless request.
     private mutating func finishHead() throws(HTTPParseError) -> HTTPRequest? {
         var contentLength: Int?
+        var chunked = false
         for field in headers {
-            if ASCII.caseInsensitiveEquals(field.name, "transfer-encoding") { throw .transferEncoding }
+            if ASCII.caseInsensitiveEquals(field.name, "transfer-encoding") {
+                let codings = field.value.split(separator: ",").map { coding in
+                    String(coding.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()).lowercased()
+                }
+                guard !chunked, codings == ["chunked"] else { throw .transferEncoding }
+                chunked = true
+                continue
+            }
             guard ASCII.caseInsensitiveEquals(field.name, "content-length") else { continue }
             // RFC 9110 §8.6: repeated identical values may be accepted; differing ones may not.
             let values = field.value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
@@ -188,6 +236,13 @@ public struct HTTPRequestParser: Sendable {
                 if let previous = contentLength, previous != length { throw .invalidContentLength }
                 contentLength = length
             }
+        }
+        if chunked {
+            guard contentLength == nil else { throw .lengthAndChunked }
+            guard versionMinor >= 1 else { throw .transferEncoding }
+            chunkedBody = []
+            phase = .chunkSize
+            return try parse()
         }
         let length = contentLength ?? 0
         guard length <= limits.maxBodyBytes else { throw .bodyTooLarge }
@@ -215,6 +270,43 @@ public struct HTTPRequestParser: Sendable {
         return value
     }
 
+    /// The next line of a chunked body (without CRLF), as a range of `buffer`; nil until its LF.
+    private mutating func nextChunkLine() throws(HTTPParseError) -> Range<Int>? {
+        guard let lineFeed = buffer[scanIndex...].firstIndex(of: UInt8(ascii: "\n")) else {
+            scanIndex = buffer.count
+            if buffer.count - lineStart > Self.maxChunkLineBytes { throw .invalidChunk }
+            return nil
+        }
+        guard lineFeed - lineStart <= Self.maxChunkLineBytes else { throw .invalidChunk }
+        var end = lineFeed
+        if end > lineStart, buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        let line = lineStart..<end
+        lineStart = lineFeed + 1
+        scanIndex = lineStart
+        return line
+    }
+
+    /// Hex digits, then optional `;extensions` (ignored); saturates instead of overflowing.
+    private static func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
+        var value = 0, digits = 0
+        for byte in line {
+            let digit: Int
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = Int(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = Int(byte - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = Int(byte - UInt8(ascii: "A")) + 10
+            case UInt8(ascii: ";"), UInt8(ascii: " "), UInt8(ascii: "\t"):
+                guard digits > 0 else { throw .invalidChunk }
+                return value
+            default: throw .invalidChunk
+            }
+            digits += 1
+            value = digits > 15 ? Int.max : value * 16 + digit
+        }
+        guard digits > 0 else { throw .invalidChunk }
+        return value
+    }
+
     private mutating func completeRequest(body: [UInt8], nextStart: Int) -> HTTPRequest {
         let head = HTTPRequestHead(method: method, target: target, versionMinor: versionMinor, headers: headers)
         requestStart = nextStart
@@ -231,6 +323,7 @@ public struct HTTPRequestParser: Sendable {
         target = ""
         versionMinor = 1
         headers = []
+        chunkedBody = []
     }
 
     /// Drops returned bytes from the front when that is cheap relative to what was consumed.

@@ -26,6 +26,22 @@ public struct HTTPResponse: Sendable, Equatable {
     public func encode() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + headers.count * 32 + body.count)
+        // RFC 9110 §8.6: no Content-Length in 1xx or 204 responses.
+        let bodiless = status < 200 || status == 204
+        writeHead(into: &out, extra: !bodiless && header("content-length") == nil ? "Content-Length: \(body.count)\r\n" : "")
+        out.append(contentsOf: body)
+        return out
+    }
+
+    /// The status line and headers of a response whose body follows in chunks
+    /// (`Transfer-Encoding: chunked`), or until the connection closes for HTTP/1.0 clients.
+    public func encodeStreamingHead(chunked: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        writeHead(into: &out, extra: chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n")
+        return out
+    }
+
+    private func writeHead(into out: inout [UInt8], extra: String) {
         out.append(contentsOf: "HTTP/1.1 \(status) \(reason)\r\n".utf8)
         for field in headers {
             out.append(contentsOf: field.name.utf8)
@@ -33,15 +49,22 @@ public struct HTTPResponse: Sendable, Equatable {
             out.append(contentsOf: field.value.utf8)
             out.append(contentsOf: "\r\n".utf8)
         }
-        // RFC 9110 §8.6: no Content-Length in 1xx or 204 responses.
-        let bodiless = status < 200 || status == 204
-        if !bodiless && header("content-length") == nil {
-            out.append(contentsOf: "Content-Length: \(body.count)\r\n".utf8)
-        }
+        out.append(contentsOf: extra.utf8)
         out.append(contentsOf: "\r\n".utf8)
-        out.append(contentsOf: body)
+    }
+
+    /// One chunk of a chunked body (empty `bytes` would end the body: use `lastChunk`).
+    public static func chunk(_ bytes: [UInt8]) -> [UInt8] {
+        var out = Array(String(bytes.count, radix: 16).utf8)
+        out.reserveCapacity(out.count + bytes.count + 4)
+        out.append(contentsOf: [13, 10])
+        out.append(contentsOf: bytes)
+        out.append(contentsOf: [13, 10])
         return out
     }
+
+    /// The end of a chunked body.
+    public static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
 
     /// JSON error answer `{"error":"<message>","status":<code>}` with Content-Type application/json
     /// and Connection: close; the message is JSON-escaped.

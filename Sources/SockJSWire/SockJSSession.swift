@@ -77,6 +77,8 @@ public struct SockJSSession: Sendable {
     private var receiver: Receiver?
     /// Since when no request receives (nil while one does).
     private var unattachedSince: UInt64?
+    /// `finish` was called with messages still pending: the close frame follows them.
+    private var closeAfterPending: SockJSFrame?
 
     /// A session created at `now` by its first receiving request (which the caller attaches next).
     public init(options: SockJSSessionOptions = .init(), now: UInt64) {
@@ -107,7 +109,7 @@ public struct SockJSSession: Sendable {
         if state == .opening {
             state = .open
             emit(kind.encode(.open), now: now, into: &out)
-            if !kind.isStreaming { finishReceiver(now: now, into: &out) }
+            if kind.isStreaming { flush(now: now, into: &out) } else { finishReceiver(now: now, into: &out) }
             return out
         }
         flush(now: now, into: &out)
@@ -146,6 +148,16 @@ public struct SockJSSession: Sendable {
         guard !isClosed else { return [] }
         var out: [Output] = []
         close(.close(code: code, reason: reason), now: now, into: &out)
+        return out
+    }
+
+    /// The application is done (its connection ended): messages still pending go to the next
+    /// receiving request first, then the close frame, so that a last ERROR reaches the client.
+    public mutating func finish(code: Int = 3000, reason: String = "Go away!", now: UInt64) -> [Output] {
+        guard !isClosed else { return [] }
+        var out: [Output] = []
+        closeAfterPending = .close(code: code, reason: reason)
+        if receiver != nil, state == .open { flush(now: now, into: &out) }
         return out
     }
 
@@ -189,13 +201,19 @@ public struct SockJSSession: Sendable {
 
     /// Pending messages go out as one `a[...]` frame; polling ends after it.
     private mutating func flush(now: UInt64, into out: inout [Output]) {
-        guard let current = receiver, !pending.isEmpty else { return }
-        let frame = current.kind.encode(.messages(pending))
-        pending = []
-        bufferedBytes = 0
-        emit(frame, now: now, into: &out)
-        if !current.kind.isStreaming || current.bytesWritten + frame.utf8.count >= options.streamingResponseLimitBytes {
-            finishReceiver(now: now, into: &out)
+        guard let current = receiver else { return }
+        if !pending.isEmpty {
+            let frame = current.kind.encode(.messages(pending))
+            pending = []
+            bufferedBytes = 0
+            emit(frame, now: now, into: &out)
+            if !current.kind.isStreaming || current.bytesWritten + frame.utf8.count >= options.streamingResponseLimitBytes {
+                finishReceiver(now: now, into: &out)
+            }
+        }
+        if let last = closeAfterPending, receiver != nil {
+            closeAfterPending = nil
+            close(last, now: now, into: &out)
         }
     }
 

@@ -110,7 +110,7 @@ public enum WebSocketHandshake {
 
 extension WebSocketHandshake {
     /// A `ws://` or `wss://` Origin: no browser page has one.
-    static func isNonBrowserOrigin(_ origin: String) -> Bool {
+    public static func isNonBrowserOrigin(_ origin: String) -> Bool {
         let lowered = origin.lowercased()
         return lowered.hasPrefix("ws://") || lowered.hasPrefix("wss://")
     }

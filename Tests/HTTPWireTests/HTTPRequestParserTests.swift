@@ -110,8 +110,35 @@ final class HTTPRequestParserTests: XCTestCase {
 
     // MARK: - Malformed input
 
-    func testChunkedTransferEncodingIs501() {
-        assertRejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", status: 501)
+    func testChunkedBodyIsDecodedWithExtensionsAndTrailers() throws {
+        let request = try XCTUnwrap(assertSingleRequest(
+            "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;name=v\r\nhello\r\nA\r\n, chunked!\r\n0\r\nX-Trailer: 1\r\n\r\n"))
+        XCTAssertEqual(String(decoding: request.body, as: UTF8.self), "hello, chunked!")
+    }
+
+    func testRequestAfterAChunkedBodyIsParsedToo() throws {
+        var parser = HTTPRequestParser()
+        parser.feed(Array("POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nGET /b HTTP/1.1\r\n\r\n".utf8))
+        XCTAssertEqual(try parser.next()?.body, Array("ok".utf8))
+        XCTAssertEqual(try parser.next()?.head.path, "/b")
+    }
+
+    func testChunkedBodiesObeyTheBodyLimit() {
+        let limits = HTTPLimits(maxBodyBytes: 8)
+        assertRejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", status: 413, limits: limits)
+        assertRejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\n", status: 413, limits: limits)
+    }
+
+    func testMalformedChunksAre400() {
+        assertRejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", status: 400)
+        assertRejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX", status: 400)
+        assertRejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n;ext\r\n", status: 400)
+    }
+
+    func testContentLengthWithChunkedIs400AndOtherCodingsAre501() {
+        assertRejected("POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", status: 400)
+        assertRejected("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", status: 501)
+        assertRejected("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", status: 501)
     }
 
     func testUnsupportedVersionsAre505() {

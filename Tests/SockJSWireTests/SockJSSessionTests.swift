@@ -138,4 +138,21 @@ final class SockJSSessionTests: XCTestCase {
         XCTAssertEqual(text(session.attach(7, kind: .websocket, now: 0)), ["7:o"])
         XCTAssertEqual(text(session.send(["a"], now: 1)), ["7:a[\"a\"]"])
     }
+
+    func testFinishDeliversPendingMessagesToTheNextPollBeforeTheCloseFrame() {
+        var session = SockJSSession(now: 0)
+        _ = session.attach(1, kind: .xhrPolling, now: 0)
+        XCTAssertEqual(session.send(["ERROR"], now: 1), [])
+        XCTAssertEqual(session.finish(now: 2), [])
+        XCTAssertEqual(text(session.attach(2, kind: .xhrPolling, now: 3)), ["2:a[\"ERROR\"]\n", "end 2"])
+        XCTAssertEqual(text(session.attach(3, kind: .xhrPolling, now: 4)), ["closed 3000 Go away!", "3:c[3000,\"Go away!\"]\n", "end 3"])
+    }
+
+    func testFinishOnAStreamingReceiverSendsMessagesThenCloses() {
+        var session = SockJSSession(now: 0)
+        _ = session.attach(1, kind: .websocket, now: 0)
+        XCTAssertEqual(text(session.send(["bye"], now: 1)), ["1:a[\"bye\"]"])
+        XCTAssertEqual(text(session.finish(now: 2)), ["closed 3000 Go away!", "1:c[3000,\"Go away!\"]", "end 1"])
+        XCTAssertEqual(session.state, .closed(code: 3000, reason: "Go away!"))
+    }
 }

@@ -1,0 +1,86 @@
+internal import HTTPWire
+internal import WebSocketWire
+internal import SockJSWire
+internal import SockJSServer
+internal import UVLoop
+internal import Broker
+internal import Auth
+internal import Logging
+
+/// SockJS on endpoints that say `sockjs=on`: requests under such an endpoint's path go to the
+/// `SockJSServer`, and each SockJS session is an ordinary raw STOMP connection of the node over an
+/// in-process stream pair, with the endpoint's rules: its Origins, its token sources (a token in
+/// the URL, as browsers' SockJS cannot set headers), its roles.
+extension Node {
+    func startSockJS() {
+        guard configuration.effectiveEndpoints.contains(where: \.sockJS) else { return }
+        let server = SockJSServer(
+            loop: loop, options: configuration.sockJS.session,
+            limits: SockJSLimits(maxSessions: configuration.sockJS.maxSessions, http: configuration.http,
+                                 idleMilliseconds: configuration.connectTimeoutMilliseconds),
+            webSocketLimits: configuration.webSocket, clock: { [unowned self] in self.now }, sha1: LibCrypto.sha1)
+        server.openSession = { [unowned self] mount, request, peer in self.openSockJSSession(mount: mount, request: request, peer: peer) }
+        sockJS = server
+    }
+
+    func openSockJSSession(mount: SockJSMount, request: HTTPRequestHead, peer: String) -> Result<TCPConnection, SockJSRefusal> {
+        guard !isShuttingDown else { return .failure(SockJSRefusal(status: 503, message: "server shutting down")) }
+        guard let endpoint = configuration.effectiveEndpoints.first(where: { $0.name == mount.endpointName }) else {
+            return .failure(SockJSRefusal(status: 404, message: "no such endpoint"))
+        }
+        let client = clientAddress(peer: peer, head: request)
+        func refuse(_ status: Int, _ reason: String) -> Result<TCPConnection, SockJSRefusal> {
+            logger.info("client refused", metadata: ["peer": "\(client)", "endpoint": "\(endpoint.name)", "reason": "sockjs: \(reason)"])
+            return .failure(SockJSRefusal(status: status, message: reason))
+        }
+        let origins = configuration.handshakePolicy(for: endpoint).allowedOrigins
+        if let origin = request.header("origin"), !WebSocketHandshake.isNonBrowserOrigin(origin),
+           !WebSocketHandshake.originAllowed(origin, patterns: origins) {
+            return refuse(403, "origin not allowed")
+        }
+        var identity: Identity?
+        switch access.handshakeIdentity(endpoint: endpoint, query: request.query, header: { request.header($0) }, now: unixSeconds) {
+        case .failure(let refusal):
+            counters.authenticationsRefused += 1
+            return refuse(401, refusal.reason)
+        case .success(let proven):
+            identity = proven
+        }
+        if identity == nil, endpoint.authentication == [.token], !endpoint.tokenSources.contains(.connect) {
+            counters.authenticationsRefused += 1
+            return refuse(401, "a token is required")
+        }
+        let inner: TCPConnection, outer: TCPConnection
+        do {
+            (inner, outer) = try TCPConnection.pair(loop: loop)
+        } catch {
+            return refuse(503, "cannot open a session: \(error)")
+        }
+        guard let connection = accept(inner, transport: .sockJS, endpoint: endpoint) else {
+            outer.close(afterFlush: false)
+            return .failure(SockJSRefusal(status: 503, message: "too many connections, retry shortly"))
+        }
+        connection.handshakeIdentity = identity
+        connection.forwardedAddress = client
+        inner.startReadingPairEnd()
+        return .success(outer)
+    }
+}
+
+extension WebSocketRoutes {
+    /// The SockJS endpoint a request under its path belongs to; nil for anything else, and for
+    /// WebSocket upgrades to the endpoint's own path or to `<path>/websocket`, which are plain
+    /// WebSocket STOMP connections.
+    func sockJSMount(for head: HTTPRequestHead) -> SockJSMount? {
+        for mount in sockJSMounts {
+            if head.path == mount.prefix {
+                return head.tokens("upgrade").contains("websocket") ? nil : mount
+            }
+            if head.path.hasPrefix(mount.prefix), head.path.utf8.dropFirst(mount.prefix.utf8.count).first == UInt8(ascii: "/"),
+               head.path != mount.prefix + "/websocket" {
+                return mount
+            }
+        }
+        return nil
+    }
+}

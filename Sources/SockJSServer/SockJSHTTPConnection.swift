@@ -1,0 +1,266 @@
+internal import UVLoop
+internal import HTTPWire
+internal import WebSocketWire
+internal import SockJSWire
+
+/// One client socket under a SockJS prefix: HTTP requests one after another (keep-alive), each
+/// answered from `SockJSPages`, fed to a session (`xhr_send`, `jsonp_send`), or attached to a
+/// session as its receiver (a polling or streaming response), or upgraded to the `websocket`
+/// transport. Confined to the loop thread.
+final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
+    let tcp: TCPConnection
+    unowned let server: SockJSServer
+    let mount: SockJSMount
+    private var parser: HTTPRequestParser
+    /// The response in progress while a session receives through it.
+    private var receiving: (session: SockJSSessionHost, id: SockJSReceiverID)?
+    /// The request being answered by `receiving` keeps the connection (HTTP/1.1: chunked).
+    private var chunked = true
+    private var keepAlive = true
+    /// After a `websocket` transport upgrade.
+    private var webSocket: WebSocketConnection?
+    /// The client's WebSocket message read so far.
+    private var message: [UInt8] = []
+
+    /// When the last request came or the last response ended (for the idle timeout).
+    private var lastActivity: UInt64
+
+    init(tcp: TCPConnection, server: SockJSServer, mount: SockJSMount, now: UInt64) {
+        self.tcp = tcp
+        self.server = server
+        self.mount = mount
+        self.parser = HTTPRequestParser(limits: server.limits.http)
+        self.lastActivity = now
+    }
+
+    /// Neither receiving nor upgraded, and no request for `limit` milliseconds.
+    func isIdle(now: UInt64, limit: UInt64) -> Bool {
+        receiving == nil && webSocket == nil && !tcp.isClosing && now &- lastActivity >= limit
+    }
+
+    // MARK: Input
+
+    func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer) {
+        if webSocket != nil { return readWebSocket(bytes) }
+        parser.feed(bytes)
+        readRequests()
+    }
+
+    private func readRequests() {
+        while receiving == nil, webSocket == nil, !tcp.isClosing {
+            do {
+                guard let request = try parser.next() else { return }
+                handle(request)
+            } catch {
+                server.noteRequest(refused: true)
+                respond(HTTPResponse.jsonError(status: error.status, message: error.message), close: true)
+                return
+            }
+        }
+    }
+
+    func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
+        server.connectionClosed(self)
+        if let receiving {
+            self.receiving = nil
+            receiving.session.detach(receiving.id)
+        }
+    }
+
+    // MARK: Requests
+
+    func handle(_ request: HTTPRequest) {
+        let head = request.head
+        lastActivity = server.clock()
+        keepAlive = head.keepAlive
+        chunked = head.versionMinor >= 1
+        let origin = head.header("origin")
+        guard head.path.hasPrefix(mount.prefix) else { return refuse(404, "not found", head) }
+        let route = SockJSRoute.parse(String(head.path.dropFirst(mount.prefix.count)))
+        switch route {
+        case .greeting:
+            guard head.method == "GET" else { return methodNotAllowed("GET", head) }
+            respond(mount.pages.greeting())
+        case .info:
+            if head.method == "OPTIONS" { return respond(SockJSPages.preflight(methods: "OPTIONS, GET", origin: origin, requestHeaders: head.header("access-control-request-headers"))) }
+            guard head.method == "GET" else { return methodNotAllowed("OPTIONS, GET", head) }
+            respond(mount.pages.info(entropy: UInt32.random(in: 0...UInt32.max), origin: origin))
+        case .iframe:
+            guard head.method == "GET" else { return methodNotAllowed("GET", head) }
+            respond(mount.pages.iframe(ifNoneMatch: head.header("if-none-match")))
+        case .rawWebSocket, .notFound:
+            refuse(404, "not found", head)
+        case .session(_, let session, let transport):
+            let key = SockJSServer.SessionKey(prefix: mount.prefix, session: session)
+            if head.method == "OPTIONS", transport.answersOptions {
+                return respond(SockJSPages.preflight(methods: "OPTIONS, POST", origin: origin, requestHeaders: head.header("access-control-request-headers")))
+            }
+            guard head.method == transport.method else { return methodNotAllowed(transport.method, head) }
+            switch transport {
+            case .xhrSend, .jsonpSend:
+                send(request, to: key, transport: transport)
+            case .websocket:
+                upgrade(head, key: key)
+            default:
+                receive(head, key: key, transport: transport)
+            }
+        }
+    }
+
+    /// `xhr_send` / `jsonp_send`: the body's messages go to the session's protocol connection.
+    private func send(_ request: HTTPRequest, to key: SockJSServer.SessionKey, transport: SockJSTransport) {
+        let origin = request.head.header("origin")
+        guard let host = server.sessions[key] else { return refuse(404, "no such session", request.head) }
+        var payload = request.body
+        if transport == .jsonpSend, request.head.header("content-type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
+            guard let form = String(validating: payload, as: UTF8.self), let data = PercentEncoding.parameter("d", in: form) else {
+                server.noteRequest(refused: true)
+                return respond(SockJSPages.error("Payload expected.", origin: origin))
+            }
+            payload = Array(data.utf8)
+        }
+        switch SockJSJSON.decodeMessages(payload) {
+        case .failure(let error):
+            server.noteRequest(refused: true)
+            respond(SockJSPages.error(error.message, origin: origin))
+        case .success(let messages):
+            server.noteRequest(refused: false)
+            host.receive(messages)
+            if transport == .xhrSend {
+                respond(HTTPResponse(status: 204, headers: [("Content-Type", "text/plain; charset=UTF-8")] + SockJSPages.cors(origin: origin) + SockJSPages.noCache))
+            } else {
+                respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=UTF-8")] + SockJSPages.noCache, body: Array("ok".utf8)))
+            }
+        }
+    }
+
+    /// A polling or streaming request: opens the session if new, then receives its frames.
+    private func receive(_ head: HTTPRequestHead, key: SockJSServer.SessionKey, transport: SockJSTransport) {
+        let origin = head.header("origin")
+        var callback: String?
+        if transport == .htmlfile || transport == .jsonp {
+            callback = head.query.flatMap { PercentEncoding.parameter("c", in: $0) ?? PercentEncoding.parameter("callback", in: $0) }
+            guard let name = callback else {
+                server.noteRequest(refused: true)
+                return respond(SockJSPages.error("\"callback\" parameter required", origin: origin))
+            }
+            guard SockJSReceiverKind.validCallback(name) else {
+                server.noteRequest(refused: true)
+                return respond(SockJSPages.error("invalid \"callback\" parameter", origin: origin))
+            }
+        }
+        guard let kind = SockJSReceiverKind.make(transport, callback: callback) else { return refuse(404, "not found", head) }
+        switch server.session(for: head, key: key, mount: mount, peer: tcp.peerAddress) {
+        case .failure(let refusal):
+            server.noteRequest(refused: true)
+            respond(HTTPResponse.jsonError(status: refusal.status, message: refusal.message, headers: SockJSPages.cors(origin: origin)), close: true)
+        case .success(let host):
+            server.noteRequest(refused: false)
+            var headers = [("Content-Type", kind.contentType)] + SockJSPages.noCache
+            if transport != .jsonp, transport != .htmlfile { headers += SockJSPages.cors(origin: origin) }
+            tcp.enqueue(HTTPResponse(status: 200, headers: headers).encodeStreamingHead(chunked: chunked))
+            let id = server.makeReceiverID(self)
+            receiving = (host, id)
+            host.attach(id, kind: kind)
+        }
+    }
+
+    /// The `websocket` transport: SockJS frames as WebSocket text messages, a session of its own.
+    private func upgrade(_ head: HTTPRequestHead, key: SockJSServer.SessionKey) {
+        let policy = WebSocketHandshakePolicy(paths: [head.path], allowedOrigins: ["*"], subprotocols: [])
+        switch WebSocketHandshake.evaluate(head, policy: policy, sha1: server.sha1) {
+        case .reject(let response):
+            server.noteRequest(refused: true)
+            respond(response, close: true)
+        case .accept(let response, _):
+            guard server.sessions[key] == nil else { return refuse(409, "session already exists", head) }
+            switch server.session(for: head, key: key, mount: mount, peer: tcp.peerAddress) {
+            case .failure(let refusal):
+                server.noteRequest(refused: true)
+                respond(HTTPResponse.jsonError(status: refusal.status, message: refusal.message), close: true)
+            case .success(let host):
+                server.noteRequest(refused: false)
+                tcp.enqueue(response.encode())
+                var connection = WebSocketConnection(role: .server, limits: server.webSocketLimits)
+                let leftover = parser.takeBufferedBytes()
+                if !leftover.isEmpty { connection.feed(leftover) }
+                webSocket = connection
+                let id = server.makeReceiverID(self)
+                receiving = (host, id)
+                host.attach(id, kind: .websocket)
+                if !leftover.isEmpty { readWebSocket(nil) }
+            }
+        }
+    }
+
+    private func readWebSocket(_ bytes: UnsafeRawBufferPointer?) {
+        guard webSocket != nil else { return }
+        if let bytes { webSocket!.feed(bytes) }
+        while let event = webSocket?.nextEvent() {
+            switch event {
+            case .data(let payload, _):
+                message += payload
+            case .messageEnd:
+                if case .success(let messages) = SockJSJSON.decodeMessages(message) {
+                    receiving?.session.receive(messages)
+                } else {
+                    // A broken payload ends the session, as sockjs-node does.
+                    receiving?.session.clientClosed()
+                }
+                message = []
+            case .write(let bytes):
+                tcp.enqueue(bytes)
+            case .closeSocket:
+                if let receiving {
+                    self.receiving = nil
+                    server.receivers[receiving.id] = nil
+                    receiving.session.clientClosed()
+                }
+                tcp.close(afterFlush: true)
+                return
+            }
+        }
+    }
+
+    // MARK: Receiver
+
+    func write(_ bytes: [UInt8]) {
+        guard !tcp.isClosing else { return }
+        if webSocket != nil {
+            tcp.enqueue(WebSocketFrameEncoder.frame(opcode: .text, payload: bytes))
+        } else {
+            tcp.enqueue(chunked ? HTTPResponse.chunk(bytes) : bytes)
+        }
+    }
+
+    func end() {
+        receiving = nil
+        lastActivity = server.clock()
+        if webSocket != nil {
+            if let close = webSocket!.close(code: 1000, reason: "Normal closure") { tcp.enqueue(close) }
+            tcp.close(afterFlush: true)
+            return
+        }
+        guard !tcp.isClosing else { return }
+        if chunked { tcp.enqueue(HTTPResponse.lastChunk) }
+        if !chunked || !keepAlive { return tcp.close(afterFlush: true) }
+        readRequests()
+    }
+
+    // MARK: Answers
+
+    private func respond(_ response: HTTPResponse, close: Bool = false) {
+        tcp.enqueue(response.encode())
+        if close || !keepAlive { tcp.close(afterFlush: true) }
+    }
+
+    private func refuse(_ status: Int, _ message: String, _ head: HTTPRequestHead) {
+        server.noteRequest(refused: true)
+        respond(HTTPResponse.jsonError(status: status, message: message, headers: SockJSPages.cors(origin: head.header("origin"))), close: true)
+    }
+
+    private func methodNotAllowed(_ allowed: String, _ head: HTTPRequestHead) {
+        server.noteRequest(refused: true)
+        respond(HTTPResponse(status: 405, headers: [("Allow", allowed)] + SockJSPages.cors(origin: head.header("origin"))))
+    }
+}

@@ -1,0 +1,245 @@
+"""SockJS on a real node: every transport by hand (the wire format sockjs-client expects), STOMP
+inside talking to a stomp.py client, the endpoint's token and Origin rules, timeouts, a last
+ERROR that reaches a polling client, and sockjs-client itself (Debian's node-sockjs-client) in
+Node.js over websocket, xhr-streaming, xhr-polling and eventsource."""
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+import websocket
+
+from conftest import ROOT, free_port, wait_for_port
+from sockjs_http import SockJSHTTP, Streaming, messages, new_session, stomp_frame
+from test_stomp_py import Collector
+
+import stomp
+
+SECRET = "sockjs-interop-secret-" * 3
+SOCKJS_CLIENT = "/usr/share/nodejs/sockjs-client"
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    binary = os.environ.get("STAMPEDE_BIN", os.path.join(ROOT, ".build", "debug", "stampede"))
+    ws_port, stomp_port = free_port(), free_port()
+    directory = tmp_path_factory.mktemp("sockjs")
+    config = directory / "stampede.yml"
+    config.write_text(f"""
+listen:
+  endpoints:
+    open: "path=/sockjs auth=self-named sockjs=on"
+    chat: "path=/ws/chat auth=token tokens=query sockjs=on origins=http://shop.example"
+    stomp: "kind=stomp auth=self-named"
+auth:
+  jwt:
+    secret: "{SECRET}"
+sockjs:
+  heartbeat-ms: 400
+  disconnect-delay-ms: 1000
+runtime:
+  tick-ms: 100
+""")
+    log_path = directory / "stampede.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([binary, "--config", str(config), "--port", str(ws_port), "--stomp-port", str(stomp_port),
+                                 "--admin-port", "off", "--api-port", "off"], stdout=log, stderr=log)
+    try:
+        wait_for_port(ws_port, proc)
+
+        def token(user):
+            out = subprocess.run([binary, "token", "--config", str(config), "--sub", user, "--ttl", "5m"],
+                                 check=True, capture_output=True, text=True)
+            return out.stdout.strip()
+
+        yield {"ws": ws_port, "tcp": stomp_port, "token": token, "log": log_path}
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=15) == 0, "node did not shut down cleanly"
+
+
+def stomp_py(node, login):
+    conn = stomp.Connection12([("127.0.0.1", node["tcp"])])
+    listener = Collector()
+    conn.set_listener("c", listener)
+    conn.connect(login, "x", wait=True)
+    return conn, listener
+
+
+def connect_streaming(client, login="alice"):
+    session = new_session()
+    stream = Streaming(client, session)
+    assert stream.next() == "o"
+    assert client.send(session, stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/", "login": login, "passcode": "x"}))[0] == 204
+    connected = messages(stream.next())
+    assert connected[0].startswith("CONNECTED\n"), connected
+    return session, stream
+
+
+def test_info_greeting_iframe_preflight_and_unknown_paths(node):
+    client = SockJSHTTP(node["ws"], "/sockjs")
+    response, body = client.request("GET", "/sockjs/info")
+    info = json.loads(body)
+    assert response.status == 200 and info["websocket"] is True and info["cookie_needed"] is False
+    assert info["origins"] == ["*:*"] and isinstance(info["entropy"], int)
+    assert "no-store" in response.getheader("Cache-Control")
+    assert client.request("GET", "/sockjs")[1] == b"Welcome to SockJS!\n"
+    response, body = client.request("GET", "/sockjs/iframe.html")
+    assert response.status == 200 and b"SockJS.bootstrap_iframe()" in body and response.getheader("ETag")
+    assert client.request("GET", "/sockjs/iframe.html", headers={"If-None-Match": response.getheader("ETag")})[0].status == 304
+    response, _ = client.request("OPTIONS", "/sockjs/000/abc/xhr_send", headers={"Origin": "http://a.example"})
+    assert response.status == 204 and "POST" in response.getheader("Access-Control-Allow-Methods")
+    assert response.getheader("Access-Control-Allow-Origin") == "http://a.example"
+    response, body = client.request("GET", "/sockjs/000/abc/nope")
+    assert response.status == 404 and json.loads(body)["error"]
+    assert client.request("GET", "/sockjs/000/abc/xhr")[0].status == 405
+    assert client.request("POST", "/sockjs/000/unknown/xhr_send", body='["x"]')[0].status == 404
+
+
+def test_xhr_streaming_carries_stomp_both_ways_with_a_stomp_py_client(node):
+    client = SockJSHTTP(node["ws"], "/sockjs")
+    session, stream = connect_streaming(client, "alice")
+    client.send(session, stomp_frame("SUBSCRIBE", {"id": "s1", "destination": "/topic/sockjs.news", "receipt": "r1"}))
+    assert messages(stream.next())[0].startswith("RECEIPT\nreceipt-id:r1")
+    conn, listener = stomp_py(node, "bob")
+    try:
+        conn.subscribe("/queue/sockjs.replies", id="q1")
+        time.sleep(0.2)
+        conn.send("/topic/sockjs.news", "hello from tcp")
+        delivered = messages(stream.next())[0]
+        assert delivered.startswith("MESSAGE\n") and delivered.endswith("hello from tcp\x00")
+        client.send(session, stomp_frame("SEND", {"destination": "/queue/sockjs.replies"}, "hello from sockjs"))
+        assert listener.messages.get(timeout=5).body == "hello from sockjs"
+    finally:
+        conn.disconnect()
+        stream.close()
+
+
+def test_xhr_polling_receives_frames_poll_by_poll_with_heartbeats(node):
+    client = SockJSHTTP(node["ws"], "/sockjs")
+    session = new_session()
+    assert client.poll(session) == "o"
+    client.send(session, stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/", "login": "carol", "passcode": "x"}))
+    assert messages(client.poll(session))[0].startswith("CONNECTED\n")
+    started = time.time()
+    assert client.poll(session) == "h"  # nothing to say: the poll ends with a heart-beat
+    assert 0.2 < time.time() - started < 3
+
+
+def test_eventsource_htmlfile_and_jsonp_frame_the_same_protocol(node):
+    client = SockJSHTTP(node["ws"], "/sockjs")
+    stream = Streaming(client, new_session(), transport="eventsource")
+    assert stream.next() == "data: o"
+    stream.close()
+    html = Streaming(client, new_session(), transport="htmlfile", extra="c=callback_1")
+    frames = []
+    while 'p("o");' not in frames:
+        frames.append(html.next())
+    html.close()
+    response, body = client.request("GET", client.url(new_session(), "htmlfile"))
+    assert response.status == 500 and b'"callback" parameter required' in body
+    session = new_session()
+    response, body = client.request("GET", client.url(session, "jsonp", "c=cb"))
+    assert body == b'/**/cb("o");\r\n'
+    frame = stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/", "login": "dave", "passcode": "x"})
+    form = "d=" + __import__("urllib.parse").parse.quote(json.dumps([frame]))
+    response, body = client.request("POST", client.url(session, "jsonp_send"), body=form,
+                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status == 200 and body == b"ok"
+    response, body = client.request("GET", client.url(session, "jsonp", "c=cb"))
+    assert body.startswith(b'/**/cb("a[\\"CONNECTED\\\\n')
+    response, body = client.request("GET", client.url(session, "jsonp", "c=alert(1)//"))
+    assert response.status == 500
+
+
+def test_websocket_transport_and_raw_websocket(node):
+    ws = websocket.create_connection("ws://127.0.0.1:%d/sockjs/000/%s/websocket" % (node["ws"], new_session()), timeout=5)
+    try:
+        assert ws.recv() == "o"
+        ws.send(json.dumps([stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/", "login": "erin", "passcode": "x"})]))
+        assert messages(ws.recv())[0].startswith("CONNECTED\n")
+    finally:
+        ws.close()
+    raw = websocket.create_connection("ws://127.0.0.1:%d/sockjs/websocket" % node["ws"], timeout=5, subprotocols=["v12.stomp"])
+    try:
+        raw.send(stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/", "login": "frank", "passcode": "x"}))
+        assert raw.recv().startswith("CONNECTED\n")
+    finally:
+        raw.close()
+
+
+def test_token_endpoint_needs_a_token_in_the_url_and_an_allowed_origin(node):
+    no_token = SockJSHTTP(node["ws"], "/ws/chat", origin="http://shop.example")
+    response, body = no_token.request("POST", no_token.url(new_session(), "xhr"))
+    assert response.status == 401 and json.loads(body)["error"]
+    token = node["token"]("grace")
+    evil = SockJSHTTP(node["ws"], "/ws/chat", query="access_token=" + token, origin="http://evil.example")
+    assert evil.request("POST", evil.url(new_session(), "xhr"))[0].status == 403
+    client = SockJSHTTP(node["ws"], "/ws/chat", query="access_token=" + token, origin="http://shop.example")
+    session = new_session()
+    assert client.poll(session) == "o"
+    client.send(session, stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/"}))
+    connected = messages(client.poll(session))[0]
+    assert connected.startswith("CONNECTED\n") and "user-name:grace\n" in connected
+    assert token not in open(node["log"]).read(), "a token reached the log"
+
+
+def test_abandoned_session_times_out_and_its_stomp_session_ends(node):
+    client = SockJSHTTP(node["ws"], "/sockjs")
+    session = new_session()
+    assert client.poll(session) == "o"
+    client.send(session, stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/", "login": "henry", "passcode": "x"}))
+    assert messages(client.poll(session))[0].startswith("CONNECTED\n")
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        if any("session closed" in line and "user=henry" in line and "transport=sockjs" in line for line in open(node["log"])):
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the STOMP session did not end after the disconnect delay")
+    assert client.send(session, "x")[0] == 404
+    assert client.poll(session) == "o"  # the id now opens a new session
+
+
+def test_an_error_reaches_a_polling_client_before_the_close_frame(node):
+    client = SockJSHTTP(node["ws"], "/sockjs")
+    session = new_session()
+    assert client.poll(session) == "o"
+    client.send(session, "BOGUS\n\n\x00")
+    error = messages(client.poll(session))[0]
+    assert error.startswith("ERROR\n") and "message:" in error
+    assert client.poll(session) == 'c[3000,"Go away!"]'
+
+
+NODE_CLIENT = r"""
+const SockJS = require(process.env.SOCKJS_CLIENT);
+const transport = process.argv[2];
+const sock = new SockJS(process.env.URL, null, {transports: [transport], timeout: 5000});
+let buffer = "";
+sock.onopen = () => sock.send("CONNECT\naccept-version:1.2\nhost:/\nlogin:ivy-" + transport + "\npasscode:x\n\n\0");
+sock.onmessage = (e) => {
+  if (e.data.startsWith("CONNECTED")) {
+    sock.send("SUBSCRIBE\nid:0\ndestination:/queue/sockjs.echo." + transport + "\n\n\0");
+    sock.send("SEND\ndestination:/queue/sockjs.echo." + transport + "\n\nover " + transport + "\0");
+  } else if (e.data.startsWith("MESSAGE")) {
+    console.log(JSON.stringify({transport: sock.transport, body: e.data.split("\n\n")[1].replace("\0", "")}));
+    sock.close();
+  }
+};
+sock.onclose = (e) => { if (e.code !== 1000) { console.log(JSON.stringify({close: e.code, reason: e.reason})); } process.exit(0); };
+setTimeout(() => { console.log(JSON.stringify({timeout: true})); process.exit(1); }, 15000);
+"""
+
+
+@pytest.mark.parametrize("transport", ["websocket", "xhr-streaming", "xhr-polling", "eventsource"])
+def test_sockjs_client_in_node_js_speaks_stomp_over_each_transport(node, transport, tmp_path):
+    if not shutil.which("node") or not os.path.isdir(SOCKJS_CLIENT):
+        pytest.skip("nodejs and node-sockjs-client (scripts/setup.sh --with-python installs them)")
+    script = tmp_path / "client.js"
+    script.write_text(NODE_CLIENT)
+    env = dict(os.environ, NODE_PATH="/usr/share/nodejs", SOCKJS_CLIENT="sockjs-client", URL="http://127.0.0.1:%d/sockjs" % node["ws"])
+    out = subprocess.run(["node", str(script), transport], env=env, capture_output=True, text=True, timeout=30)
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    assert lines and lines[0] == {"transport": transport, "body": "over " + transport}, (out.stdout, out.stderr)
