@@ -16,6 +16,8 @@ if [ "${1:-}" = "--with-python" ]; then
     # The interop tests: a headless browser for the dashboard page; nginx (with its stream
     # module) and systemd-analyze for the deploy/ files.
     packages+=(chromium nginx libnginx-mod-stream systemd)
+    # Tests/Interop/test_sockjs.py: sockjs-client 1.x (Debian's build) in Node.js and in Chromium.
+    packages+=(nodejs node-sockjs-client)
     # scripts/instructions-check.sh: callgrind, and objcopy to strip the DWARF 5 it cannot read.
     packages+=(valgrind binutils)
     # scripts/autobahn.sh: the suite's C extensions are compiled for its Python 2.7.

@@ -25,6 +25,8 @@ extension ConfigurationLoader {
                    isValid: isOriginPattern,
                    "Browser Origins allowed to open a WebSocket ('*' allows all); requests without Origin are always allowed."),
             endpointsKey,
+            .boolean("listen.sockjs", \.sockJS.onDefaultEndpoint,
+                     "Serve SockJS under the default endpoint's paths (/ws/info, /ws/<server>/<session>/xhr_streaming, …); endpoints in listen.endpoints say sockjs=on instead."),
             .texts("listen.trusted-proxies", \.trustedProxies, expected: "a list of IP addresses", isValid: { !$0.isEmpty && !$0.contains(" ") },
                    "Peers (reverse proxies) whose X-Forwarded-For or Forwarded header names the client address in logs."),
         ]

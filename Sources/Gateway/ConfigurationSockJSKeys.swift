@@ -1,9 +1,7 @@
 extension ConfigurationLoader {
-    /// SockJS (`listen.endpoints.<name>: … sockjs=on`, or `listen.sockjs` for the default endpoint).
+    /// SockJS sessions (`listen.endpoints.<name>: … sockjs=on`, or `listen.sockjs` for the default endpoint).
     static var sockJSKeys: [ConfigurationKey] {
         [
-            .boolean("listen.sockjs", \.sockJS.onDefaultEndpoint,
-                     "Serve SockJS under the default endpoint's paths (/ws/info, /ws/<server>/<session>/xhr_streaming, …); endpoints in listen.endpoints say sockjs=on instead."),
             .integer("sockjs.heartbeat-ms", \.sockJS.session.heartbeatMilliseconds, type: "milliseconds", minimum: 100,
                      "An h frame goes to a receiving request after this long without other frames."),
             .integer("sockjs.disconnect-delay-ms", \.sockJS.session.disconnectDelayMilliseconds, type: "milliseconds", minimum: 100,

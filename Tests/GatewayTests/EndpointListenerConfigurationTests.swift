@@ -22,6 +22,22 @@ final class EndpointListenerConfigurationTests: ConfigurationTestCase {
         XCTAssertEqual(try XCTUnwrap(EndpointConfiguration(name: "ws", spec: "path=/ws")).wireProtocol, .stomp)
     }
 
+    func testASockJSEndpointReadsAndPrintsBackAndNeedsWebSocketSTOMP() throws {
+        let endpoint = try XCTUnwrap(EndpointConfiguration(name: "chat", spec: "path=/ws/chat auth=token sockjs=on"))
+        XCTAssertTrue(endpoint.sockJS)
+        XCTAssertEqual(EndpointConfiguration(name: "chat", spec: endpoint.spec), endpoint)
+        XCTAssertFalse(try XCTUnwrap(EndpointConfiguration(name: "ws", spec: "path=/ws")).sockJS, "SockJS is off unless asked for")
+        XCTAssertNil(EndpointConfiguration(name: "a", spec: "kind=stomp sockjs=on"))
+        XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws protocol=json sockjs=on"), "SockJS carries STOMP")
+        XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws sockjs=maybe"))
+    }
+
+    func testListenSockJSTurnsSockJSOnForTheDefaultEndpoint() throws {
+        let configuration = try load(overrides: [("listen.sockjs", "on")])
+        XCTAssertEqual(configuration.effectiveEndpoints.first { $0.kind == .webSocket }?.sockJS, true)
+        XCTAssertEqual(try load(overrides: []).effectiveEndpoints.first { $0.kind == .webSocket }?.sockJS, false)
+    }
+
     func testTheJSONProtocolOnRawSTOMPAndTheUserIDParameterWithoutItAreRefused() {
         XCTAssertNil(EndpointConfiguration(name: "a", spec: "kind=stomp protocol=json"))
         XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws user-id-param=on"), "user_id is the JSON protocol's development shortcut")

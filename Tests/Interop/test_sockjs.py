@@ -2,10 +2,13 @@
 inside talking to a stomp.py client, the endpoint's token and Origin rules, timeouts, a last
 ERROR that reaches a polling client, and sockjs-client itself (Debian's node-sockjs-client) in
 Node.js over websocket, xhr-streaming, xhr-polling and eventsource."""
+import functools
+import http.server
 import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 
 import pytest
@@ -21,8 +24,29 @@ SECRET = "sockjs-interop-secret-" * 3
 SOCKJS_CLIENT = "/usr/share/nodejs/sockjs-client"
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
 @pytest.fixture(scope="module")
-def node(tmp_path_factory):
+def pages(tmp_path_factory):
+    """A static site on its own origin (as a web app would be): sockjs.min.js and a blank page."""
+    directory = tmp_path_factory.mktemp("pages")
+    script = os.path.join(SOCKJS_CLIENT, "dist", "sockjs.min.js")
+    if os.path.exists(script):
+        shutil.copy(script, directory / "sockjs.min.js")
+    (directory / "index.html").write_text("<!doctype html><title>sockjs</title><script src='sockjs.min.js'></script>")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield "http://127.0.0.1:%d" % server.server_address[1]
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory, pages):
     binary = os.environ.get("STAMPEDE_BIN", os.path.join(ROOT, ".build", "debug", "stampede"))
     ws_port, stomp_port = free_port(), free_port()
     directory = tmp_path_factory.mktemp("sockjs")
@@ -37,6 +61,7 @@ auth:
   jwt:
     secret: "{SECRET}"
 sockjs:
+  client-script-url: "{pages}/sockjs.min.js"
   heartbeat-ms: 400
   disconnect-delay-ms: 1000
 runtime:
@@ -235,11 +260,45 @@ setTimeout(() => { console.log(JSON.stringify({timeout: true})); process.exit(1)
 
 @pytest.mark.parametrize("transport", ["websocket", "xhr-streaming", "xhr-polling", "eventsource"])
 def test_sockjs_client_in_node_js_speaks_stomp_over_each_transport(node, transport, tmp_path):
-    if not shutil.which("node") or not os.path.isdir(SOCKJS_CLIENT):
-        pytest.skip("nodejs and node-sockjs-client (scripts/setup.sh --with-python installs them)")
+    assert shutil.which("node") and os.path.isdir(SOCKJS_CLIENT), "nodejs and node-sockjs-client: scripts/setup.sh --with-python installs them"
     script = tmp_path / "client.js"
     script.write_text(NODE_CLIENT)
     env = dict(os.environ, NODE_PATH="/usr/share/nodejs", SOCKJS_CLIENT="sockjs-client", URL="http://127.0.0.1:%d/sockjs" % node["ws"])
     out = subprocess.run(["node", str(script), transport], env=env, capture_output=True, text=True, timeout=30)
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     assert lines and lines[0] == {"transport": transport, "body": "over " + transport}, (out.stdout, out.stderr)
+
+
+BROWSER_CLIENT = """new Promise((resolve) => {
+  const transport = %s;
+  const sock = new SockJS(%s, null, {transports: [transport], timeout: 8000});
+  sock.onopen = () => sock.send("CONNECT\\naccept-version:1.2\\nhost:/\\nlogin:browser\\npasscode:x\\n\\n\\0");
+  sock.onmessage = (e) => {
+    if (e.data.startsWith("CONNECTED")) {
+      sock.send("SUBSCRIBE\\nid:0\\ndestination:/queue/sockjs.browser." + transport + "\\n\\n\\0");
+      sock.send("SEND\\ndestination:/queue/sockjs.browser." + transport + "\\n\\nvia " + transport + "\\0");
+    } else if (e.data.startsWith("MESSAGE")) {
+      resolve({transport: sock.transport, body: e.data.split("\\n\\n")[1].replace("\\0", "")});
+      sock.close();
+    }
+  };
+  sock.onclose = (e) => resolve({close: e.code, reason: e.reason});
+  setTimeout(() => resolve({timeout: transport}), 12000);
+})"""
+
+
+def test_sockjs_client_in_chromium_without_websocket_uses_each_http_transport(node, pages):
+    from browser import Browser, chromium_binary
+    binary = chromium_binary()
+    assert binary, "chromium is not installed (scripts/setup.sh --with-python installs it)"
+    browser = Browser(binary)
+    try:
+        browser.navigate(pages + "/index.html")
+        browser.wait_for("typeof SockJS === 'function'")
+        browser.evaluate("delete window.WebSocket; window.WebSocket = undefined; true")
+        url = json.dumps("http://127.0.0.1:%d/sockjs" % node["ws"])
+        for transport in ["xhr-streaming", "xhr-polling", "eventsource", "iframe-htmlfile", "jsonp-polling"]:
+            result = browser.evaluate(BROWSER_CLIENT % (json.dumps(transport), url))
+            assert result == {"transport": transport, "body": "via " + transport}, result
+    finally:
+        browser.close()
