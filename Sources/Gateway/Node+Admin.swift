@@ -145,6 +145,7 @@ extension Node: AdminDataSource {
             .init(name: "stampede_buffered_bytes", help: "Bytes held for clients, by kind.", type: .gauge, labels: [("kind", "output")], value: Double(loop.memory.outputBytes)),
             .init(name: "stampede_buffered_bytes", help: "Bytes held for clients, by kind.", type: .gauge, labels: [("kind", "inbound")], value: Double(loop.memory.inboundBytes)),
             .init(name: "stampede_buffered_bytes", help: "Bytes held for clients, by kind.", type: .gauge, labels: [("kind", "redis")], value: Double(loop.memory.redisBytes)),
+            .init(name: "stampede_buffered_bytes", help: "Bytes held for clients, by kind.", type: .gauge, labels: [("kind", "sockjs")], value: Double(loop.memory.transportBytes)),
             .init(name: "stampede_buffered_bytes_limit", help: "The node's budget for buffered bytes (limits.max-buffered-bytes).", type: .gauge, value: Double(budget.maxBufferedBytes)),
             .init(name: "stampede_memory_trims_total", help: "Times free heap memory was returned to the OS.", type: .counter, value: Double(loop.memory.trims)),
             .init(name: "stampede_errors_sent_total", help: "STOMP ERROR frames sent.", type: .counter, value: Double(counters.errorsSent)),
@@ -197,6 +198,7 @@ extension Node: AdminDataSource {
                                  labels: [("action", action)], value: Double(counters.accessDenied[action] ?? 0)))
         }
         samples += webhookMetrics
+        samples += sockJSMetrics
         samples += latencyMetrics
         samples += offlineMetrics
         for (command, count) in counters.framesInByCommand.nonZero {

@@ -3,6 +3,7 @@ internal import WebSocketWire
 internal import SockJSWire
 internal import SockJSServer
 internal import UVLoop
+internal import Admin
 internal import Broker
 internal import Auth
 internal import Logging
@@ -64,6 +65,29 @@ extension Node {
         connection.forwardedAddress = client
         inner.startReadingPairEnd()
         return .success(outer)
+    }
+}
+
+extension Node {
+    /// `/metrics` for the SockJS transports (nothing when no endpoint serves SockJS).
+    var sockJSMetrics: [MetricSample] {
+        guard let sockJS else { return [] }
+        let counters = sockJS.counters
+        var samples: [MetricSample] = [
+            .init(name: "stampede_sockjs_sessions", help: "SockJS sessions open now.", type: .gauge, value: Double(sockJS.sessionCount)),
+            .init(name: "stampede_sockjs_connections", help: "HTTP connections the SockJS transports hold now.", type: .gauge, value: Double(sockJS.connectionCount)),
+        ]
+        let results: [(String, UInt64)] = [("opened", counters.sessionsOpened), ("refused", counters.sessionsRefused),
+                                           ("timed_out", counters.sessionsTimedOut), ("slow_consumer", counters.sessionsClosedSlow)]
+        for (result, value) in results {
+            samples.append(.init(name: "stampede_sockjs_sessions_total", help: "SockJS sessions by what became of them.", type: .counter,
+                                 labels: [("result", result)], value: Double(value)))
+        }
+        for (result, value) in [("ok", counters.requests - counters.requestsRefused), ("refused", counters.requestsRefused)] {
+            samples.append(.init(name: "stampede_sockjs_requests_total", help: "SockJS session requests (sends, polls, streams) by result.", type: .counter,
+                                 labels: [("result", result)], value: Double(value)))
+        }
+        return samples
     }
 }
 

@@ -114,15 +114,13 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
         var payload = request.body
         if transport == .jsonpSend, request.head.header("content-type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
             guard let form = String(validating: payload, as: UTF8.self), let data = PercentEncoding.parameter("d", in: form) else {
-                server.noteRequest(refused: true)
-                return respond(SockJSPages.error("Payload expected.", origin: origin))
+                return protocolError("Payload expected.", origin: origin)
             }
             payload = Array(data.utf8)
         }
         switch SockJSJSON.decodeMessages(payload) {
         case .failure(let error):
-            server.noteRequest(refused: true)
-            respond(SockJSPages.error(error.message, origin: origin))
+            protocolError(error.message, origin: origin)
         case .success(let messages):
             server.noteRequest(refused: false)
             host.receive(messages)
@@ -141,12 +139,10 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
         if transport == .htmlfile || transport == .jsonp {
             callback = head.query.flatMap { PercentEncoding.parameter("c", in: $0) ?? PercentEncoding.parameter("callback", in: $0) }
             guard let name = callback else {
-                server.noteRequest(refused: true)
-                return respond(SockJSPages.error("\"callback\" parameter required", origin: origin))
+                return protocolError("\"callback\" parameter required", origin: origin)
             }
             guard SockJSReceiverKind.validCallback(name) else {
-                server.noteRequest(refused: true)
-                return respond(SockJSPages.error("invalid \"callback\" parameter", origin: origin))
+                return protocolError("invalid \"callback\" parameter", origin: origin)
             }
         }
         guard let kind = SockJSReceiverKind.make(transport, callback: callback) else { return refuse(404, "not found", head) }
@@ -252,6 +248,12 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
     private func respond(_ response: HTTPResponse, close: Bool = false) {
         tcp.enqueue(response.encode())
         if close || !keepAlive { tcp.close(afterFlush: true) }
+    }
+
+    /// The protocol's plain-text 500 (`Payload expected.`, `"callback" parameter required`).
+    private func protocolError(_ message: String, origin: String?) {
+        server.noteRequest(refused: true)
+        respond(SockJSPages.error(message, origin: origin))
     }
 
     private func refuse(_ status: Int, _ message: String, _ head: HTTPRequestHead) {

@@ -73,6 +73,8 @@ public final class SockJSServer {
     /// For the `websocket` transport's handshake (the node's libcrypto SHA-1).
     let sha1: ([UInt8]) -> [UInt8]
     let webSocketLimits: WebSocketLimits
+    /// A session holding this much for its next receiving request stops reading from the node.
+    var pauseReadingAtBytes: Int { min(64 * 1024, options.maxBufferedBytes / 2) }
 
     /// Sessions by mount prefix and session id (ids are chosen by clients, so per mount).
     var sessions: [SessionKey: SockJSSessionHost] = [:]
@@ -103,8 +105,8 @@ public final class SockJSServer {
     public var sessionCount: Int { sessions.count }
     /// Client sockets the transports hold now.
     public var connectionCount: Int { connections.count }
-    /// Outgoing bytes sessions hold for their next receiving request (counted in the node's budget).
-    public var bufferedBytes: Int { sessions.values.reduce(0) { $0 + $1.session.bufferedBytes } }
+    /// Outgoing bytes sessions hold for their next receiving request (the loop's `memory.transportBytes`).
+    public var bufferedBytes: Int { loop.memory.transportBytes }
 
     /// Takes over a connection whose first request (already parsed) is under `mount`'s prefix;
     /// `leftover` is what the client sent after it.

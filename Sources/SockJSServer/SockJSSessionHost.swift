@@ -21,6 +21,11 @@ final class SockJSSessionHost: TCPConnectionDelegate {
     var session: SockJSSession
     private var splitter = STOMPFrameSplitter()
     private var streamClosed = false
+    /// `session.bufferedBytes` as last added to the loop's `memory.transportBytes`.
+    private var countedBytes = 0
+    /// Reading from the node stopped: frames wait in the node's output queue for this session
+    /// (its slow-consumer limit and the node's budget apply there) instead of here.
+    private var readingPaused = false
 
     init(server: SockJSServer, key: SockJSServer.SessionKey, stream: TCPConnection, session: SockJSSession) {
         self.server = server
@@ -68,6 +73,20 @@ final class SockJSSessionHost: TCPConnectionDelegate {
                 if !streamClosed { stream.close(afterFlush: false) }
             }
         }
+        account()
+    }
+
+    /// Keeps the node's budget and this session's backlog in step with what the session holds.
+    private func account() {
+        let held = session.bufferedBytes
+        if held != countedBytes {
+            server.loop.memory.adjustTransport(by: held - countedBytes)
+            countedBytes = held
+        }
+        let pause = held >= server.pauseReadingAtBytes
+        guard pause != readingPaused, !streamClosed else { return }
+        readingPaused = pause
+        if pause { stream.pauseReading() } else { stream.resumeReading() }
     }
 
     // MARK: The node's side

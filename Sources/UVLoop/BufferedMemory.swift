@@ -12,13 +12,16 @@ public struct BufferedMemory: Sendable {
     public private(set) var inboundBytes = 0
     /// Bytes handed to Redis whose replies have not come back, as reported by `adjustRedis`.
     public private(set) var redisBytes = 0
+    /// Bytes transports the node serves itself hold for their clients (SockJS sessions waiting
+    /// for the next poll), as reported by `adjustTransport`.
+    public private(set) var transportBytes = 0
     /// Bytes released (written, dropped, closed) since the last `trimIfWorthwhile` trim.
     public private(set) var releasedSinceTrim = 0
     /// Times memory was given back to the operating system.
     public private(set) var trims: UInt64 = 0
 
     /// Everything the loop holds for peers.
-    public var totalBytes: Int { outputBytes + inboundBytes + redisBytes }
+    public var totalBytes: Int { outputBytes + inboundBytes + redisBytes + transportBytes }
 
     mutating func release(outputBytes count: Int) {
         outputBytes -= count
@@ -35,6 +38,12 @@ public struct BufferedMemory: Sendable {
     /// Commands sent to Redis (`delta` > 0) or answered (< 0).
     public mutating func adjustRedis(by delta: Int) {
         redisBytes += delta
+        if delta < 0 { releasedSinceTrim -= delta }
+    }
+
+    /// A transport's held bytes changed by `delta`.
+    public mutating func adjustTransport(by delta: Int) {
+        transportBytes += delta
         if delta < 0 { releasedSinceTrim -= delta }
     }
 

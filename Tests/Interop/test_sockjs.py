@@ -48,7 +48,7 @@ def pages(tmp_path_factory):
 @pytest.fixture(scope="module")
 def node(tmp_path_factory, pages):
     binary = os.environ.get("STAMPEDE_BIN", os.path.join(ROOT, ".build", "debug", "stampede"))
-    ws_port, stomp_port = free_port(), free_port()
+    ws_port, stomp_port, admin_port = free_port(), free_port(), free_port()
     directory = tmp_path_factory.mktemp("sockjs")
     config = directory / "stampede.yml"
     config.write_text(f"""
@@ -63,14 +63,14 @@ auth:
 sockjs:
   client-script-url: "{pages}/sockjs.min.js"
   heartbeat-ms: 400
-  disconnect-delay-ms: 1000
+  disconnect-delay-ms: 2500
 runtime:
   tick-ms: 100
 """)
     log_path = directory / "stampede.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen([binary, "--config", str(config), "--port", str(ws_port), "--stomp-port", str(stomp_port),
-                                 "--admin-port", "off", "--api-port", "off"], stdout=log, stderr=log)
+                                 "--admin-port", str(admin_port), "--api-port", "off"], stdout=log, stderr=log)
     try:
         wait_for_port(ws_port, proc)
 
@@ -79,7 +79,7 @@ runtime:
                                  check=True, capture_output=True, text=True)
             return out.stdout.strip()
 
-        yield {"ws": ws_port, "tcp": stomp_port, "token": token, "log": log_path}
+        yield {"ws": ws_port, "tcp": stomp_port, "admin": admin_port, "token": token, "log": log_path}
     finally:
         proc.terminate()
         assert proc.wait(timeout=15) == 0, "node did not shut down cleanly"
@@ -217,7 +217,7 @@ def test_abandoned_session_times_out_and_its_stomp_session_ends(node):
     assert client.poll(session) == "o"
     client.send(session, stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/", "login": "henry", "passcode": "x"}))
     assert messages(client.poll(session))[0].startswith("CONNECTED\n")
-    deadline = time.time() + 5
+    deadline = time.time() + 8
     while time.time() < deadline:
         if any("session closed" in line and "user=henry" in line and "transport=sockjs" in line for line in open(node["log"])):
             break
@@ -236,6 +236,42 @@ def test_an_error_reaches_a_polling_client_before_the_close_frame(node):
     error = messages(client.poll(session))[0]
     assert error.startswith("ERROR\n") and "message:" in error
     assert client.poll(session) == 'c[3000,"Go away!"]'
+
+
+def metric(node, name, labels=""):
+    response, body = SockJSHTTP(node["admin"], "").request("GET", "/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith(name + labels + " ") or (not labels and line.startswith(name + " ")):
+            return float(line.split()[-1])
+    raise AssertionError("no %s%s in /metrics" % (name, labels))
+
+
+def test_a_session_nobody_polls_holds_little_and_loses_nothing(node):
+    client = SockJSHTTP(node["ws"], "/sockjs")
+    session = new_session()
+    assert client.poll(session) == "o"
+    client.send(session, stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/", "login": "jack", "passcode": "x"}))
+    assert messages(client.poll(session))[0].startswith("CONNECTED\n")
+    client.send(session, stomp_frame("SUBSCRIBE", {"id": "f", "destination": "/topic/sockjs.flood", "receipt": "rf"}))
+    assert messages(client.poll(session))[0].startswith("RECEIPT\n")
+    conn, _ = stomp_py(node, "kate")
+    body = "x" * 4000
+    try:
+        for number in range(300):  # 1.2 MB for a client that is not polling
+            conn.send("/topic/sockjs.flood", "%d %s" % (number, body))
+        time.sleep(0.5)
+        held = metric(node, "stampede_buffered_bytes", '{kind="sockjs"}')
+        assert 0 < held <= 200_000, "the session holds %d bytes; the rest must wait in the node's output queue" % held
+        received = []
+        while len(received) < 300:
+            frame = client.poll(session)
+            if frame.startswith("a["):
+                received += [int(m.split("\n\n")[1].split(" ")[0]) for m in messages(frame) if m.startswith("MESSAGE")]
+        assert received == list(range(300))
+        assert metric(node, "stampede_sockjs_sessions_total", '{result="slow_consumer"}') == 0
+        assert metric(node, "stampede_sockjs_sessions_total", '{result="opened"}') >= 1
+    finally:
+        conn.disconnect()
 
 
 NODE_CLIENT = r"""
