@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "STOMPWire", swiftSettings: strict),
         // SockJS server protocol: frames, JSON quoting, routes, transports' framing, the session state machine.
         .target(name: "SockJSWire", dependencies: ["HTTPWire"], swiftSettings: strict),
-        .target(name: "SockJSServer", dependencies: ["SockJSWire", "HTTPWire", "WebSocketWire", "STOMPWire", "UVLoop"], swiftSettings: strict),
+        .target(name: "SockJSServer", dependencies: ["SockJSWire", "HTTPWire", "WebSocketWire", "STOMPWire", "UVLoop", "JSONMessages"], swiftSettings: strict),
         .target(name: "Router", swiftSettings: strict),
         .target(name: "Broker", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
         .target(name: "ClusterBus", dependencies: ["STOMPWire", "Router"], swiftSettings: strict),
@@ -157,6 +157,7 @@ let package = Package(
         .testTarget(name: "WebSocketWireTests", dependencies: ["WebSocketWire", "HTTPWire"]),
         .testTarget(name: "WebSocketDeflateTests", dependencies: ["WebSocketDeflate", "WebSocketWire", "HTTPWire"]),
         .testTarget(name: "SockJSWireTests", dependencies: ["SockJSWire", "HTTPWire"]),
+        .testTarget(name: "SockJSServerTests", dependencies: ["SockJSServer", "SockJSWire"]),
         .testTarget(name: "STOMPWireTests", dependencies: ["STOMPWire"]),
         .testTarget(name: "RouterTests", dependencies: ["Router"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "STOMPWire", "Router"]),

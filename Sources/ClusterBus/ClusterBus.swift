@@ -59,6 +59,16 @@ public protocol ClusterBus: AnyObject {
     /// delivered too (so callers need no special case).
     func sendControl(_ payload: [UInt8], to node: String)
 
+    /// Names one node owns at a time (a SockJS session, whichever node its requests reach).
+    /// `claim` makes this node the owner unless another node is (`takeOver`: replace it, as it
+    /// is gone); the completion gets the owner afterwards (this node's id when claimed, nil when
+    /// the cluster could not be asked). Claims of a node that dies expire within a day.
+    func claim(_ name: String, takeOver: Bool, completion: @escaping (String?) -> Void)
+    /// The node owning `name`, nil when none (or the cluster could not be asked).
+    func owner(of name: String, completion: @escaping (String?) -> Void)
+    /// This node gives `name` up (no effect when another node owns it).
+    func release(_ name: String)
+
     /// Times the link stopped answering while connected (liveness probe), since start.
     var stalls: UInt64 { get }
     /// Bytes of commands sent to the cluster link and not yet answered.

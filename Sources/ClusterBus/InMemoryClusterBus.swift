@@ -16,6 +16,8 @@ public final class InMemoryClusterHub {
     private var reports: [String: NodeReport] = [:]
     /// Presence: destination → user → nodes where the user is present.
     var presence: [String: [String: Set<String>]] = [:]
+    /// Owned names (`ClusterBus.claim`): name → node.
+    var owners: [String: String] = [:]
 
     public init(syntax: DestinationSyntax = .init(), queueCapacity: Int = 10_000) {
         self.syntax = syntax
@@ -50,6 +52,15 @@ public final class InMemoryClusterHub {
 
     func sendControl(_ payload: [UInt8], to node: String) {
         members[node]?.bus?.delegate?.bus(didReceiveControl: payload)
+    }
+
+    func claim(_ name: String, takeOver: Bool, node: String) -> String {
+        if takeOver || owners[name] == nil { owners[name] = node }
+        return owners[name]!
+    }
+
+    func release(_ name: String, node: String) {
+        if owners[name] == node { owners[name] = nil }
     }
 
     func setInterest(_ interest: Interest, active: Bool, node: String) {
@@ -220,6 +231,13 @@ public final class InMemoryClusterBus: ClusterBus {
         // A lone node is not a member of its hub: it reaches itself directly.
         if node == nodeID { delegate?.bus(didReceiveControl: payload) } else { hub.sendControl(payload, to: node) }
     }
+
+    public func claim(_ name: String, takeOver: Bool, completion: @escaping (String?) -> Void) {
+        completion(hub.claim(name, takeOver: takeOver, node: nodeID))
+    }
+
+    public func owner(of name: String, completion: @escaping (String?) -> Void) { completion(hub.owners[name]) }
+    public func release(_ name: String) { hub.release(name, node: nodeID) }
 }
 
 struct WeakBus {

@@ -114,6 +114,30 @@ public final class RedisClusterBus: ClusterBus {
         send([Array("PUBLISH".utf8), Array(keys.controlChannel(node).utf8), payload])
     }
 
+    /// A claim outlives a node that dies holding it by at most this long.
+    static let claimMilliseconds = "86400000"
+    /// DEL only when the value is this node's id.
+    static let releaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+    public func claim(_ name: String, takeOver: Bool, completion: @escaping (String?) -> Void) {
+        let key = keys.owner(name)
+        var command = ["SET", key, nodeID, "PX", Self.claimMilliseconds]
+        if !takeOver { command.append("NX") }
+        send(command.map { Array($0.utf8) }) { [weak self] reply in
+            guard let self else { return }
+            if reply.string == "OK" { return completion(self.nodeID) }
+            self.owner(of: name, completion: completion)
+        }
+    }
+
+    public func owner(of name: String, completion: @escaping (String?) -> Void) {
+        send(["GET", keys.owner(name)].map { Array($0.utf8) }) { reply in completion(reply.string) }
+    }
+
+    public func release(_ name: String) {
+        send(["EVAL", Self.releaseScript, "1", keys.owner(name), nodeID].map { Array($0.utf8) })
+    }
+
     /// Withdraws this node from the registry, then closes both connections.
     public func stop() {
         stopProbing()

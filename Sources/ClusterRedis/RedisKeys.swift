@@ -15,6 +15,7 @@
 /// | `P:presence-of:<id>` | set | `<destination>\n<user>` entries the node counts in, for dead-node cleanup |
 /// | `P:o:<user>` | stream, TTL | the user's offline messages (field `e`: envelope) |
 /// | `P:od:<user>` | sorted set, TTL | the user's recent `message-dedup-id`s, scored by expiry |
+/// | `P:own:<name>` | string, TTL 1 day | the node owning a name (a SockJS session), see `ClusterBus.claim` |
 struct RedisKeys: Sendable {
     let prefix: String
     static let group = "stampede"
@@ -32,6 +33,7 @@ struct RedisKeys: Sendable {
     func presenceOf(_ node: String) -> String { "\(prefix):presence-of:\(node)" }
     func offlineStream(_ user: String) -> String { "\(prefix):o:\(user)" }
     func offlineDedup(_ user: String) -> String { "\(prefix):od:\(user)" }
+    func owner(_ name: String) -> String { "\(prefix):own:\(name)" }
 
     /// A Redis glob matching at least every destination the pattern matches: literal characters
     /// escaped, wildcard segments as `*`. Receivers filter exactly with the broker's own matcher.

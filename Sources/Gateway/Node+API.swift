@@ -7,6 +7,7 @@ internal import JSONMessages
 internal import Logging
 internal import ServerAPI
 internal import STOMPWire
+internal import SockJSServer
 internal import STOMPSession
 internal import WebSocketWire
 internal import Auth
@@ -126,6 +127,7 @@ extension Node {
 
     /// A control message from the bus: end local sessions (of one id, or of one user).
     func receiveControl(_ payload: [UInt8]) {
+        if let sockJS, let relayed = SockJSRelayMessage(payload) { return sockJS.receive(relayed) }
         guard let message = ControlMessage(payload) else {
             logger.debug("malformed control message dropped")
             return

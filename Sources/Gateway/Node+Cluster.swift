@@ -1,3 +1,4 @@
+internal import SockJSServer
 internal import Admin
 internal import Broker
 public import ClusterBus
@@ -62,6 +63,7 @@ extension Node: ClusterBusDelegate {
 
     public func bus(nodeDidDie nodeID: String) {
         logger.warning("cluster node declared dead", metadata: ["node": "\(nodeID)"])
+        sockJS?.nodeDied(nodeID)
     }
 
     // MARK: Shared queues

@@ -6,6 +6,7 @@ internal import UVLoop
 internal import Admin
 internal import Broker
 internal import Auth
+internal import ClusterBus
 internal import Logging
 
 /// SockJS on endpoints that say `sockjs=on`: requests under such an endpoint's path go to the
@@ -21,6 +22,16 @@ extension Node {
                                  idleMilliseconds: configuration.connectTimeoutMilliseconds),
             webSocketLimits: configuration.webSocket, clock: { [unowned self] in self.now }, sha1: LibCrypto.sha1)
         server.openSession = { [unowned self] mount, request, peer in self.openSockJSSession(mount: mount, request: request, peer: peer) }
+        if bus.isClustered {
+            // No sticky sessions: a session's requests may reach any node; the owner answers them.
+            let bus = self.bus
+            server.cluster = SockJSCluster(
+                nodeID: bus.nodeID,
+                claim: { name, takeOver, completion in bus.claim(name, takeOver: takeOver, completion: completion) },
+                owner: { name, completion in bus.owner(of: name, completion: completion) },
+                release: { name in bus.release(name) },
+                relay: { message, node in bus.sendControl(message.encoded, to: node) })
+        }
         sockJS = server
     }
 

@@ -21,6 +21,36 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
     private var webSocket: WebSocketConnection?
     /// The client's WebSocket message read so far.
     private var message: [UInt8] = []
+    /// Waiting for the cluster (who owns a session, a claim): no further request is read.
+    var awaitingCluster = false
+    /// The request is answered by the node owning its session (see `SockJSHTTPConnection+Relay`).
+    var relay: RelayedRequest?
+    /// When the relayed request is answered here if its owner stays silent.
+    var relayDeadline: UInt64 = .max
+    /// The response head of the current receiving request is written.
+    var headWritten = false
+    /// The Origin of a relayed send, for its answer's CORS headers.
+    var relayOrigin: String?
+
+    /// A request that receives a session's frames, kept while the cluster is asked about it.
+    struct ReceivingRequest {
+        var head: HTTPRequestHead
+        var key: SockJSServer.SessionKey
+        var kind: SockJSReceiverKind
+        var origin: String?
+    }
+
+    /// What is waiting for another node.
+    struct RelayedRequest {
+        var node: String
+        var number: UInt64
+        /// Nil for a relayed send.
+        var receiving: ReceivingRequest?
+        var sendTransport: SockJSTransport?
+    }
+
+    /// A request is in progress: nothing else is read until it is answered.
+    private var busy: Bool { receiving != nil || webSocket != nil || awaitingCluster || relay != nil }
 
     /// When the last request came or the last response ended (for the idle timeout).
     private var lastActivity: UInt64
@@ -35,7 +65,7 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
 
     /// Neither receiving nor upgraded, and no request for `limit` milliseconds.
     func isIdle(now: UInt64, limit: UInt64) -> Bool {
-        receiving == nil && webSocket == nil && !tcp.isClosing && now &- lastActivity >= limit
+        !busy && !tcp.isClosing && now &- lastActivity >= limit
     }
 
     // MARK: Input
@@ -46,8 +76,8 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
         readRequests()
     }
 
-    private func readRequests() {
-        while receiving == nil, webSocket == nil, !tcp.isClosing {
+    func readRequests() {
+        while !busy, !tcp.isClosing {
             do {
                 guard let request = try parser.next() else { return }
                 handle(request)
@@ -65,6 +95,7 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
             self.receiving = nil
             receiving.session.detach(receiving.id)
         }
+        relayClientGone()
     }
 
     // MARK: Requests
@@ -107,10 +138,11 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
         }
     }
 
-    /// `xhr_send` / `jsonp_send`: the body's messages go to the session's protocol connection.
+    /// `xhr_send` / `jsonp_send`: the body's messages go to the session's protocol connection,
+    /// here or on the node that owns the session.
     private func send(_ request: HTTPRequest, to key: SockJSServer.SessionKey, transport: SockJSTransport) {
         let origin = request.head.header("origin")
-        guard let host = server.sessions[key] else { return refuse(404, "no such session", request.head) }
+        guard server.sessions[key] != nil || server.cluster != nil else { return refuse(404, "no such session", request.head) }
         var payload = request.body
         if transport == .jsonpSend, request.head.header("content-type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
             guard let form = String(validating: payload, as: UTF8.self), let data = PercentEncoding.parameter("d", in: form) else {
@@ -122,13 +154,26 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
         case .failure(let error):
             protocolError(error.message, origin: origin)
         case .success(let messages):
-            server.noteRequest(refused: false)
-            host.receive(messages)
-            if transport == .xhrSend {
-                respond(HTTPResponse(status: 204, headers: [("Content-Type", "text/plain; charset=UTF-8")] + SockJSPages.cors(origin: origin) + SockJSPages.noCache))
+            if let host = server.sessions[key] {
+                host.receive(messages)
+                answerSend(found: true, transport: transport, origin: origin)
             } else {
-                respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=UTF-8")] + SockJSPages.noCache, body: Array("ok".utf8)))
+                relaySend(messages, to: key, transport: transport, origin: origin)
             }
+        }
+    }
+
+    /// 204 (xhr_send) or 200 "ok" (jsonp_send); 404 when the session is unknown.
+    func answerSend(found: Bool, transport: SockJSTransport, origin: String?) {
+        guard found else {
+            server.noteRequest(refused: true)
+            return respond(HTTPResponse.jsonError(status: 404, message: "no such session", headers: SockJSPages.cors(origin: origin)), close: true)
+        }
+        server.noteRequest(refused: false)
+        if transport == .xhrSend {
+            respond(HTTPResponse(status: 204, headers: [("Content-Type", "text/plain; charset=UTF-8")] + SockJSPages.cors(origin: origin) + SockJSPages.noCache))
+        } else {
+            respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=UTF-8")] + SockJSPages.noCache, body: Array("ok".utf8)))
         }
     }
 
@@ -146,19 +191,38 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
             }
         }
         guard let kind = SockJSReceiverKind.make(transport, callback: callback) else { return refuse(404, "not found", head) }
-        switch server.session(for: head, key: key, mount: mount, peer: tcp.peerAddress) {
+        let request = ReceivingRequest(head: head, key: key, kind: kind, origin: origin)
+        headWritten = false
+        if server.sessions[key] == nil, server.cluster != nil { return findOwner(request) }
+        receiveLocally(request)
+    }
+
+    /// Attaches to the session on this node, opening it when new.
+    func receiveLocally(_ request: ReceivingRequest) {
+        switch server.session(for: request.head, key: request.key, mount: mount, peer: tcp.peerAddress) {
         case .failure(let refusal):
             server.noteRequest(refused: true)
-            respond(HTTPResponse.jsonError(status: refusal.status, message: refusal.message, headers: SockJSPages.cors(origin: origin)), close: true)
+            if headWritten { return end() }
+            respond(HTTPResponse.jsonError(status: refusal.status, message: refusal.message, headers: SockJSPages.cors(origin: request.origin)), close: true)
         case .success(let host):
             server.noteRequest(refused: false)
-            var headers = [("Content-Type", kind.contentType)] + SockJSPages.noCache
-            if transport != .jsonp, transport != .htmlfile { headers += SockJSPages.cors(origin: origin) }
-            tcp.enqueue(HTTPResponse(status: 200, headers: headers).encodeStreamingHead(chunked: chunked))
+            writeHead(request)
             let id = server.makeReceiverID(self)
             receiving = (host, id)
-            host.attach(id, kind: kind)
+            host.attach(id, kind: request.kind)
         }
+    }
+
+    /// The receiving response's head (once per request, wherever its session lives).
+    func writeHead(_ request: ReceivingRequest) {
+        guard !headWritten else { return }
+        headWritten = true
+        var headers = [("Content-Type", request.kind.contentType)] + SockJSPages.noCache
+        switch request.kind {
+        case .jsonpPolling, .htmlFile: break
+        default: headers += SockJSPages.cors(origin: request.origin)
+        }
+        tcp.enqueue(HTTPResponse(status: 200, headers: headers).encodeStreamingHead(chunked: chunked))
     }
 
     /// The `websocket` transport: SockJS frames as WebSocket text messages, a session of its own.
@@ -231,6 +295,8 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
 
     func end() {
         receiving = nil
+        relay = nil
+        headWritten = false
         lastActivity = server.clock()
         if webSocket != nil {
             if let close = webSocket!.close(code: 1000, reason: "Normal closure") { tcp.enqueue(close) }
@@ -245,7 +311,7 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
 
     // MARK: Answers
 
-    private func respond(_ response: HTTPResponse, close: Bool = false) {
+    func respond(_ response: HTTPResponse, close: Bool = false) {
         tcp.enqueue(response.encode())
         if close || !keepAlive { tcp.close(afterFlush: true) }
     }

@@ -83,10 +83,36 @@ public final class SockJSServer {
     private var nextReceiverID: SockJSReceiverID = 1
     /// Every client socket the transports hold (for the idle timeout and shutdown).
     var connections: [ObjectIdentifier: SockJSHTTPConnection] = [:]
+    /// Set by the node in a cluster: sessions are then found on whichever node owns them.
+    public var cluster: SockJSCluster?
+    /// Requests on this node answered by another node (the owner of their session), by number.
+    var relayedRequests: [UInt64: SockJSHTTPConnection] = [:]
+    /// Receiving requests of other nodes attached to sessions of this node.
+    var remoteReceivers: [RemoteReceiverKey: (id: SockJSReceiverID, session: SessionKey)] = [:]
+    var nextRelayNumber: UInt64 = 1
 
     struct SessionKey: Hashable {
         var prefix: String
         var session: String
+
+        /// The session's name in the cluster (`ClusterBus.claim`) and in relay messages.
+        var name: String { "sockjs:" + prefix + "/" + session }
+
+        init(prefix: String, session: String) {
+            self.prefix = prefix
+            self.session = session
+        }
+
+        init?(name: String) {
+            guard name.hasPrefix("sockjs:"), let slash = name.lastIndex(of: "/") else { return nil }
+            prefix = String(name[name.index(name.startIndex, offsetBy: 7)..<slash])
+            session = String(name[name.index(after: slash)...])
+        }
+    }
+
+    struct RemoteReceiverKey: Hashable {
+        var node: String
+        var number: UInt64
     }
 
     public init(
@@ -125,6 +151,7 @@ public final class SockJSServer {
         for connection in connections.values where connection.isIdle(now: now, limit: limits.idleMilliseconds) {
             connection.tcp.close(afterFlush: true)
         }
+        if cluster != nil { expireRelayedRequests(now: now) }
     }
 
     /// Shutdown: every session is closed with 3000 "Go away!", then every client socket.
@@ -170,7 +197,9 @@ public final class SockJSServer {
     }
 
     func forget(_ host: SockJSSessionHost) {
-        if sessions[host.key] === host { sessions[host.key] = nil }
+        guard sessions[host.key] === host else { return }
+        sessions[host.key] = nil
+        cluster?.release(host.key.name)
     }
 
     func count(closed code: Int) {
