@@ -111,6 +111,30 @@ struct EndpointAuthenticator: Authenticator {
     let handshakeIdentity: Identity?
     /// Unix seconds.
     let now: Int64
+    /// The users-file check of this CONNECT's passcode, done beforehand off the loop
+    /// (`ClientConnection+Password`); nil: checked here, synchronously.
+    var passwordVerdict: Bool?
+
+    init(endpoint: EndpointConfiguration, access: AccessControl, handshakeIdentity: Identity?, now: Int64) {
+        self.endpoint = endpoint
+        self.access = access
+        self.handshakeIdentity = handshakeIdentity
+        self.now = now
+    }
+
+    /// The passcode and users-file hash this CONNECT will be judged by, if it gets that far: the
+    /// slow part of authenticating (PBKDF2), which the connection runs on libuv's thread pool.
+    func passwordToCheck(_ credentials: ConnectCredentials) -> (passcode: String, hash: String)? {
+        let methods = endpoint.authentication ?? []
+        guard handshakeIdentity == nil, methods.contains(.users),
+              let login = credentials.login, !login.isEmpty, let passcode = credentials.passcode, !passcode.isEmpty,
+              let entry = access.usersFile.entries[login] else { return nil }
+        if methods.contains(.token), endpoint.tokenSources.contains(.connect),
+           access.extraction(endpoint).fromConnect(passcode: nil, header: { credentials[$0] }) != nil {
+            return nil  // a token header decides instead
+        }
+        return (passcode, entry.hash)
+    }
 
     func authenticate(_ credentials: ConnectCredentials) -> AuthenticationResult {
         let methods = endpoint.authentication ?? []
@@ -127,7 +151,7 @@ struct EndpointAuthenticator: Authenticator {
         }
         if let login, let passcode {
             if methods.contains(.users), let entry = access.usersFile.entries[login] {
-                guard PasswordHash.verify(passcode, against: entry.hash) else { return .rejected(reason: "bad login or passcode") }
+                guard passwordVerdict ?? PasswordHash.verify(passcode, against: entry.hash) else { return .rejected(reason: "bad login or passcode") }
                 return .accepted(identity(login, roles: entry.roles, credentials: credentials))
             }
             if methods.contains(.users), let expected = access.plainUsers[login] {

@@ -219,6 +219,10 @@ final class ClientConnection: TCPConnectionDelegate {
                 node.askConnectHook(frame, for: self) { [weak self] authenticator in self?.connectHookAnswered(frame, authenticator) }
                 return
             }
+            if session.state == .awaitingConnect, frame.command == .CONNECT || frame.command == .STOMP, checkPasswordOffLoop(frame) {
+                if heldActions != nil { return }
+                continue
+            }
             receive(frame, authenticator: authenticator)
         }
     }

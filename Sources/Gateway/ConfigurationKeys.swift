@@ -37,6 +37,8 @@ extension ConfigurationLoader {
             .integer("limits.max-connections", \.maxConnections, type: "count", "Client connections open at once; more are refused."),
             .integer("limits.new-connections-per-second", \.newConnectionsPerSecond, type: "count", minimum: 0,
                      "New connections accepted per second (burst twice that); more get 503 with Retry-After or a STOMP ERROR (0 = no limit)."),
+            .integer("limits.max-pending-password-checks", \.maxPendingPasswordChecks, type: "count",
+                     "Users-file passcode checks (PBKDF2, run on libuv's thread pool) in progress at once; more CONNECTs get an ERROR (server busy)."),
             .integer("limits.max-connections-per-user", \.maxConnectionsPerUser, type: "count", minimum: 0,
                      "Sessions one user may have open on this node; the next CONNECT gets an ERROR (0 = no limit)."),
             .integer("limits.frames-per-second", \.framesPerSecondPerConnection, type: "count", minimum: 0,

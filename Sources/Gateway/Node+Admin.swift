@@ -189,7 +189,7 @@ extension Node: AdminDataSource {
         samples.append(.init(name: "stampede_authentications_refused_total", help: "Handshakes and CONNECTs refused for their credentials.", type: .counter, value: Double(counters.authenticationsRefused)))
         samples.append(.init(name: "stampede_forged_senders_total", help: "SENDs refused for a user-id header naming another user.", type: .counter, value: Double(counters.forgedSenders)))
         samples.append(.init(name: "stampede_tokens_expired_total", help: "Sessions ended because their token expired.", type: .counter, value: Double(counters.tokensExpired)))
-        for limit in ["new_connections", "connections_per_user", "inbound_rate", "inbound_rate_close"] {
+        for limit in ["new_connections", "connections_per_user", "inbound_rate", "inbound_rate_close", "password_checks"] {
             samples.append(.init(name: "stampede_rate_limited_total", help: "Abuse limits tripped, by limit.", type: .counter,
                                  labels: [("limit", limit)], value: Double(counters.rateLimited[limit] ?? 0)))
         }

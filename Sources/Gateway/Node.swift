@@ -45,6 +45,8 @@ public final class Node {
     var acceptBucket: TokenBucket?
     /// Connected sessions per user on this node (`limits.max-connections-per-user`).
     var sessionsPerUser: [String: Int] = [:]
+    /// Users-file password checks running on the thread pool (`limits.max-pending-password-checks`).
+    var pendingPasswordChecks = 0
     @exclusivity(unchecked) var broker: LocalBroker
     /// The rest of the cluster (an in-memory bus when this node is alone).
     public let bus: any ClusterBus

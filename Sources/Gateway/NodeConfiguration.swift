@@ -51,6 +51,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var newConnectionsPerSecond: Int = 0
     /// Sessions one user may have open on this node; 0: no limit.
     public var maxConnectionsPerUser: Int = 0
+    /// Users-file password checks (PBKDF2, on libuv's thread pool) in progress at once; a CONNECT
+    /// beyond it is refused as busy instead of queueing without bound.
+    public var maxPendingPasswordChecks: Int = 64
     /// Inbound STOMP frames and bytes per second per connection (burst: twice that); 0: no limit.
     public var framesPerSecondPerConnection: Int = 0
     public var bytesPerSecondPerConnection: Int = 0

@@ -40,7 +40,7 @@ class ConfigurationTestCase: XCTestCase {
         "sockjs.websocket": ["false", "true"],
         "auth.allow-anonymous": ["true", "false"],
         "listen.endpoints": ["chat:path=/ws/chat auth=token roles=customer,raw:kind=stomp auth=users", "agent:path=/a|/b auth=anonymous|token tokens=bearer|query origins=https://x.example.com port=9300 tls=on sockjs=on,json:path=/api/ws/connect protocol=json user-id-param=on"],
-        "limits.new-connections-per-second": ["500", "0"], "limits.max-connections-per-user": ["20", "0"],
+        "limits.new-connections-per-second": ["500", "0"], "limits.max-connections-per-user": ["20", "0"], "limits.max-pending-password-checks": ["8", "16"],
         "limits.frames-per-second": ["1000", "0"], "limits.bytes-per-second": ["1048576", "0"], "limits.rate-excess-ms": ["5000", "10000"],
         "listen.trusted-proxies": ["10.0.0.1,::1", "127.0.0.1"],
         "auth.users-file": ["/etc/stampede/users", "/tmp/users"],
