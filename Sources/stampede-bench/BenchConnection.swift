@@ -10,6 +10,11 @@ enum Transport: String, CaseIterable {
     case ws
     /// Raw STOMP over TCP.
     case tcp
+    /// The plain JSON WebSocket protocol (receivers; publishers speak STOMP over WebSocket).
+    case json
+
+    /// Over a WebSocket (STOMP or JSON inside).
+    var isWebSocket: Bool { self != .tcp }
 }
 
 /// Where and how benchmark clients connect; shared by every connection of a run.
@@ -25,6 +30,15 @@ struct ClientSettings {
     var tls: TLSContext? = nil
     /// Offer permessage-deflate (`--deflate`) and inflate what the node compresses.
     var deflate = false
+
+    /// Publishers of a JSON run speak STOMP over WebSocket on `publisherPath`.
+    func publishing(on publisherPath: String) -> ClientSettings {
+        guard transport == .json else { return self }
+        var settings = self
+        settings.transport = .ws
+        settings.webSocketPath = publisherPath
+        return settings
+    }
 }
 
 /// What a scenario hears from its connections, on the loop thread.
@@ -63,6 +77,9 @@ final class BenchConnection: TCPConnectionDelegate {
     private var decoder = STOMPDecoder(limits: STOMPLimits(maxFrameBytes: 16 << 20, maxBodyBytes: 16 << 20))
     private var responseHead: [UInt8] = []
     private var maskState: UInt32
+    /// JSON transport: the text message being read, and the receipt the last SUBSCRIBE asked for.
+    private var jsonMessage: [UInt8] = []
+    private var jsonReceipt: String?
 
     init(index: Int, settings: ClientSettings, handler: any BenchConnectionHandler) {
         self.index = index
@@ -86,7 +103,7 @@ final class BenchConnection: TCPConnectionDelegate {
                 if let context = settings.tls {
                     connection.secure(with: TLSSecurityLayer(session: context.makeSession()))
                 }
-                if settings.transport == .ws {
+                if settings.transport.isWebSocket {
                     phase = .upgrading
                     connection.enqueue(Array(upgradeRequest().utf8))
                 } else {
@@ -107,14 +124,17 @@ final class BenchConnection: TCPConnectionDelegate {
         switch settings.transport {
         case .tcp:
             tcp.enqueue(bytes)
-        case .ws:
+        case .ws, .json:
             tcp.enqueue(WebSocketFrameEncoder.maskedFrame(opcode: .text, fin: true, payload: bytes, maskKey: nextMaskKey()))
         }
     }
 
-    /// Encodes and sends a frame.
+    /// Encodes and sends a frame (as its JSON counterpart on the JSON transport).
     func send(_ frame: STOMPFrame) {
-        send(encoded: STOMPEncoder.encode(frame, version: .v1_2))
+        guard settings.transport == .json else { return send(encoded: STOMPEncoder.encode(frame, version: .v1_2)) }
+        guard let text = JSONBenchMessages.text(for: frame) else { return }
+        jsonReceipt = frame["receipt"]
+        send(encoded: Array(text.utf8))
     }
 
     /// Closes: gracefully (queued bytes first, then FIN) unless `immediately`.
@@ -134,7 +154,7 @@ final class BenchConnection: TCPConnectionDelegate {
         case .upgrading:
             readResponseHead(bytes, now: now)
         case .stompConnecting, .ready:
-            if settings.transport == .ws {
+            if settings.transport.isWebSocket {
                 webSocket.feed(bytes)
                 drainWebSocket(now: now)
             } else {
@@ -156,9 +176,11 @@ final class BenchConnection: TCPConnectionDelegate {
 
     private func upgradeRequest() -> String {
         // A fixed key is enough here: the node only checks that it is 16 bytes in base64.
-        "GET \(settings.webSocketPath) HTTP/1.1\r\nHost: \(settings.host):\(settings.port)\r\n"
+        let json = settings.transport == .json
+        let path = json ? settings.webSocketPath + (settings.webSocketPath.contains("?") ? "&" : "?") + "user_id=bench-\(index)" : settings.webSocketPath
+        return "GET \(path) HTTP/1.1\r\nHost: \(settings.host):\(settings.port)\r\n"
             + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c3RhbXBlZGUtYmVuY2gtMQ==\r\n"
-            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v12.stomp, v11.stomp, v10.stomp\r\n"
+            + "Sec-WebSocket-Version: 13\r\n" + (json ? "" : "Sec-WebSocket-Protocol: v12.stomp, v11.stomp, v10.stomp\r\n")
             + (settings.deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n" : "")
             + "\r\n"
     }
@@ -185,7 +207,11 @@ final class BenchConnection: TCPConnectionDelegate {
         }
         let leftover = Array(responseHead[end...])
         responseHead = []
-        sendConnectFrame()
+        if settings.transport == .json {
+            phase = .stompConnecting  // until the node's welcome
+        } else {
+            sendConnectFrame()
+        }
         if !leftover.isEmpty {
             webSocket.feed(leftover)
             drainWebSocket(now: now)
@@ -215,10 +241,14 @@ final class BenchConnection: TCPConnectionDelegate {
         while let event = webSocket.nextEvent() {
             switch event {
             case .data(let payload, _):
-                decoder.feed(payload)
-                drainSTOMP(now: now)
+                if settings.transport == .json {
+                    jsonMessage += payload
+                } else {
+                    decoder.feed(payload)
+                    drainSTOMP(now: now)
+                }
             case .messageEnd:
-                continue
+                if settings.transport == .json { readJSONMessage(now: now) }
             case .write(let bytes):
                 tcp?.enqueue(bytes)
             case .closeSocket:
@@ -251,6 +281,21 @@ final class BenchConnection: TCPConnectionDelegate {
             }
         } catch {
             fail("STOMP: \(error.message)")
+        }
+    }
+
+    private func readJSONMessage(now: UInt64) {
+        let message = jsonMessage
+        jsonMessage.removeAll(keepingCapacity: true)
+        switch JSONBenchMessages.incoming(message, pendingReceipt: jsonReceipt) {
+        case .welcome where phase == .stompConnecting:
+            phase = .ready
+            handler?.connectionReady(self)
+        case .frame(let frame) where phase == .ready:
+            if frame.command == .ERROR { closeReason = "JSON error: \(frame["message"] ?? "")" }
+            handler?.connection(self, received: frame, now: now)
+        default:
+            return
         }
     }
 

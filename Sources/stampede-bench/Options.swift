@@ -5,7 +5,7 @@ extension Transport: ExpressibleByArgument {}
 
 /// Where the clients connect and how many sockets they may use; shared by every scenario.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: "ws (STOMP over WebSocket) or tcp (raw STOMP).")
+    @Option(help: "ws (STOMP over WebSocket), tcp (raw STOMP), or json (the plain JSON WebSocket protocol: fanout receivers only; the publisher speaks STOMP over WebSocket on --ws-path).")
     var transport: Transport = .ws
 
     @Option(help: "The node's address; loopback only (127.0.0.0/8, localhost, ::1).")
@@ -16,6 +16,9 @@ struct ConnectionOptions: ParsableArguments {
 
     @Option(name: .customLong("ws-path"), help: "WebSocket path.")
     var webSocketPath = "/ws"
+
+    @Option(name: .customLong("json-path"), help: "Path of the node's protocol=json endpoint (--transport json; it needs user-id-param=on).")
+    var jsonPath = "/api/ws/connect"
 
     @Option(name: .customLong("source-first"), help: "First loopback source address clients bind to.")
     var sourceFirst = "127.0.0.1"
@@ -73,8 +76,8 @@ struct ConnectionOptions: ParsableArguments {
     func clientSettings(port override: Int? = nil) -> ClientSettings {
         ClientSettings(
             transport: transport, host: LoopbackAddress.literal(forHost: host),
-            port: override ?? port ?? (transport == .ws ? 15674 : 61613),
-            webSocketPath: webSocketPath, login: login, passcode: passcode,
+            port: override ?? port ?? (transport == .tcp ? 61613 : 15674),
+            webSocketPath: transport == .json ? jsonPath : webSocketPath, login: login, passcode: passcode,
             tls: tls ? try? TLSContext(clientTrusting: nil) : nil, deflate: deflate)
     }
 

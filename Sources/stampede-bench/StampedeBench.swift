@@ -44,10 +44,13 @@ extension StampedeBench {
         }
 
         func run() throws {
+            // JSON receivers join a room: the topic must be under the node's json.room-prefix.
+            let defaultTopic = connection.transport == .json ? "\(JSONBenchMessages.roomPrefix)bench-\(getpid())" : "/topic/bench.fanout.\(getpid())"
             let plan = MessagingPlan(
-                scenario: "fanout", destination: topic ?? "/topic/bench.fanout.\(getpid())",
+                scenario: "fanout", destination: topic ?? defaultTopic,
                 receivers: subscribers, senders: 1, everyReceiverGetsEveryMessage: true,
-                receiverSettings: connection.clientSettings(), senderSettings: connection.clientSettings(port: publishPort),
+                receiverSettings: connection.clientSettings(),
+                senderSettings: connection.clientSettings(port: publishPort).publishing(on: connection.webSocketPath),
                 messages: messages)
             emit(try MessagingRun(plan: plan, connection: connection).run(), json: connection.json)
         }
@@ -73,6 +76,7 @@ extension StampedeBench {
         var publishPort: Int?
 
         func validate() throws {
+            if connection.transport == .json { throw ValidationError("--transport json: JSON clients join rooms (fanout, idle); they do not consume queues") }
             guard (1...1_000).contains(producers) else { throw ValidationError("--producers must be 1...1000") }
             guard (1...100_000).contains(consumers) else { throw ValidationError("--consumers must be 1...100000") }
             if let publishPort, !(1...65_535).contains(publishPort) { throw ValidationError("--publish-port must be 1...65535") }
@@ -119,6 +123,7 @@ extension StampedeBench {
         var servicePort: Int?
 
         func validate() throws {
+            if connection.transport == .json { throw ValidationError("--transport json: the app round trip is STOMP only") }
             guard (1...1_000).contains(clients) else { throw ValidationError("--clients must be 1...1000") }
             guard (1...1_000).contains(services) else { throw ValidationError("--services must be 1...1000") }
             if let servicePort, !(1...65_535).contains(servicePort) { throw ValidationError("--service-port must be 1...65535") }
@@ -148,8 +153,8 @@ extension StampedeBench {
         @Option(help: "Connections to open (one process holds at most about ulimit -n minus 32).")
         var connections = 1_000
 
-        @Option(help: "Topic every connection subscribes to.")
-        var topic = "/topic/bench.idle"
+        @Option(help: "Topic every connection subscribes to (default /topic/bench.idle; /topic/room.bench-idle with --transport json).")
+        var topic: String?
 
         @Flag(name: .customLong("distinct-topics"), help: "Subscribe connection i to <topic>.<i> instead of one shared topic.")
         var distinctTopics = false
@@ -169,7 +174,9 @@ extension StampedeBench {
 
         func run() throws {
             let plan = IdlePlan(
-                connections: connections, topic: topic, distinctTopics: distinctTopics,
+                connections: connections,
+                topic: topic ?? (connection.transport == .json ? JSONBenchMessages.roomPrefix + "bench-idle" : "/topic/bench.idle"),
+                distinctTopics: distinctTopics,
                 settleSeconds: settle, holdSeconds: hold, settings: connection.clientSettings())
             emit(try IdleRun(plan: plan, connection: connection).run(), json: connection.json)
         }

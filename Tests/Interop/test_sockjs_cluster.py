@@ -12,7 +12,7 @@ import stomp
 from app_cluster import Cluster
 from conftest import free_port, wait_for_port
 from sockjs_http import SockJSHTTP, Streaming, messages, new_session, stomp_frame
-from test_sockjs import NODE_CLIENT, SOCKJS_CLIENT
+from test_sockjs import BROWSER_CLIENT, NODE_CLIENT, SOCKJS_CLIENT, pages  # noqa: F401 (pages is a fixture)
 from test_stomp_py import Collector
 
 SETTINGS = ["listen.sockjs=true", "sockjs.heartbeat-ms=1000", "sockjs.disconnect-delay-ms=3000", "runtime.tick-ms=100",
@@ -117,6 +117,30 @@ def test_sockjs_client_through_round_robin_haproxy(cluster, haproxy, transport, 
     assert len(served) >= 2, "haproxy sent every request to one node: %s" % served
 
 
+def test_chromium_with_only_xhr_chats_across_the_cluster_through_round_robin_haproxy(cluster, haproxy, pages):
+    """The issue's "done when": a browser without WebSocket, its requests spread over three nodes."""
+    from browser import Browser, chromium_binary
+    binary = chromium_binary()
+    assert binary, "chromium is not installed (scripts/setup.sh --with-python installs it)"
+    port, log_path = haproxy
+    before = sum(1 for _ in open(log_path))
+    browser = Browser(binary)
+    try:
+        browser.navigate(pages + "/index.html")
+        browser.wait_for("typeof SockJS === 'function'")
+        browser.evaluate("delete window.WebSocket; window.WebSocket = undefined; true")
+        url = json.dumps("http://127.0.0.1:%d/ws" % port)
+        for transport in ["xhr-streaming", "xhr-polling"]:
+            result = browser.evaluate(BROWSER_CLIENT % (json.dumps(transport), url))
+            assert result == {"transport": transport, "body": "via " + transport}, result
+    finally:
+        browser.close()
+    lines = list(open(log_path))[before:]
+    served = {line.split()[3].split("/")[1] for line in lines if "/ws/" in line and "/xhr" in line}
+    assert len(served) >= 2, "haproxy sent every request to one node: %s" % served
+
+
+# Last: it kills node2, which the HAProxy tests above balance over.
 def test_a_session_whose_node_dies_is_reported_lost_to_the_client(cluster):
     one, two, _ = clients(cluster)
     session = new_session()
