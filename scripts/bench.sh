@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
     cat <<'EOF'
-Usage: scripts/bench.sh [--cluster] [--rabbitmq] [--tls] [--deflate] [--duration SECONDS] [--subscribers N]
+Usage: scripts/bench.sh [--cluster] [--rabbitmq] [--tls] [--deflate] [--json] [--duration SECONDS] [--subscribers N]
                         [--idle-connections N] [--low-rate MSGS] [--rate MSGS] [--out DIR]
 
 Builds the release binaries, starts a fresh stampede node on free loopback ports and runs:
@@ -22,6 +22,8 @@ With --tls also: idle and fan-out over wss:// and STOMP over TLS (a throwaway se
 certificate made with openssl in the output directory; the node terminates TLS itself).
 With --deflate also: ws fan-out of 1 KiB messages (--deflate-bytes) to a node with
 permessage-deflate enabled, once with clients that offer it and once without, to compare.
+With --json also: idle memory and fan-out (max and high rate) for plain-JSON WebSocket clients
+(protocol=json, receivers joining one room; the publisher speaks STOMP), next to the ws figures.
 With --cluster also: redis-server + 2 nodes, publisher on node 1, subscribers on node 2.
 With --rabbitmq also: the same ws fan-out against RabbitMQ Web-STOMP, if rabbitmq-server is
 installed (apt-get install rabbitmq-server): max and low rate; it is started on loopback
@@ -54,6 +56,7 @@ TLS=0
 DEFLATE=0
 DEFLATE_BYTES=1024
 RABBITMQ=0
+JSON=0
 while [ $# -gt 0 ]; do
     case $1 in
         --cluster) CLUSTER=1 ;;
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
         --deflate) DEFLATE=1 ;;
         --deflate-bytes) DEFLATE_BYTES=$2; shift ;;
         --rabbitmq) RABBITMQ=1 ;;
+        --json) JSON=1 ;;
         --duration) DURATION=$2; shift ;;
         --subscribers) SUBSCRIBERS=$2; shift ;;
         --idle-connections) IDLE_CONNECTIONS=$2; shift ;;
@@ -249,6 +253,18 @@ if [ "$DEFLATE" = 1 ]; then
         --subscribers "$SUBSCRIBERS" --window 100 --message-bytes "$DEFLATE_BYTES" --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
     fresh_node
 fi
+if [ "$JSON" = 1 ]; then
+    # STOMP and the plain JSON protocol on one node; JSON clients name themselves (user_id).
+    JSON_NODE=(--set "listen.endpoints=websocket:path=/ws,stomp:kind=stomp,json:path=/api/ws/connect protocol=json user-id-param=on auth=anonymous|self-named")
+    fresh_node "${JSON_NODE[@]}"
+    bench idle-json idle --transport json --port "$NODE_WS" --connections "$IDLE_CONNECTIONS" --node-pid "$NODE_PID"
+    fresh_node "${JSON_NODE[@]}"
+    bench fanout-max-json fanout --transport json --port "$NODE_WS" \
+        --subscribers "$SUBSCRIBERS" --window 100 --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
+    bench fanout-high-json fanout --transport json --port "$NODE_WS" \
+        --subscribers "$SUBSCRIBERS" --rate "$RATE" --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
+    fresh_node
+fi
 for transport in ws tcp; do
     bench "queue-$transport" queue --transport "$transport" --port "$(port_for "$transport")" \
         --producers 4 --consumers 4 --window 100 --node-pid "$NODE_PID" "${MESSAGE_ARGS[@]}"
@@ -367,19 +383,19 @@ messaging = [("subscribers/consumers", ("receivers", 0)), ("messages sent", ("se
              ("lost", ("lost", 0)), ("duplicated", ("duplicates", 0)), ("dropped connections", ("connections_dropped", 0)),
              ("broker CPU (%)", ("node_cpu_percent", 0)), ("bench CPU (%)", ("bench_cpu_percent", 0))]
 
-table("Idle connections (fresh node each)", [("ws", "idle-ws"), ("tcp", "idle-tcp"), ("wss", "idle-tls-ws"), ("tcp+tls", "idle-tls-tcp")], [
+table("Idle connections (fresh node each)", [("ws", "idle-ws"), ("tcp", "idle-tcp"), ("wss", "idle-tls-ws"), ("tcp+tls", "idle-tls-tcp"), ("json", "idle-json")], [
     ("connections subscribed", ("subscribed", 0)), ("connect+subscribe (conn/s)", ("connect_rate", 0)),
     ("node RSS before (bytes)", ("node_rss_before_bytes", 0)), ("node RSS after (bytes)", ("node_rss_after_bytes", 0)),
     ("node RSS per connection (bytes)", ("node_rss_per_connection_bytes", 0))])
 table("Fan-out, as fast as a window of 100 messages allows", [
     ("ws", "fanout-max-ws"), ("tcp", "fanout-max-tcp"), ("wss", "fanout-max-tls-ws"), ("tcp+tls", "fanout-max-tls-tcp"),
-    ("cluster ws", "cluster-fanout-max-ws"), ("RabbitMQ ws", "rabbitmq-fanout-max-ws")], messaging)
+    ("json", "fanout-max-json"), ("cluster ws", "cluster-fanout-max-ws"), ("RabbitMQ ws", "rabbitmq-fanout-max-ws")], messaging)
 table("Fan-out at a low fixed rate (latency without queueing)", [
     ("ws", "fanout-low-ws"), ("tcp", "fanout-low-tcp"), ("cluster ws", "cluster-fanout-low-ws"),
     ("RabbitMQ ws", "rabbitmq-fanout-low-ws")], [("target rate (msg/s)", ("target_rate", 0))] + messaging)
 table("Fan-out at a high fixed rate", [
     ("ws", "fanout-high-ws"), ("tcp", "fanout-high-tcp"), ("wss", "fanout-high-tls-ws"), ("tcp+tls", "fanout-high-tls-tcp"),
-    ("cluster ws", "cluster-fanout-high-ws")],
+    ("json", "fanout-high-json"), ("cluster ws", "cluster-fanout-high-ws")],
     [("target rate (msg/s)", ("target_rate", 0))] + messaging)
 table("Queue, 4 producers -> 4 consumers, window 100 per producer", [("ws", "queue-ws"), ("tcp", "queue-tcp")], messaging)
 table("/app round trips: 4 clients -> node -> 2 STOMP services -> reply to the sending session", [

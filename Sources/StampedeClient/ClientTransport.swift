@@ -23,6 +23,15 @@ enum ClientTransports {
         }
         return try await TCPClientTransport.connect(endpoint, tls: tls)
     }
+
+    /// TLS for `wss://` and `stomp+ssl://`: the server's certificate is always verified, against
+    /// `trustedCAFile` when given (nil configuration: the system's trust store).
+    static func tlsConfiguration(trustedCAFile: String?) -> TLSConfiguration? {
+        guard let trustedCAFile else { return nil }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.trustRoots = .file(trustedCAFile)
+        return configuration
+    }
 }
 
 // MARK: - TCP (stomp://, stomp+ssl://)

@@ -301,7 +301,9 @@ public actor StampedeClient {
         let options = options
         Task {
             do {
-                let transport = try await ClientTransports.open(endpoint, token: options.token, tokenQueryParameter: options.tokenQueryParameter, maxFrameBytes: options.maxFrameBytes, tls: nil)
+                let transport = try await ClientTransports.open(
+                    endpoint, token: options.token, tokenQueryParameter: options.tokenQueryParameter, maxFrameBytes: options.maxFrameBytes,
+                    tls: ClientTransports.tlsConfiguration(trustedCAFile: options.trustedCAFile))
                 guard self.transportOpened(transport, generation: generation) else {
                     transport.close()
                     return

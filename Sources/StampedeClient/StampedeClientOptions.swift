@@ -30,6 +30,9 @@ extension StampedeClient {
         public var virtualHost: String
         /// Extra CONNECT headers.
         public var connectHeaders: [STOMPHeader]
+        /// PEM file of the certificate authorities `wss://` and `stomp+ssl://` servers are checked
+        /// against (a private CA, a self-signed node); nil: the system's trust store.
+        public var trustedCAFile: String?
 
         public init(
             login: String? = nil,
@@ -44,7 +47,8 @@ extension StampedeClient {
             replyDestination: String = "/user/queue/replies",
             maxFrameBytes: Int = 4 * 1_048_576 + 65_536,
             virtualHost: String = "/",
-            connectHeaders: [STOMPHeader] = []
+            connectHeaders: [STOMPHeader] = [],
+            trustedCAFile: String? = nil
         ) {
             self.login = login
             self.passcode = passcode
@@ -59,6 +63,7 @@ extension StampedeClient {
             self.maxFrameBytes = maxFrameBytes
             self.virtualHost = virtualHost
             self.connectHeaders = connectHeaders
+            self.trustedCAFile = trustedCAFile
         }
 
         var sessionConfiguration: ClientSessionConfiguration {

@@ -21,6 +21,9 @@ struct ClientConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds to wait for the connection.", valueName: "seconds"))
     var connectTimeout: Double = 10
 
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("PEM file of the CA that signed the node's certificate, for wss:// and stomp+ssl:// (default $STAMPEDE_CA_FILE, else the system's trust store).", valueName: "path"))
+    var caFile: String?
+
     func validate() throws {
         guard connectTimeout > 0, connectTimeout <= 3_600 else { throw ValidationError("--connect-timeout must be between 0 and 3600 seconds") }
     }
@@ -33,7 +36,8 @@ struct ClientConnectionOptions: ParsableArguments {
             passcode: passcode ?? environment["STAMPEDE_PASSCODE"],
             token: token ?? environment["STAMPEDE_TOKEN"],
             reconnect: ReconnectPolicy(),
-            connectTimeout: .milliseconds(Int(connectTimeout * 1_000))
+            connectTimeout: .milliseconds(Int(connectTimeout * 1_000)),
+            trustedCAFile: caFile ?? environment["STAMPEDE_CA_FILE"]
         )
         return try StampedeClient(url: url ?? environment["STAMPEDE_URL"] ?? "ws://127.0.0.1:15674/ws", options: options)
     }
