@@ -138,30 +138,33 @@ def websocket_connect(port):
 
 
 def memory(binary, directory, count):
-    proc, port, _ = start_node(binary, directory, "memory")
-    try:
-        time.sleep(0.5)
-        base = rss_bytes(proc.pid)
-        keep = [websocket_connect(port) for _ in range(count)]
-        time.sleep(0.5)
-        websocket = (rss_bytes(proc.pid) - base) / count
-        before = rss_bytes(proc.pid)
-        sessions = []
-        for index in range(count):
-            path = "/ws/000/m%d" % index
-            stream = Stream(port, path + "/xhr_streaming")
-            assert stream.frame() == "o"
-            Sender(port).send(path + "/xhr_send", [stomp("CONNECT", {"accept-version": "1.2", "host": "/"})])
-            assert stream.frame().startswith('a["CONNECTED')
-            sessions.append(stream)
-        time.sleep(0.5)
-        sockjs = (rss_bytes(proc.pid) - before) / count
-        print("memory: %d connections each: websocket %.0f bytes, sockjs xhr-streaming session %.0f bytes (%.2fx)"
-              % (count, websocket, sockjs, sockjs / websocket))
-        del keep, sessions
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    """Each kind on a fresh node, so that neither profits from memory the other left behind."""
+    def measure(name, open_one):
+        proc, port, _ = start_node(binary, directory, "memory-" + name)
+        try:
+            time.sleep(0.5)
+            base = rss_bytes(proc.pid)
+            kept = [open_one(port, index) for index in range(count)]
+            time.sleep(1.0)
+            per = (rss_bytes(proc.pid) - base) / count
+            del kept
+            return per
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+    def sockjs_session(port, index):
+        path = "/ws/000/m%d" % index
+        stream = Stream(port, path + "/xhr_streaming")
+        assert stream.frame() == "o"
+        Sender(port).send(path + "/xhr_send", [stomp("CONNECT", {"accept-version": "1.2", "host": "/"})])
+        assert stream.frame().startswith('a["CONNECTED')
+        return stream
+
+    websocket = measure("websocket", lambda port, _: websocket_connect(port))
+    sockjs = measure("sockjs", sockjs_session)
+    print("memory: %d each on a fresh node: websocket STOMP connection %.0f bytes, sockjs xhr-streaming session %.0f bytes (%.2fx)"
+          % (count, websocket, sockjs, sockjs / websocket))
 
 
 def percentiles(samples):

@@ -166,14 +166,14 @@ extension ClientConnection {
         session.noteSent(now: node.now)
     }
 
-    /// One delivery as a JSON text (encoded per subscriber: rooms of JSON clients are not on the
-    /// STOMP shared-tail path).
+    /// One delivery as a JSON text message: encoded once per publication and destination (and
+    /// recipient, for direct messages, whose `to` names them), then shared by reference by every
+    /// JSON subscriber of it, as STOMP subscribers share a MESSAGE's tail.
     func deliverJSON(_ delivery: Delivery, now: UInt64) -> Int? {
-        let publication = delivery.publication
-        let text = JSONMessageEncoder.encode(destination: delivery.destination, headers: publication.headers, body: publication.body,
-                                             recipient: json!.session.user, settings: json!.session.settings, presenceSuffix: json!.session.presenceSuffix)
+        let frame = node.jsonFrames.frame(for: delivery, recipient: json!.session.user, settings: json!.session.settings,
+                                          presenceSuffix: json!.session.presenceSuffix)
         tcp.beginFrame()
-        tcp.enqueue(WebSocketFrameEncoder.frame(opcode: .text, payload: text))
+        tcp.enqueue(frame)
         session.noteSent(now: now)
         return tcp.heldOutputBytes
     }
@@ -200,4 +200,28 @@ struct JSONInput {
     var text: [UInt8]
     var tooBig: Bool
     var binary: Bool
+}
+
+/// The last publication's JSON message as a WebSocket frame, reused for each of its JSON
+/// subscribers (one entry: deliveries of one publication come one after another). Holding the
+/// publication keeps its identity from being reused by a later one while it is cached.
+struct JSONFrameCache {
+    private var publication: Publication?
+    private var destination = ""
+    private var recipient: String?
+    private var frame: SharedBytes?
+
+    mutating func frame(for delivery: Delivery, recipient user: String?, settings: JSONProtocolSettings, presenceSuffix: String?) -> SharedBytes {
+        // Only a direct message's JSON depends on who receives it.
+        let recipient = delivery.destination == "/user" + settings.userDestination ? user : nil
+        if let frame, publication === delivery.publication, destination == delivery.destination, self.recipient == recipient {
+            return frame
+        }
+        let publication = delivery.publication
+        let text = JSONMessageEncoder.encode(destination: delivery.destination, headers: publication.headers, body: publication.body,
+                                             recipient: user, settings: settings, presenceSuffix: presenceSuffix)
+        let made = SharedBytes(WebSocketFrameEncoder.frame(opcode: .text, payload: text))
+        (self.publication, destination, self.recipient, frame) = (publication, delivery.destination, recipient, made)
+        return made
+    }
 }

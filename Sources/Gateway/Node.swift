@@ -60,6 +60,8 @@ public final class Node {
     /// Conformance echo endpoint: compresses echoes for clients that negotiated permessage-deflate.
     lazy var echoDeflater = MessageDeflater(windowBits: configuration.perMessageDeflate.serverMaxWindowBits)
     @exclusivity(unchecked) var encoder = MessageEncoder()
+    /// The last publication's JSON message, shared by its JSON subscribers.
+    var jsonFrames = JSONFrameCache()
     /// The node-wide budget for buffered bytes and its flow-control watermarks.
     let budget: MemoryBudget
     let publisherGate: PublisherGate

@@ -41,8 +41,25 @@ enum JSONBenchMessages {
     /// full JSON parse per delivery would make the client, not the node, the bottleneck.
     static func stringField(_ name: String, in message: [UInt8]) -> String? {
         let key = Array("\"\(name)\":\"".utf8)
-        guard let start = message.firstRange(of: key)?.upperBound,
-              let end = message[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        // A plain scan: the stdlib's generic `firstRange(of:)` made the bench, not the node, the limit.
+        let found: Int? = message.withUnsafeBufferPointer { haystack in
+            key.withUnsafeBufferPointer { needle in
+                guard haystack.count >= needle.count else { return nil }
+                var index = 0
+                while index <= haystack.count - needle.count {
+                    if haystack[index] == needle[0] {
+                        var matched = 1
+                        while matched < needle.count, haystack[index + matched] == needle[matched] { matched += 1 }
+                        if matched == needle.count { return index }
+                    }
+                    index += 1
+                }
+                return nil
+            }
+        }
+        guard let offset = found else { return nil }
+        let start = offset + key.count
+        guard let end = message[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
         return String(decoding: message[start..<end], as: UTF8.self)
     }
 }
