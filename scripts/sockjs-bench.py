@@ -181,19 +181,31 @@ def relay(binary, directory, rounds):
     try:
         time.sleep(1.0)
         (_, port1, stomp1), (_, port2, _) = nodes
-        path = "/ws/000/bench"
-        owner = Stream(port1, path + "/xhr_streaming")  # the session lives on node1
-        assert owner.frame() == "o"
         local, relayed = Sender(port1), Sender(port2)
-        local.send(path + "/xhr_send", [stomp("CONNECT", {"accept-version": "1.2", "host": "/"})])
-        assert owner.frame().startswith('a["CONNECTED')
-        local.send(path + "/xhr_send", [stomp("SUBSCRIBE", {"id": "0", "destination": "/topic/bench"})])
+
+        def session(path, first_receiver):
+            """A session owned by node1, CONNECTed and subscribed to /topic/<its name>."""
+            receiver = first_receiver()
+            local.send(path + "/xhr_send", [stomp("CONNECT", {"accept-version": "1.2", "host": "/"})])
+            local.send(path + "/xhr_send", [stomp("SUBSCRIBE", {"id": "0", "destination": "/topic/bench" + path.replace("/", ".")})])
+            return receiver
+
+        # Session A: opened and received on node1 (local). Session B: opened by a poll on node1,
+        # then received through node2, which relays it (the poll ends normally, so the session lives).
+        owner = session("/ws/000/local", lambda: Stream(port1, "/ws/000/local/xhr_streaming"))
+        assert owner.frame() == "o" and owner.frame().startswith('a["CONNECTED')
+        poll = socket.create_connection(("127.0.0.1", port1))
+        poll.sendall(b"POST /ws/000/relayed/xhr HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        assert b"o\n" in poll.recv(4096)
+        session("/ws/000/relayed", lambda: None)
+        remote = Stream(port2, "/ws/000/relayed/xhr_streaming")
+        assert remote.frame().startswith('a["CONNECTED')
         publisher = socket.create_connection(("127.0.0.1", stomp1))
         publisher.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         publisher.sendall(stomp("CONNECT", {"accept-version": "1.2", "host": "/"}).encode())
         publisher.recv(4096)
         time.sleep(0.3)
-        for name, sender in (("local", local), ("relayed", relayed)):
+        for name, sender, path in (("local", local, "/ws/000/local"), ("relayed", relayed, "/ws/000/relayed")):
             times = []
             for _ in range(rounds):
                 started = time.perf_counter()
@@ -201,21 +213,18 @@ def relay(binary, directory, rounds):
                 times.append(time.perf_counter() - started)
             print("relay: xhr_send round trip, %s: %s" % (name, percentiles(times)))
 
-        def deliveries(stream):
+        def deliveries(stream, topic):
             times = []
             for number in range(rounds):
                 started = time.perf_counter()
-                publisher.sendall(stomp("SEND", {"destination": "/topic/bench"}, str(number)).encode())
+                publisher.sendall(stomp("SEND", {"destination": topic}, str(number)).encode())
                 frame = stream.frame()
                 assert frame.endswith('\\n\\n%d\\u0000"]' % number), frame
                 times.append(time.perf_counter() - started)
             return times
 
-        print("relay: publish -> xhr-streaming receiver, local: %s" % percentiles(deliveries(owner)))
-        owner.sock.close()
-        time.sleep(0.2)
-        remote = Stream(port2, path + "/xhr_streaming")  # the same session, answered through node2
-        print("relay: publish -> xhr-streaming receiver, relayed: %s" % percentiles(deliveries(remote)))
+        print("relay: publish -> xhr-streaming receiver, local: %s" % percentiles(deliveries(owner, "/topic/bench.ws.000.local")))
+        print("relay: publish -> xhr-streaming receiver, relayed: %s" % percentiles(deliveries(remote, "/topic/bench.ws.000.relayed")))
     finally:
         for proc, _, _ in nodes:
             proc.terminate()
