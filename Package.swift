@@ -149,6 +149,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // One StampedeClient connection's publish and receive rates and idle memory (issue 14).
+        .executableTarget(name: "stampede-client-bench", dependencies: ["StampedeClient", "STOMPWire"], swiftSettings: strict),
         .executableTarget(name: "stampede-bench", dependencies: ["UVLoop", "TLS", "STOMPWire", "WebSocketWire", "WebSocketDeflate", "HTTPWire", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: strict),
 
         .testTarget(name: "TLSTests", dependencies: ["TLS", "UVLoop", "TestSupport"]),
