@@ -7,12 +7,16 @@ internal import UVLoop
 extension SockJSHTTPConnection {
     func findOwner(_ request: ReceivingRequest) {
         guard let cluster = server.cluster else { return receiveLocally(request) }
+        if let owner = server.knownOwners[request.key] { return relayReceive(request, to: owner) }
         awaitingCluster = true
         cluster.owner(request.key.name) { [weak self] owner in
             guard let self, self.awaitingCluster, !self.tcp.isClosing else { return }
             self.awaitingCluster = false
             if self.server.sessions[request.key] != nil { return self.receiveLocally(request) }
-            if let owner, owner != cluster.nodeID { return self.relayReceive(request, to: owner) }
+            if let owner, owner != cluster.nodeID {
+                self.server.remember(owner: owner, of: request.key)
+                return self.relayReceive(request, to: owner)
+            }
             self.claim(request, takeOver: owner != nil)
         }
     }
@@ -34,13 +38,14 @@ extension SockJSHTTPConnection {
         guard let cluster = server.cluster else { return }
         writeHead(request)
         let number = server.makeRelayNumber(for: self)
-        relay = RelayedRequest(node: owner, number: number, receiving: request, sendTransport: nil)
+        relay = RelayedRequest(node: owner, number: number, key: request.key, receiving: request, sendTransport: nil)
         extendRelayDeadline(now: server.clock())
         cluster.relay(.attach(session: request.key.name, kind: request.kind, from: cluster.nodeID, receiver: number), owner)
     }
 
     func relaySend(_ messages: [String], to key: SockJSServer.SessionKey, transport: SockJSTransport, origin: String?) {
         guard let cluster = server.cluster else { return answerSend(found: false, transport: transport, origin: origin) }
+        if let owner = server.knownOwners[key] { return forwardSend(messages, to: owner, key: key, transport: transport, origin: origin) }
         awaitingCluster = true
         cluster.owner(key.name) { [weak self] owner in
             guard let self, self.awaitingCluster, !self.tcp.isClosing else { return }
@@ -54,12 +59,18 @@ extension SockJSHTTPConnection {
                 self.answerSend(found: false, transport: transport, origin: origin)
                 return self.readRequests()
             }
-            let number = self.server.makeRelayNumber(for: self)
-            self.relay = RelayedRequest(node: owner, number: number, receiving: nil, sendTransport: transport)
-            self.relayDeadline = self.server.clock() + cluster.answerTimeoutMilliseconds
-            self.relayOrigin = origin
-            cluster.relay(.send(session: key.name, messages: messages, from: cluster.nodeID, request: number), owner)
+            self.server.remember(owner: owner, of: key)
+            self.forwardSend(messages, to: owner, key: key, transport: transport, origin: origin)
         }
+    }
+
+    private func forwardSend(_ messages: [String], to owner: String, key: SockJSServer.SessionKey, transport: SockJSTransport, origin: String?) {
+        guard let cluster = server.cluster else { return }
+        let number = server.makeRelayNumber(for: self)
+        relay = RelayedRequest(node: owner, number: number, key: key, receiving: nil, sendTransport: transport)
+        relayDeadline = server.clock() + cluster.answerTimeoutMilliseconds
+        relayOrigin = origin
+        cluster.relay(.send(session: key.name, messages: messages, from: cluster.nodeID, request: number), owner)
     }
 
     /// The node this request is relayed to, if any.
@@ -77,12 +88,14 @@ extension SockJSHTTPConnection {
         guard let request = relay?.receiving else { return }
         relay = nil
         if found { return end() }
+        server.knownOwners[request.key] = nil
         claim(request, takeOver: true)
     }
 
     func relayedSendAnswered(found: Bool) {
-        guard let transport = relay?.sendTransport else { return }
+        guard let current = relay, let transport = current.sendTransport else { return }
         relay = nil
+        if !found { server.knownOwners[current.key] = nil }
         answerSend(found: found, transport: transport, origin: relayOrigin)
         readRequests()
     }
@@ -91,6 +104,7 @@ extension SockJSHTTPConnection {
     func relayOwnerGone() {
         guard let current = relay else { return }
         relay = nil
+        server.knownOwners[current.key] = nil
         if let request = current.receiving {
             // Opening the session here tells the client (sockjs-client closes with "Server lost
             // session" on a second `o`) instead of sending its polls to a dead node for a day.

@@ -44,6 +44,7 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
     struct RelayedRequest {
         var node: String
         var number: UInt64
+        var key: SockJSServer.SessionKey
         /// Nil for a relayed send.
         var receiving: ReceivingRequest?
         var sendTransport: SockJSTransport?

@@ -87,10 +87,16 @@ extension SockJSServer {
             remoteReceivers[key] = nil
             sessions[attached.session]?.detach(attached.id)
         }
+        knownOwners = knownOwners.filter { $0.value != node }
         for (number, connection) in relayedRequests where connection.relayedTo == node {
             relayedRequests[number] = nil
             connection.relayOwnerGone()
         }
+    }
+
+    func remember(owner: String, of key: SessionKey) {
+        if knownOwners.count >= Self.maxKnownOwners { knownOwners.removeAll(keepingCapacity: true) }
+        knownOwners[key] = owner
     }
 
     func makeRelayNumber(for connection: SockJSHTTPConnection) -> UInt64 {

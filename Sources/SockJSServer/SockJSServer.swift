@@ -90,6 +90,11 @@ public final class SockJSServer {
     /// Receiving requests of other nodes attached to sessions of this node.
     var remoteReceivers: [RemoteReceiverKey: (id: SockJSReceiverID, session: SessionKey)] = [:]
     var nextRelayNumber: UInt64 = 1
+    /// Owners learned from the cluster for sessions of other nodes, so that a session's next
+    /// requests skip the lookup (forgotten when the owner says it has no such session or goes
+    /// silent, and all at once past `maxKnownOwners`).
+    var knownOwners: [SessionKey: String] = [:]
+    static let maxKnownOwners = 10_000
 
     struct SessionKey: Hashable {
         var prefix: String
