@@ -191,3 +191,35 @@ def test_kubernetes_manifests_probe_the_admin_endpoint_drain_and_budget_disrupti
     for name in env:
         if name.startswith("STAMPEDE_"):
             assert name in keys, name
+
+
+def test_the_kubernetes_environment_starts_a_node_that_requires_tokens(tmp_path):
+    """The manifest's environment, as the kubelet would resolve it, starts a node (a node on
+    0.0.0.0 without authentication refuses to), and that node wants a token."""
+    container = next(doc for doc in documents("stampede.yaml") if doc["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    env = {}
+    for item in container["env"]:
+        if "value" in item:
+            env[item["name"]] = re.sub(r"\$\((\w+)\)", lambda m: env.get(m.group(1), ""), item["value"])
+        elif "secretKeyRef" in item["valueFrom"]:
+            env[item["name"]] = "test-" + item["valueFrom"]["secretKeyRef"]["key"] + "-" + "x" * 40
+        else:
+            env[item["name"]] = {"metadata.name": "stampede-0", "status.podIP": "127.0.0.1"}[item["valueFrom"]["fieldRef"]["fieldPath"]]
+    ws_port, stomp_port, admin_port = free_port(), free_port(), free_port()
+    env.update(STAMPEDE_LISTEN_WEBSOCKET_PORT=str(ws_port), STAMPEDE_LISTEN_STOMP_PORT=str(stomp_port),
+               STAMPEDE_ADMIN_PORT=str(admin_port), STAMPEDE_API_PORT="off",
+               STAMPEDE_CLUSTER_REDIS_URL="redis://:%s@127.0.0.1:%d" % (env["REDIS_PASSWORD"], free_port()))
+    log = tmp_path / "node.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([BINARY], env=dict(os.environ, **env), stdout=out, stderr=out)
+    try:
+        wait_for_port(stomp_port, proc)
+        client = socket.create_connection(("127.0.0.1", stomp_port), timeout=5)
+        client.sendall(b"CONNECT\naccept-version:1.2\nhost:/\nlogin:alice\n\n\x00")
+        reply = client.recv(4096)
+        assert reply.startswith(b"ERROR") and b"token" in reply, reply
+        client.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    assert "refusing to start" not in log.read_text()
