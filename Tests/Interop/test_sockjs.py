@@ -103,6 +103,15 @@ def connect_streaming(client, login="alice"):
     return session, stream
 
 
+def connect_polling(client, login):
+    """A new session opened by a poll and CONNECTed as `login` over xhr_send: its id."""
+    session = new_session()
+    assert client.poll(session) == "o"
+    client.send(session, stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/", "login": login, "passcode": "x"}))
+    assert messages(client.poll(session))[0].startswith("CONNECTED\n")
+    return session
+
+
 def test_info_greeting_iframe_preflight_and_unknown_paths(node):
     client = SockJSHTTP(node["ws"], "/sockjs")
     response, body = client.request("GET", "/sockjs/info")
@@ -144,10 +153,7 @@ def test_xhr_streaming_carries_stomp_both_ways_with_a_stomp_py_client(node):
 
 def test_xhr_polling_receives_frames_poll_by_poll_with_heartbeats(node):
     client = SockJSHTTP(node["ws"], "/sockjs")
-    session = new_session()
-    assert client.poll(session) == "o"
-    client.send(session, stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/", "login": "carol", "passcode": "x"}))
-    assert messages(client.poll(session))[0].startswith("CONNECTED\n")
+    session = connect_polling(client, "carol")
     started = time.time()
     assert client.poll(session) == "h"  # nothing to say: the poll ends with a heart-beat
     assert 0.2 < time.time() - started < 3
@@ -213,10 +219,7 @@ def test_token_endpoint_needs_a_token_in_the_url_and_an_allowed_origin(node):
 
 def test_abandoned_session_times_out_and_its_stomp_session_ends(node):
     client = SockJSHTTP(node["ws"], "/sockjs")
-    session = new_session()
-    assert client.poll(session) == "o"
-    client.send(session, stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/", "login": "henry", "passcode": "x"}))
-    assert messages(client.poll(session))[0].startswith("CONNECTED\n")
+    session = connect_polling(client, "henry")
     deadline = time.time() + 8
     while time.time() < deadline:
         if any("session closed" in line and "user=henry" in line and "transport=sockjs" in line for line in open(node["log"])):
@@ -248,10 +251,7 @@ def metric(node, name, labels=""):
 
 def test_a_session_nobody_polls_holds_little_and_loses_nothing(node):
     client = SockJSHTTP(node["ws"], "/sockjs")
-    session = new_session()
-    assert client.poll(session) == "o"
-    client.send(session, stomp_frame("CONNECT", {"accept-version": "1.2", "host": "/", "login": "jack", "passcode": "x"}))
-    assert messages(client.poll(session))[0].startswith("CONNECTED\n")
+    session = connect_polling(client, "jack")
     client.send(session, stomp_frame("SUBSCRIBE", {"id": "f", "destination": "/topic/sockjs.flood", "receipt": "rf"}))
     assert messages(client.poll(session))[0].startswith("RECEIPT\n")
     conn, _ = stomp_py(node, "kate")
