@@ -33,31 +33,15 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-root="$PWD/.build/autobahn"
-py2home="$root/python2.7/usr"
-python2="$py2home/bin/python2.7"
-# The unpacked interpreter finds its libraries and packages through these (python3 must not see them).
-py2() { LD_LIBRARY_PATH="$py2home/lib/x86_64-linux-gnu" PYTHONHOME="$py2home" PYTHONUSERBASE="$root/site" "$python2" "$@"; }
+# shellcheck source=scripts/python2.sh
+PY2_ROOT="$PWD/.build/autobahn"
+source scripts/python2.sh
+root="$PY2_ROOT"
 wstest="$root/site/bin/wstest"
 
-if [ ! -x "$python2" ]; then
-    echo "autobahn: fetching python2.7 from Debian bullseye (unpacked, not installed)"
-    apt="$root/apt"
-    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$root/debs"
-    echo "deb [trusted=yes] http://deb.debian.org/debian bullseye main" > "$apt/sources.list"
-    aptopts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$apt/lists"
-             -o Dir::Cache="$apt/cache" -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
-    apt-get "${aptopts[@]}" update -qq
-    (cd "$root/debs" && apt-get "${aptopts[@]}" download -qq python2.7 python2.7-minimal libpython2.7 libpython2.7-minimal \
-        libpython2.7-stdlib libpython2.7-dev python2.7-dev libssl1.1 libffi7)
-    for deb in "$root"/debs/*.deb; do dpkg -x "$deb" "$root/python2.7"; done
-fi
+python2_prepare
 if [ ! -x "$wstest" ]; then
     echo "autobahn: installing autobahntestsuite for Python 2.7"
-    python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: --python-version 2.7 \
-        --implementation py --abi none --platform any -d "$root/wheels" pip==20.3.4 setuptools==44.1.1 wheel==0.37.1
-    py2 "$root/wheels/pip-20.3.4-py2.py3-none-any.whl/pip" install -q --disable-pip-version-check --no-warn-script-location \
-        --user "$root"/wheels/*.whl 2>/dev/null
     # wsaccel and Twisted compile C extensions against the unpacked headers.
     CFLAGS="-I$py2home/include/python2.7 -I$py2home/include" LDFLAGS="-L$py2home/lib/x86_64-linux-gnu" \
         py2 -m pip install -q --disable-pip-version-check --no-warn-script-location --user \

@@ -65,6 +65,9 @@ extension ClientConnection {
             tcp.enqueue(response.encode())
             webSocket = WebSocketConnection(role: .server, limits: node.configuration.webSocket, inflater: inflater)
             if endpoint.wireProtocol == .json { startJSON() }
+            if endpoint.name == NodeConfiguration.conformanceSockJSCloseEndpoint, let close = webSocket?.close(code: 3000, reason: "Go away!") {
+                tcp.enqueue(close)
+            }
             if !leftover.isEmpty { leftover.withUnsafeBytes { readWebSocket($0) } }
         }
     }

@@ -26,9 +26,27 @@ struct WebSocketRoutes {
             }
             for path in policy.paths { byPath[path] = (endpoint, policy) }
         }
+        if let top = configuration.conformanceSockJSPath, endpoints.contains(where: { $0.name == "conformance-sockjs" }) {
+            mounts += Self.conformanceSockJSMounts(under: top, clientScriptURL: configuration.sockJS.clientScriptURL)
+        }
         self.byPath = byPath
         self.fallback = fallback
         self.sockJSMounts = mounts.sorted { $0.prefix.count > $1.prefix.count }
+    }
+}
+
+extension WebSocketRoutes {
+    /// The services the sockjs-protocol test suite expects under its base URL.
+    static func conformanceSockJSMounts(under top: String, clientScriptURL: String) -> [SockJSMount] {
+        let pages = SockJSPages(clientScriptURL: clientScriptURL)
+        return [
+            SockJSMount(prefix: top + "/echo", endpointName: "conformance-sockjs", pages: pages, behavior: .echo),
+            SockJSMount(prefix: top + "/close", endpointName: "conformance-sockjs", pages: pages, behavior: .close),
+            SockJSMount(prefix: top + "/disabled_websocket_echo", endpointName: "conformance-sockjs",
+                        pages: SockJSPages(clientScriptURL: clientScriptURL, webSocketEnabled: false), behavior: .echo),
+            SockJSMount(prefix: top + "/cookie_needed_echo", endpointName: "conformance-sockjs",
+                        pages: SockJSPages(clientScriptURL: clientScriptURL, cookieNeeded: true), behavior: .echo),
+        ]
     }
 }
 

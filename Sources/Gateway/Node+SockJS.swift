@@ -15,7 +15,7 @@ internal import Logging
 /// the URL, as browsers' SockJS cannot set headers), its roles.
 extension Node {
     func startSockJS() {
-        guard configuration.effectiveEndpoints.contains(where: \.sockJS) else { return }
+        guard configuration.effectiveEndpoints.contains(where: \.sockJS) || configuration.conformanceSockJSPath != nil else { return }
         let server = SockJSServer(
             loop: loop, options: configuration.sockJS.session,
             limits: SockJSLimits(maxSessions: configuration.sockJS.maxSessions, http: configuration.http,

@@ -32,6 +32,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var endpoints: [EndpointConfiguration] = []
     /// `conformance.echo-path`: an extra WebSocket endpoint that echoes messages (nil: none).
     public var conformanceEchoPath: String?
+    /// `conformance.sockjs-path`: the sockjs-protocol suite's services under this path (nil: none).
+    public var conformanceSockJSPath: String?
+    static let conformanceSockJSCloseEndpoint = "conformance-sockjs-close"
 
     // TLS (one certificate per node; each listener opts in)
     public var webSocketTLS = false
@@ -249,6 +252,19 @@ public struct NodeConfiguration: Sendable, Equatable {
         }
         if stompPort != nil && !list.contains(where: { $0.kind == .stomp }) {
             list.append(EndpointConfiguration(name: "stomp", kind: .stomp))
+        }
+        if let top = conformanceSockJSPath {
+            // The suite's raw `/websocket` entry points: plain WebSocket echo.
+            var echo = EndpointConfiguration(name: "conformance-sockjs", kind: .webSocket,
+                                             paths: ["echo", "disabled_websocket_echo", "cookie_needed_echo"].map { top + "/" + $0 + "/websocket" },
+                                             authentication: [.anonymous], allowedOrigins: ["*"])
+            echo.wireProtocol = .echo
+            list.append(echo)
+            // The suite's `close` service: its raw WebSocket is closed at once (3000 "Go away!").
+            var close = EndpointConfiguration(name: Self.conformanceSockJSCloseEndpoint, kind: .webSocket, paths: [top + "/close/websocket"],
+                                              authentication: [.anonymous], allowedOrigins: ["*"])
+            close.wireProtocol = .echo
+            list.append(close)
         }
         if let conformanceEchoPath {
             var echo = EndpointConfiguration(name: "conformance-echo", kind: .webSocket, paths: [conformanceEchoPath],

@@ -132,6 +132,7 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
             case .xhrSend, .jsonpSend:
                 send(request, to: key, transport: transport)
             case .websocket:
+                guard mount.pages.webSocketEnabled else { return refuse(404, "the websocket transport is off", head) }
                 upgrade(head, key: key)
             default:
                 receive(head, key: key, transport: transport)
@@ -157,7 +158,7 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
         case .success(let messages):
             if let host = server.sessions[key] {
                 host.receive(messages)
-                answerSend(found: true, transport: transport, origin: origin)
+                answerSend(found: true, transport: transport, origin: origin, cookie: sessionCookie(request.head))
             } else {
                 relaySend(messages, to: key, transport: transport, origin: origin)
             }
@@ -165,16 +166,16 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
     }
 
     /// 204 (xhr_send) or 200 "ok" (jsonp_send); 404 when the session is unknown.
-    func answerSend(found: Bool, transport: SockJSTransport, origin: String?) {
+    func answerSend(found: Bool, transport: SockJSTransport, origin: String?, cookie: [(String, String)] = []) {
         guard found else {
             server.noteRequest(refused: true)
             return respond(HTTPResponse.jsonError(status: 404, message: "no such session", headers: SockJSPages.cors(origin: origin)), close: true)
         }
         server.noteRequest(refused: false)
         if transport == .xhrSend {
-            respond(HTTPResponse(status: 204, headers: [("Content-Type", "text/plain; charset=UTF-8")] + SockJSPages.cors(origin: origin) + SockJSPages.noCache))
+            respond(HTTPResponse(status: 204, headers: [("Content-Type", "text/plain; charset=UTF-8")] + SockJSPages.cors(origin: origin) + SockJSPages.noCache + cookie))
         } else {
-            respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=UTF-8")] + SockJSPages.noCache, body: Array("ok".utf8)))
+            respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=UTF-8")] + SockJSPages.noCache + cookie, body: Array("ok".utf8)))
         }
     }
 
@@ -218,7 +219,7 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
     func writeHead(_ request: ReceivingRequest) {
         guard !headWritten else { return }
         headWritten = true
-        var headers = [("Content-Type", request.kind.contentType)] + SockJSPages.noCache
+        var headers = [("Content-Type", request.kind.contentType)] + SockJSPages.noCache + sessionCookie(request.head)
         switch request.kind {
         case .jsonpPolling, .htmlFile: break
         default: headers += SockJSPages.cors(origin: request.origin)
@@ -230,11 +231,16 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
     private func upgrade(_ head: HTTPRequestHead, key: SockJSServer.SessionKey) {
         let policy = WebSocketHandshakePolicy(paths: [head.path], allowedOrigins: ["*"], subprotocols: [])
         switch WebSocketHandshake.evaluate(head, policy: policy, sha1: server.sha1) {
-        case .reject(let response):
+        case .reject(var response):
             server.noteRequest(refused: true)
+            // The SockJS protocol answers a request that is not an upgrade with 400.
+            if response.status == 426 { response = HTTPResponse.jsonError(status: 400, message: "Can \"Upgrade\" only to \"WebSocket\".") }
             respond(response, close: true)
         case .accept(let response, _):
-            guard server.sessions[key] == nil else { return refuse(409, "session already exists", head) }
+            // A websocket session lives as long as its connection and may reuse an id, so it gets
+            // a key of its own that no other request can name.
+            server.nextWebSocketSession += 1
+            let key = SockJSServer.SessionKey(prefix: key.prefix, session: key.session + "#websocket-\(server.nextWebSocketSession)")
             switch server.session(for: head, key: key, mount: mount, peer: tcp.peerAddress) {
             case .failure(let refusal):
                 server.noteRequest(refused: true)
@@ -262,13 +268,19 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
             case .data(let payload, _):
                 message += payload
             case .messageEnd:
-                if case .success(let messages) = SockJSJSON.decodeMessages(message) {
-                    receiving?.session.receive(messages)
-                } else {
-                    // A broken payload ends the session, as sockjs-node does.
-                    receiving?.session.clientClosed()
+                defer { message = [] }
+                if message.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) { continue }  // empty: ignored
+                guard case .success(let messages) = SockJSJSON.decodeMessages(message) else {
+                    // Broken JSON ends the connection at once, as sockjs-node does.
+                    if let receiving {
+                        self.receiving = nil
+                        server.receivers[receiving.id] = nil
+                        receiving.session.clientClosed()
+                    }
+                    tcp.close(afterFlush: false)
+                    return
                 }
-                message = []
+                receiving?.session.receive(messages)
             case .write(let bytes):
                 tcp.enqueue(bytes)
             case .closeSocket:
@@ -312,7 +324,21 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
 
     // MARK: Answers
 
+    /// `JSESSIONID` for load balancers that stick on it, on mounts whose `/info` says
+    /// `cookie_needed` (the client's own value echoed, else `dummy`, as the protocol asks).
+    private func sessionCookie(_ head: HTTPRequestHead) -> [(String, String)] {
+        guard mount.pages.cookieNeeded else { return [] }
+        let sent = head.header("cookie")?.split(separator: ";").lazy
+            .map { $0.drop { $0 == " " } }
+            .first { $0.hasPrefix("JSESSIONID=") }
+            .map { String($0.dropFirst("JSESSIONID=".count)) }
+        return [("Set-Cookie", "JSESSIONID=\(sent ?? "dummy"); path=/")]
+    }
+
     func respond(_ response: HTTPResponse, close: Bool = false) {
+        var response = response
+        // HTTP/1.0 closes by default: say so when this connection stays open.
+        if !chunked, keepAlive, !close { response.headers.append(HTTPHeader(name: "Connection", value: "keep-alive")) }
         tcp.enqueue(response.encode())
         if close || !keepAlive { tcp.close(afterFlush: true) }
     }

@@ -5,16 +5,28 @@ public import WebSocketWire
 
 /// One endpoint that serves SockJS: its path is the prefix of every SockJS URL.
 public struct SockJSMount: Sendable {
+    /// What runs inside the sessions of a mount.
+    public enum Behavior: Sendable {
+        /// The node's protocol (STOMP), through `SockJSServer.openSession`.
+        case node
+        /// Every message comes back (the sockjs-protocol test suite's `echo` services).
+        case echo
+        /// The session closes right after it opens (the suite's `close` service).
+        case close
+    }
+
     /// The endpoint's path (`/ws/chat`): `/ws/chat/info`, `/ws/chat/<server>/<session>/xhr`, …
     public var prefix: String
     /// The endpoint's name, for logs and for the node to find its rules.
     public var endpointName: String
     public var pages: SockJSPages
+    public var behavior: Behavior
 
-    public init(prefix: String, endpointName: String, pages: SockJSPages) {
+    public init(prefix: String, endpointName: String, pages: SockJSPages, behavior: Behavior = .node) {
         self.prefix = prefix
         self.endpointName = endpointName
         self.pages = pages
+        self.behavior = behavior
     }
 }
 
@@ -90,6 +102,8 @@ public final class SockJSServer {
     /// Receiving requests of other nodes attached to sessions of this node.
     var remoteReceivers: [RemoteReceiverKey: (id: SockJSReceiverID, session: SessionKey)] = [:]
     var nextRelayNumber: UInt64 = 1
+    /// Numbers the sessions of the websocket transport (keys of their own).
+    var nextWebSocketSession: UInt64 = 0
     /// Owners learned from the cluster for sessions of other nodes, so that a session's next
     /// requests skip the lookup (forgotten when the owner says it has no such session or goes
     /// silent, and all at once past `maxKnownOwners`).
@@ -186,13 +200,19 @@ public final class SockJSServer {
             counters.sessionsRefused += 1
             return .failure(SockJSRefusal(status: 503, message: "too many SockJS sessions (limit \(limits.maxSessions))"))
         }
+        if mount.behavior != .node {
+            let host = SockJSSessionHost(server: self, key: key, stream: nil, behavior: mount.behavior, session: SockJSSession(options: options, now: clock()))
+            sessions[key] = host
+            counters.sessionsOpened += 1
+            return .success(host)
+        }
         guard let openSession else { return .failure(SockJSRefusal(status: 503, message: "server shutting down")) }
         switch openSession(mount, request, peer) {
         case .failure(let refusal):
             counters.sessionsRefused += 1
             return .failure(refusal)
         case .success(let stream):
-            let host = SockJSSessionHost(server: self, key: key, stream: stream, session: SockJSSession(options: options, now: clock()))
+            let host = SockJSSessionHost(server: self, key: key, stream: stream, behavior: .node, session: SockJSSession(options: options, now: clock()))
             stream.delegate = host
             stream.startReadingPairEnd()
             sessions[key] = host

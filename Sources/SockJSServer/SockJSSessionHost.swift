@@ -17,7 +17,9 @@ protocol SockJSReceiver: AnyObject {
 final class SockJSSessionHost: TCPConnectionDelegate {
     unowned let server: SockJSServer
     let key: SockJSServer.SessionKey
-    let stream: TCPConnection
+    /// The node's end of the session's stream; nil for the conformance echo and close services.
+    let stream: TCPConnection?
+    let behavior: SockJSMount.Behavior
     var session: SockJSSession
     private var splitter = STOMPFrameSplitter()
     private var streamClosed = false
@@ -27,11 +29,13 @@ final class SockJSSessionHost: TCPConnectionDelegate {
     /// (its slow-consumer limit and the node's budget apply there) instead of here.
     private var readingPaused = false
 
-    init(server: SockJSServer, key: SockJSServer.SessionKey, stream: TCPConnection, session: SockJSSession) {
+    init(server: SockJSServer, key: SockJSServer.SessionKey, stream: TCPConnection?, behavior: SockJSMount.Behavior, session: SockJSSession) {
         self.server = server
         self.key = key
         self.stream = stream
+        self.behavior = behavior
         self.session = session
+        streamClosed = stream == nil
     }
 
     // MARK: Receivers and client messages
@@ -39,6 +43,7 @@ final class SockJSSessionHost: TCPConnectionDelegate {
     /// A request (registered with `SockJSServer.makeReceiverID`) starts receiving.
     func attach(_ id: SockJSReceiverID, kind: SockJSReceiverKind) {
         perform(session.attach(id, kind: kind, now: server.clock()))
+        if behavior == .close, session.state == .open { perform(session.close(now: server.clock())) }
     }
 
     /// The receiving request went away before the session ended it (client abort).
@@ -49,7 +54,8 @@ final class SockJSSessionHost: TCPConnectionDelegate {
 
     /// Messages from the client (`xhr_send`, `jsonp_send`, the websocket transport).
     func receive(_ messages: [String]) {
-        guard !streamClosed else { return }
+        if behavior == .echo { return perform(session.send(messages, now: server.clock())) }
+        guard !streamClosed, let stream else { return }
         for message in messages where !message.isEmpty { stream.enqueue(Array(message.utf8)) }
     }
 
@@ -67,10 +73,10 @@ final class SockJSSessionHost: TCPConnectionDelegate {
                 server.receivers.removeValue(forKey: id)?.end()
             case .closed(let code, _):
                 server.count(closed: code)
-                if !streamClosed { stream.close(afterFlush: true) }
+                if !streamClosed { stream?.close(afterFlush: true) }
             case .expired:
                 server.forget(self)
-                if !streamClosed { stream.close(afterFlush: false) }
+                if !streamClosed { stream?.close(afterFlush: false) }
             }
         }
         account()
@@ -84,7 +90,7 @@ final class SockJSSessionHost: TCPConnectionDelegate {
             countedBytes = held
         }
         let pause = held >= server.pauseReadingAtBytes
-        guard pause != readingPaused, !streamClosed else { return }
+        guard pause != readingPaused, !streamClosed, let stream else { return }
         readingPaused = pause
         if pause { stream.pauseReading() } else { stream.resumeReading() }
     }

@@ -93,19 +93,23 @@ public struct SockJSSession: Sendable {
     public mutating func attach(_ id: SockJSReceiverID, kind: SockJSReceiverKind, now: UInt64) -> [Output] {
         var out: [Output] = []
         let prelude = kind.prelude
+        // The prelude goes out on its own, before the frame, as it does for an accepted receiver.
         if receiver != nil {
-            write(id, prelude + kind.encode(.anotherConnectionOpen), into: &out)
+            if !prelude.isEmpty { write(id, prelude, into: &out) }
+            write(id, kind.encode(.anotherConnectionOpen), into: &out)
             out.append(.end(id))
             return out
         }
         if case .closed(let code, let reason) = state {
-            write(id, prelude + kind.encode(.close(code: code, reason: reason)), into: &out)
+            if !prelude.isEmpty { write(id, prelude, into: &out) }
+            write(id, kind.encode(.close(code: code, reason: reason)), into: &out)
             out.append(.end(id))
             return out
         }
         receiver = Receiver(id: id, kind: kind, bytesWritten: 0, lastWrite: now)
         unattachedSince = nil
-        if !prelude.isEmpty { emit(prelude, now: now, into: &out) }
+        // The prelude does not count toward the response's byte limit (as in sockjs-node).
+        if !prelude.isEmpty { write(id, prelude, into: &out) }
         if state == .opening {
             state = .open
             emit(kind.encode(.open), now: now, into: &out)

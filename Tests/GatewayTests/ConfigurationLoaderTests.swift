@@ -31,7 +31,7 @@ class ConfigurationTestCase: XCTestCase {
         "applications.prefixes": ["/app,/rpc", "/app"], "applications.routes": ["/app/chat.**:stomp-service,/app/hook:webhook:https://h.example/x", "/app/a:stomp-service"],
         "applications.service-role": ["backend", "service"], "applications.service-users": ["svc,worker", "svc"],
         "presence.destinations": ["/topic/room.*,/topic/lobby", "/topic/a"], "presence.suffix": [".online", "-who"],
-        "limits.flow.max-publisher-pause-ms": ["0", "1500"], "conformance.echo-path": ["/echo", "/conformance/echo"], "offline.prefixes": ["/user/*/queue/inbox,/user/*/queue/alerts", "/user/*/queue/x"], "offline.max-messages-per-user": ["5", "6"],
+        "limits.flow.max-publisher-pause-ms": ["0", "1500"], "conformance.echo-path": ["/echo", "/conformance/echo"], "conformance.sockjs-path": ["/sockjs-conformance", "/c"], "offline.prefixes": ["/user/*/queue/inbox,/user/*/queue/alerts", "/user/*/queue/x"], "offline.max-messages-per-user": ["5", "6"],
         "offline.ttl-seconds": ["60", "61"], "offline.dedup-window-seconds": ["0", "10"], "offline.memory-max-bytes": ["4096", "4097"],
         "offline.replay-batch": ["2", "3"],
         "listen.sockjs": ["true", "false"], "sockjs.heartbeat-ms": ["1000", "25000"], "sockjs.disconnect-delay-ms": ["500", "5000"],
@@ -314,8 +314,8 @@ final class ConfigurationLoaderTests: ConfigurationTestCase {
     // MARK: - Printing
 
     func testPrintedConfigurationLoadsBackUnchanged() throws {
-        // The echo endpoint needs a loopback host, and the samples bind every key off loopback.
-        let overrides = try ConfigurationLoader.keys.filter { $0.name != "conformance.echo-path" }.map { (key: $0.name, value: try sample(for: $0)) }
+        // The conformance services need a loopback host, and the samples bind every key off loopback.
+        let overrides = try ConfigurationLoader.keys.filter { !$0.name.hasPrefix("conformance.") }.map { (key: $0.name, value: try sample(for: $0)) }
         let configuration = try load(overrides: overrides)
         XCTAssertNotEqual(configuration, NodeConfiguration())
         XCTAssertEqual(try load(ConfigurationLoader.yaml(for: configuration, showSecrets: true)), configuration)

@@ -29,4 +29,13 @@ final class ConformanceEchoConfigurationTests: ConfigurationTestCase {
     func testListenEndpointsCannotMakeAnEchoEndpoint() {
         XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/x protocol=echo"))
     }
+
+    func testTheSockJSConformancePathAddsTheSuitesServicesOnLoopbackOnly() throws {
+        XCTAssertNil(try load().conformanceSockJSPath)
+        let configuration = try load(overrides: [("conformance.sockjs-path", "/conf")])
+        let raw = configuration.effectiveEndpoints.filter { $0.wireProtocol == .echo }.flatMap(\.paths).sorted()
+        XCTAssertEqual(raw, ["/conf/close/websocket", "/conf/cookie_needed_echo/websocket", "/conf/disabled_websocket_echo/websocket", "/conf/echo/websocket"])
+        XCTAssertNotNil(loadError(overrides: [("listen.host", "0.0.0.0"), ("conformance.sockjs-path", "/conf")]))
+        XCTAssertNotNil(loadError(overrides: [("conformance.sockjs-path", "/conf/")]))
+    }
 }
