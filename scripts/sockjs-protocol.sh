@@ -7,7 +7,7 @@
 #   scripts/sockjs-protocol.sh PATH-TO-SOCKJS-PROTOCOL-CHECKOUT
 #
 # The suite is Python 2 only: scripts/python2.sh provides an unpacked Debian bullseye python2.7
-# (shared with scripts/autobahn.sh). The node is STAMPEDE_BIN, else .build/debug/stampede.
+# (the same bootstrap as scripts/autobahn.sh, in .build/sockjs-protocol). The node is STAMPEDE_BIN, else .build/debug/stampede.
 # docs/conformance.md lists the result and the one case that does not apply (hixie-76).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,9 @@ suite=${1:?usage: scripts/sockjs-protocol.sh PATH-TO-SOCKJS-PROTOCOL-CHECKOUT}
 bin=${STAMPEDE_BIN:-.build/debug/stampede}
 [ -x "$bin" ] || { echo "sockjs-protocol: no node binary at $bin (swift build)" >&2; exit 1; }
 
+# Its own packages: websocket-client masks through wsaccel when that is installed (Autobahn's
+# site has it), and wsaccel refuses the suite's unicode payloads.
+PY2_ROOT="$PWD/.build/sockjs-protocol"
 # shellcheck source=scripts/python2.sh
 source scripts/python2.sh
 python2_prepare
