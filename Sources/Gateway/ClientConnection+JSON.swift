@@ -16,8 +16,14 @@ extension ClientConnection {
     func startJSON() {
         receive(STOMPFrame(.CONNECT, headers: [("accept-version", "1.2"), ("host", "stampede")]), authenticator: authenticator)
         guard isOpen, session.state == .connected else { return }
+        var settings = node.configuration.jsonProtocol
+        if transport == .sockJS {
+            // SockJS has its own heart-beats and session timeout; its clients send no pongs.
+            settings.pingIntervalMilliseconds = .max
+            settings.pongTimeoutMilliseconds = .max
+        }
         let state = JSONConnectionState(session: JSONSession(
-            settings: node.configuration.jsonProtocol, user: session.identity?.user, presenceSuffix: node.configuration.presenceSuffix, now: node.now))
+            settings: settings, user: session.identity?.user, presenceSuffix: node.configuration.presenceSuffix, now: node.now))
         json = state
         applyJSON(state.session.start(session: String(id))[...])
     }
@@ -40,6 +46,18 @@ extension ClientConnection {
         } else {
             json.message.append(contentsOf: payload)
         }
+    }
+
+    /// A SockJS session's JSON texts, each ended by a NUL byte (the SockJS side adds them).
+    func readJSONStream(_ bytes: UnsafeRawBufferPointer) {
+        var start = 0
+        for (index, byte) in bytes.enumerated() where byte == 0 {
+            collectJSON(Array(bytes[start..<index]), isText: true)
+            finishJSONMessage()
+            start = index + 1
+            guard isOpen else { return }
+        }
+        if start < bytes.count { collectJSON(Array(bytes[start...]), isText: true) }
     }
 
     /// The message is complete: it goes to the session now, or waits while the cluster
@@ -84,6 +102,7 @@ extension ClientConnection {
                 writeJSON(text)
                 continue
             case .ping:
+                guard transport != .sockJS else { continue }
                 tcp.beginFrame()
                 tcp.enqueue(WebSocketFrameEncoder.frame(opcode: .ping, payload: []))
                 continue
@@ -161,7 +180,8 @@ extension ClientConnection {
     func writeJSON(_ text: [UInt8]) {
         guard isOpen else { return }
         tcp.beginFrame()
-        tcp.enqueue(WebSocketFrameEncoder.frame(opcode: .text, payload: text))
+        // Over SockJS's stream each JSON text ends with a NUL (see `SockJSMount.carriesJSON`).
+        tcp.enqueue(transport == .sockJS ? text + [0] : WebSocketFrameEncoder.frame(opcode: .text, payload: text))
         node.counters.framesOut += 1
         session.noteSent(now: node.now)
     }
@@ -171,7 +191,7 @@ extension ClientConnection {
     /// JSON subscriber of it, as STOMP subscribers share a MESSAGE's tail.
     func deliverJSON(_ delivery: Delivery, now: UInt64) -> Int? {
         let frame = node.jsonFrames.frame(for: delivery, recipient: json!.session.user, settings: json!.session.settings,
-                                          presenceSuffix: json!.session.presenceSuffix)
+                                          presenceSuffix: json!.session.presenceSuffix, overSockJS: transport == .sockJS)
         tcp.beginFrame()
         tcp.enqueue(frame)
         session.noteSent(now: now)
@@ -209,19 +229,26 @@ struct JSONFrameCache {
     private var publication: Publication?
     private var destination = ""
     private var recipient: String?
+    private var text: [UInt8] = []
+    /// The text as a WebSocket frame, and NUL-ended for SockJS sessions: each made when first asked for.
     private var frame: SharedBytes?
+    private var streamed: SharedBytes?
 
-    mutating func frame(for delivery: Delivery, recipient user: String?, settings: JSONProtocolSettings, presenceSuffix: String?) -> SharedBytes {
+    mutating func frame(for delivery: Delivery, recipient user: String?, settings: JSONProtocolSettings, presenceSuffix: String?,
+                        overSockJS: Bool = false) -> SharedBytes {
         // Only a direct message's JSON depends on who receives it.
         let recipient = delivery.destination == "/user" + settings.userDestination ? user : nil
-        if let frame, publication === delivery.publication, destination == delivery.destination, self.recipient == recipient {
-            return frame
-        }
-        let publication = delivery.publication
-        let text = JSONMessageEncoder.encode(destination: delivery.destination, headers: publication.headers, body: publication.body,
+        if publication !== delivery.publication || destination != delivery.destination || self.recipient != recipient {
+            let publication = delivery.publication
+            text = JSONMessageEncoder.encode(destination: delivery.destination, headers: publication.headers, body: publication.body,
                                              recipient: user, settings: settings, presenceSuffix: presenceSuffix)
-        let made = SharedBytes(WebSocketFrameEncoder.frame(opcode: .text, payload: text))
-        (self.publication, destination, self.recipient, frame) = (publication, delivery.destination, recipient, made)
-        return made
+            (self.publication, destination, self.recipient, frame, streamed) = (publication, delivery.destination, recipient, nil, nil)
+        }
+        if overSockJS {
+            if streamed == nil { streamed = SharedBytes(text + [0]) }
+            return streamed!
+        }
+        if frame == nil { frame = SharedBytes(WebSocketFrameEncoder.frame(opcode: .text, payload: text)) }
+        return frame!
     }
 }

@@ -120,6 +120,8 @@ final class ClientConnection: TCPConnectionDelegate {
             readHandshake(bytes)
         } else if webSocket != nil {
             readWebSocket(bytes)
+        } else if json != nil {
+            readJSONStream(bytes)
         } else {
             readSTOMP(bytes)
         }
@@ -310,7 +312,7 @@ final class ClientConnection: TCPConnectionDelegate {
     }
 
     func write(_ frame: STOMPFrame) {
-        if endpoint?.wireProtocol == .json, webSocket != nil { return writeJSONFrame(frame) }
+        if endpoint?.wireProtocol == .json, webSocket != nil || transport == .sockJS { return writeJSONFrame(frame) }
         if frame.command == .ERROR {
             sentError = true
             node.counters.errorsSent += 1

@@ -4,7 +4,7 @@ extension ConfigurationLoader {
     /// `listen.endpoints`: name → one-line endpoint spec.
     static var endpointsKey: ConfigurationKey {
         ConfigurationKey("listen.endpoints", shape: .map, type: "map",
-                         expected: "a map of endpoint name to 'path=/ws/x auth=token|users|anonymous|self-named tokens=query|bearer|cookie|connect roles=a|b origins=https://x port=N tls=on|off protocol=stomp|json user-id-param=on sockjs=on' (or 'kind=stomp …'; tls only with port; user-id-param only with protocol=json, for development; sockjs=on serves SockJS under the paths, STOMP only)",
+                         expected: "a map of endpoint name to 'path=/ws/x auth=token|users|anonymous|self-named tokens=query|bearer|cookie|connect roles=a|b origins=https://x port=N tls=on|off protocol=stomp|json user-id-param=on sockjs=on' (or 'kind=stomp …'; tls only with port; user-id-param only with protocol=json, for development; sockjs=on serves SockJS under the paths, with STOMP or the JSON protocol inside)",
                          isText: true,
                          "Named endpoints with their paths, authentication, token sources, granted roles, Origins and optionally a listener port of their own with or without TLS; empty: 'websocket' on listen.websocket-paths and 'stomp' on listen.stomp-port.",
                          read: { configuration in

@@ -45,7 +45,7 @@ public struct EndpointConfiguration: Sendable, Equatable {
     /// Anyone can claim any id this way: for development, never in production.
     public var userIDParameter = false
     /// SockJS is served under the endpoint's paths (`<path>/info`, `<path>/<server>/<session>/xhr_streaming`, …)
-    /// for clients that cannot keep a WebSocket (`sockjs=on`; STOMP endpoints only).
+    /// for clients that cannot keep a WebSocket (`sockjs=on`): STOMP or the JSON protocol inside.
     public var sockJS = false
 
     public enum WireProtocol: String, Sendable {
@@ -121,7 +121,7 @@ public struct EndpointConfiguration: Sendable, Equatable {
         }
         if wireProtocol == .json && kind != .webSocket { return nil }
         if userIDParameter && wireProtocol != .json { return nil }
-        if sockJS && (wireProtocol != .stomp || kind != .webSocket) { return nil }
+        if sockJS && (wireProtocol == .echo || kind != .webSocket) { return nil }
         if (kind == .webSocket) == paths.isEmpty { return nil }
         // TLS is a property of a socket: an endpoint sharing a listener shares its TLS setting.
         if port != nil && kind != .webSocket { return nil }

@@ -22,7 +22,9 @@ struct WebSocketRoutes {
                 policy.paths += endpoint.paths.map { $0 + "/websocket" }
                 let pages = SockJSPages(clientScriptURL: configuration.sockJS.clientScriptURL,
                                         webSocketEnabled: configuration.sockJS.webSocketTransport)
-                mounts += endpoint.paths.map { SockJSMount(prefix: $0, endpointName: endpoint.name, pages: pages) }
+                mounts += endpoint.paths.map {
+                    SockJSMount(prefix: $0, endpointName: endpoint.name, pages: pages, carriesJSON: endpoint.wireProtocol == .json)
+                }
             }
             for path in policy.paths { byPath[path] = (endpoint, policy) }
         }

@@ -58,7 +58,11 @@ extension Node {
         case .success(let proven):
             identity = proven
         }
-        if identity == nil, endpoint.authentication == [.token], !endpoint.tokenSources.contains(.connect) {
+        if identity == nil, endpoint.wireProtocol == .json {
+            identity = ClientConnection.userIDIdentity(query: request.query, endpoint: endpoint)
+        }
+        // A JSON client has no CONNECT to carry a token.
+        if identity == nil, endpoint.authentication == [.token], endpoint.wireProtocol == .json || !endpoint.tokenSources.contains(.connect) {
             counters.authenticationsRefused += 1
             return refuse(401, "a token is required")
         }
@@ -75,6 +79,10 @@ extension Node {
         connection.handshakeIdentity = identity
         connection.forwardedAddress = client
         inner.startReadingPairEnd()
+        if endpoint.wireProtocol == .json {
+            connection.startJSON()
+            guard connection.isOpen else { return refuse(401, connection.closeReason ?? "refused") }
+        }
         return .success(outer)
     }
 }

@@ -21,12 +21,16 @@ public struct SockJSMount: Sendable {
     public var endpointName: String
     public var pages: SockJSPages
     public var behavior: Behavior
+    /// How messages travel over the stream to the node: STOMP frames (self-delimiting), or JSON
+    /// texts each ended by a NUL byte (a JSON text never contains a raw NUL; newlines it may).
+    public var carriesJSON: Bool
 
-    public init(prefix: String, endpointName: String, pages: SockJSPages, behavior: Behavior = .node) {
+    public init(prefix: String, endpointName: String, pages: SockJSPages, behavior: Behavior = .node, carriesJSON: Bool = false) {
         self.prefix = prefix
         self.endpointName = endpointName
         self.pages = pages
         self.behavior = behavior
+        self.carriesJSON = carriesJSON
     }
 }
 
@@ -213,6 +217,7 @@ public final class SockJSServer {
             return .failure(refusal)
         case .success(let stream):
             let host = SockJSSessionHost(server: self, key: key, stream: stream, behavior: .node, session: SockJSSession(options: options, now: clock()))
+            host.carriesJSON = mount.carriesJSON
             stream.delegate = host
             stream.startReadingPairEnd()
             sessions[key] = host

@@ -22,6 +22,9 @@ final class SockJSSessionHost: TCPConnectionDelegate {
     let behavior: SockJSMount.Behavior
     var session: SockJSSession
     private var splitter = STOMPFrameSplitter()
+    /// The stream carries NUL-ended JSON texts instead of STOMP frames (`SockJSMount.carriesJSON`).
+    var carriesJSON = false
+    private var jsonPending: [UInt8] = []
     private var streamClosed = false
     /// `session.bufferedBytes` as last added to the loop's `memory.transportBytes`.
     private var countedBytes = 0
@@ -56,7 +59,9 @@ final class SockJSSessionHost: TCPConnectionDelegate {
     func receive(_ messages: [String]) {
         if behavior == .echo { return perform(session.send(messages, now: server.clock())) }
         guard !streamClosed, let stream else { return }
-        for message in messages where !message.isEmpty { stream.enqueue(Array(message.utf8)) }
+        for message in messages where !message.isEmpty {
+            stream.enqueue(carriesJSON ? Array(message.utf8) + [0] : Array(message.utf8))
+        }
     }
 
     /// The websocket transport's client closed: the session ends with it.
@@ -98,9 +103,19 @@ final class SockJSSessionHost: TCPConnectionDelegate {
     // MARK: The node's side
 
     func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer) {
-        splitter.feed(bytes)
         var messages: [String] = []
-        while let frame = splitter.next() { messages.append(String(decoding: frame, as: UTF8.self)) }
+        if carriesJSON {
+            jsonPending.append(contentsOf: bytes)
+            var start = 0
+            while let end = jsonPending[start...].firstIndex(of: 0) {
+                messages.append(String(decoding: jsonPending[start..<end], as: UTF8.self))
+                start = end + 1
+            }
+            jsonPending.removeFirst(start)
+        } else {
+            splitter.feed(bytes)
+            while let frame = splitter.next() { messages.append(String(decoding: frame, as: UTF8.self)) }
+        }
         if !messages.isEmpty { perform(session.send(messages, now: server.clock())) }
     }
 

@@ -22,13 +22,13 @@ final class EndpointListenerConfigurationTests: ConfigurationTestCase {
         XCTAssertEqual(try XCTUnwrap(EndpointConfiguration(name: "ws", spec: "path=/ws")).wireProtocol, .stomp)
     }
 
-    func testASockJSEndpointReadsAndPrintsBackAndNeedsWebSocketSTOMP() throws {
+    func testASockJSEndpointReadsAndPrintsBackOnWebSocketEndpointsOnly() throws {
         let endpoint = try XCTUnwrap(EndpointConfiguration(name: "chat", spec: "path=/ws/chat auth=token sockjs=on"))
         XCTAssertTrue(endpoint.sockJS)
         XCTAssertEqual(EndpointConfiguration(name: "chat", spec: endpoint.spec), endpoint)
         XCTAssertFalse(try XCTUnwrap(EndpointConfiguration(name: "ws", spec: "path=/ws")).sockJS, "SockJS is off unless asked for")
         XCTAssertNil(EndpointConfiguration(name: "a", spec: "kind=stomp sockjs=on"))
-        XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws protocol=json sockjs=on"), "SockJS carries STOMP")
+        XCTAssertEqual(EndpointConfiguration(name: "a", spec: "path=/ws protocol=json sockjs=on")?.sockJS, true, "SockJS carries the JSON protocol too")
         XCTAssertNil(EndpointConfiguration(name: "a", spec: "path=/ws sockjs=maybe"))
     }
 

@@ -56,6 +56,7 @@ listen:
   endpoints:
     open: "path=/sockjs auth=self-named sockjs=on"
     chat: "path=/ws/chat auth=token tokens=query sockjs=on origins=http://shop.example"
+    json: "path=/api/sockjs protocol=json user-id-param=on auth=anonymous|self-named sockjs=on"
     stomp: "kind=stomp auth=self-named"
 auth:
   jwt:
@@ -183,6 +184,37 @@ def test_eventsource_htmlfile_and_jsonp_frame_the_same_protocol(node):
     assert body.startswith(b'/**/cb("a[\\"CONNECTED\\\\n')
     response, body = client.request("GET", client.url(session, "jsonp", "c=alert(1)//"))
     assert response.status == 500
+
+
+def test_the_json_protocol_runs_inside_sockjs_and_meets_stomp_in_a_room(node):
+    client = SockJSHTTP(node["ws"], "/api/sockjs", query="user_id=olga")
+    session = new_session()
+    assert client.poll(session) == "o"
+    welcome = json.loads(messages(client.poll(session))[0])
+    assert welcome["type"] == "welcome" and welcome["user_id"] == "olga"
+    # A pretty-printed message (newlines inside the JSON) is one message all the same.
+    assert client.send(session, '{\n  "type": "join",\n  "room": "sockjs-lobby"\n}')[0] == 204
+    joined = json.loads(messages(client.poll(session))[0])
+    assert joined["type"] == "joined" and joined["room"] == "sockjs-lobby"
+    conn, listener = stomp_py(node, "pete")
+    try:
+        conn.subscribe("/topic/room.sockjs-lobby", id="room")
+        time.sleep(0.2)
+        conn.send("/topic/room.sockjs-lobby", "hello from stomp")
+        chat = json.loads(messages(client.poll(session))[0])
+        assert chat["room"] == "sockjs-lobby" and chat["content"] == "hello from stomp"
+        client.send(session, json.dumps({"type": "chat", "room": "sockjs-lobby", "content": "hello from json over sockjs"}))
+        received = listener.messages.get(timeout=5)
+        while "json over sockjs" not in received.body:
+            received = listener.messages.get(timeout=5)
+        assert received.headers.get("user-id") == "olga"
+    finally:
+        conn.disconnect()
+    client.send(session, "not json")
+    seen = []
+    while not any(item["type"] == "error" for item in seen) and len(seen) < 5:
+        seen += [json.loads(text) for text in messages(client.poll(session))]
+    assert [item["type"] for item in seen][-1] == "error", seen  # after its own chat line, which the room echoes
 
 
 def test_websocket_transport_and_raw_websocket(node):
