@@ -67,9 +67,8 @@ extension SockJSHTTPConnection {
     private func forwardSend(_ messages: [String], to owner: String, key: SockJSServer.SessionKey, transport: SockJSTransport, origin: String?) {
         guard let cluster = server.cluster else { return }
         let number = server.makeRelayNumber(for: self)
-        relay = RelayedRequest(node: owner, number: number, key: key, receiving: nil, sendTransport: transport)
+        relay = RelayedRequest(node: owner, number: number, key: key, receiving: nil, sendTransport: transport, origin: origin)
         relayDeadline = server.clock() + cluster.answerTimeoutMilliseconds
-        relayOrigin = origin
         cluster.relay(.send(session: key.name, messages: messages, from: cluster.nodeID, request: number), owner)
     }
 
@@ -96,7 +95,7 @@ extension SockJSHTTPConnection {
         guard let current = relay, let transport = current.sendTransport else { return }
         relay = nil
         if !found { server.knownOwners[current.key] = nil }
-        answerSend(found: found, transport: transport, origin: relayOrigin)
+        answerSend(found: found, transport: transport, origin: current.origin)
         readRequests()
     }
 
@@ -110,7 +109,7 @@ extension SockJSHTTPConnection {
             // session" on a second `o`) instead of sending its polls to a dead node for a day.
             claim(request, takeOver: true)
         } else if let transport = current.sendTransport {
-            answerSend(found: false, transport: transport, origin: relayOrigin)
+            answerSend(found: false, transport: transport, origin: current.origin)
             readRequests()
         }
     }

@@ -29,8 +29,6 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
     var relayDeadline: UInt64 = .max
     /// The response head of the current receiving request is written.
     var headWritten = false
-    /// The Origin of a relayed send, for its answer's CORS headers.
-    var relayOrigin: String?
 
     /// A request that receives a session's frames, kept while the cluster is asked about it.
     struct ReceivingRequest {
@@ -48,6 +46,8 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
         /// Nil for a relayed send.
         var receiving: ReceivingRequest?
         var sendTransport: SockJSTransport?
+        /// A relayed send's Origin, for its answer's CORS headers.
+        var origin: String?
     }
 
     /// A request is in progress: nothing else is read until it is answered.

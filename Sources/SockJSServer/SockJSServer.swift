@@ -154,8 +154,6 @@ public final class SockJSServer {
     public var sessionCount: Int { sessions.count }
     /// Client sockets the transports hold now.
     public var connectionCount: Int { connections.count }
-    /// Outgoing bytes sessions hold for their next receiving request (the loop's `memory.transportBytes`).
-    public var bufferedBytes: Int { loop.memory.transportBytes }
 
     /// Takes over a connection whose first request (already parsed) is under `mount`'s prefix;
     /// `leftover` is what the client sent after it.
