@@ -81,7 +81,10 @@ extension Node {
         inner.startReadingPairEnd()
         if endpoint.wireProtocol == .json {
             connection.startJSON()
-            guard connection.isOpen else { return refuse(401, connection.closeReason ?? "refused") }
+            guard connection.isOpen else {
+                outer.close(afterFlush: false)  // the inner end is closing already
+                return refuse(401, connection.closeReason ?? "refused")
+            }
         }
         return .success(outer)
     }
