@@ -138,7 +138,7 @@ final class ClientConnection: TCPConnectionDelegate {
     /// starts, continues or stops. (The handshake has the CONNECT deadline.)
     func noteInboundState(completedFrame: Bool, now: UInt64) {
         decoder.releaseConsumedBytes()
-        let held = decoder.heldByteCount + (webSocket?.heldByteCount ?? 0)
+        let held = decoder.heldByteCount + (webSocket?.heldByteCount ?? 0) + (handshake?.parser.bufferedByteCount ?? 0)
         if held != inboundHeld {
             node.loop.memory.adjustInbound(by: held - inboundHeld)
             inboundHeld = held

@@ -39,8 +39,11 @@ public struct HTTPRequestParser: Sendable {
     private var target = ""
     private var versionMinor = 1
     private var headers: [HTTPHeader] = []
-    /// A chunked body decoded so far.
+    /// A chunked body decoded so far, and where its chunks began in `buffer`: the chunk framing
+    /// (sizes, extensions, trailers) may not make the wire bytes much larger than the body limit.
     private var chunkedBody: [UInt8] = []
+    private var chunkedStart = 0
+    private static let maxChunkFramingBytes = 64 * 1024
 
     /// Creates a parser enforcing `limits`.
     public init(limits: HTTPLimits = .init()) {
@@ -68,6 +71,9 @@ public struct HTTPRequestParser: Sendable {
             throw error
         }
     }
+
+    /// Bytes held for the request being read (head and body so far), for memory accounting.
+    public var bufferedByteCount: Int { buffer.count - requestStart }
 
     /// Bytes received after the last returned request (e.g. WebSocket frames that followed the
     /// upgrade request in the same read). Resets the parser to expect a new request.
@@ -109,6 +115,7 @@ public struct HTTPRequestParser: Sendable {
                 let body = Array(buffer[bodyStart..<bodyStart + length])
                 return completeRequest(body: body, nextStart: bodyStart + length)
             case .chunkSize:
+                guard buffer.count - chunkedStart <= limits.maxBodyBytes + Self.maxChunkFramingBytes else { throw .bodyTooLarge }
                 guard let line = try nextChunkLine() else { return nil }
                 let size = try Self.parseChunkSize(buffer[line])
                 if size == 0 {
@@ -129,6 +136,7 @@ public struct HTTPRequestParser: Sendable {
                 scanIndex = lineStart
                 phase = .chunkSize
             case .trailers:
+                guard buffer.count - chunkedStart <= limits.maxBodyBytes + Self.maxChunkFramingBytes else { throw .bodyTooLarge }
                 guard let line = try nextChunkLine() else { return nil }
                 if line.isEmpty {
                     let body = chunkedBody
@@ -241,6 +249,7 @@ public struct HTTPRequestParser: Sendable {
             guard contentLength == nil else { throw .lengthAndChunked }
             guard versionMinor >= 1 else { throw .transferEncoding }
             chunkedBody = []
+            chunkedStart = lineStart
             phase = .chunkSize
             return try parse()
         }
@@ -339,6 +348,7 @@ public struct HTTPRequestParser: Sendable {
         lineStart -= requestStart
         scanIndex -= requestStart
         bodyStart -= requestStart
+        chunkedStart = max(0, chunkedStart - requestStart)
         requestStart = 0
     }
 }

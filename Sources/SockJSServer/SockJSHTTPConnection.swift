@@ -53,6 +53,8 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
     /// A request is in progress: nothing else is read until it is answered.
     private var busy: Bool { receiving != nil || webSocket != nil || awaitingCluster || relay != nil }
 
+    /// `parser.bufferedByteCount` as last added to the loop's inbound bytes.
+    private var inboundHeld = 0
     /// When the last request came or the last response ended (for the idle timeout).
     private var lastActivity: UInt64
 
@@ -75,6 +77,15 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
         if webSocket != nil { return readWebSocket(bytes) }
         parser.feed(bytes)
         readRequests()
+        noteInboundHeld()
+    }
+
+    /// Request bytes read but not yet answered count in the node's budget, as partial frames do.
+    private func noteInboundHeld() {
+        let held = webSocket == nil && !tcp.isClosing ? parser.bufferedByteCount : 0
+        guard held != inboundHeld else { return }
+        server.loop.memory.adjustInbound(by: held - inboundHeld)
+        inboundHeld = held
     }
 
     func readRequests() {
@@ -92,6 +103,8 @@ final class SockJSHTTPConnection: TCPConnectionDelegate, SockJSReceiver {
 
     func connectionDidClose(_ connection: TCPConnection, error: UVError?) {
         server.connectionClosed(self)
+        server.loop.memory.adjustInbound(by: -inboundHeld)
+        inboundHeld = 0
         if let receiving {
             self.receiving = nil
             receiving.session.detach(receiving.id)

@@ -8,7 +8,7 @@ internal import CLibUV
 public struct BufferedMemory: Sendable {
     /// Output bytes queued or in flight, summed over the loop's connections.
     public internal(set) var outputBytes = 0
-    /// Inbound bytes buffered in partial frames, as reported by `adjustInbound`.
+    /// Inbound bytes buffered in partial frames and HTTP requests still being read, as reported by `adjustInbound`.
     public private(set) var inboundBytes = 0
     /// Bytes handed to Redis whose replies have not come back, as reported by `adjustRedis`.
     public private(set) var redisBytes = 0

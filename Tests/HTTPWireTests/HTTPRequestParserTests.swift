@@ -129,6 +129,13 @@ final class HTTPRequestParserTests: XCTestCase {
         assertRejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\n", status: 413, limits: limits)
     }
 
+    func testChunkFramingCannotStretchTheWireFarPastTheBodyLimit() {
+        // One-byte chunks with 1 KiB extensions: a tiny body, but the bytes to hold grow without end.
+        let chunk = "1;" + String(repeating: "e", count: 1000) + "\r\nx\r\n"
+        let input = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: chunk, count: 100)
+        assertRejected(input, status: 413, limits: HTTPLimits(maxBodyBytes: 1024))
+    }
+
     func testMalformedChunksAre400() {
         assertRejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", status: 400)
         assertRejected("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX", status: 400)

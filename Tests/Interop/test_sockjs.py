@@ -306,6 +306,23 @@ def test_a_session_nobody_polls_holds_little_and_loses_nothing(node):
         conn.disconnect()
 
 
+def test_a_request_body_being_read_counts_in_the_node_budget(node):
+    import socket
+    before = metric(node, "stampede_buffered_bytes", '{kind="inbound"}')
+    sock = socket.create_connection(("127.0.0.1", node["ws"]))
+    sock.sendall(b"POST /sockjs/000/%s/xhr_send HTTP/1.1\r\nHost: x\r\nContent-Length: 600000\r\n\r\n" % new_session().encode())
+    sock.sendall(b"[" + b" " * 500_000)
+    deadline = time.time() + 5
+    while time.time() < deadline and metric(node, "stampede_buffered_bytes", '{kind="inbound"}') < before + 500_000:
+        time.sleep(0.05)
+    assert metric(node, "stampede_buffered_bytes", '{kind="inbound"}') >= before + 500_000
+    sock.close()
+    deadline = time.time() + 5
+    while time.time() < deadline and metric(node, "stampede_buffered_bytes", '{kind="inbound"}') > before:
+        time.sleep(0.05)
+    assert metric(node, "stampede_buffered_bytes", '{kind="inbound"}') <= before, "released when the client went away"
+
+
 NODE_CLIENT = r"""
 const SockJS = require(process.env.SOCKJS_CLIENT);
 const transport = process.argv[2];
