@@ -5,6 +5,7 @@ internal import STOMPWire
 internal import Admin
 internal import Applications
 internal import Dispatch
+internal import JSONProtocol
 
 /// Why a node refuses to start with its identity settings.
 public struct AccessControlError: Error, CustomStringConvertible {
@@ -191,9 +192,29 @@ struct EndpointAuthenticator: Authenticator {
 }
 
 extension AccessControl {
-    /// The identity a handshake token gives on `endpoint`, nil when the handshake carries none,
-    /// or the refusal.
+    /// The identity an upgrade request gives on `endpoint` (nil: the client may still prove one in
+    /// CONNECT), or the one-line reason it is refused with 401. WebSocket upgrades and SockJS
+    /// sessions both decide here, so their rules cannot drift apart.
     func handshakeIdentity(
+        endpoint: EndpointConfiguration, query: String?, header: (String) -> String?, now: Int64
+    ) -> Result<Identity?, HandshakeRefusal> {
+        var identity: Identity?
+        switch tokenIdentity(endpoint: endpoint, query: query, header: header, now: now) {
+        case .failure(let refusal): return .failure(HandshakeRefusal(reason: refusal.reason))
+        case .success(let proven): identity = proven
+        }
+        if identity == nil, endpoint.wireProtocol == .json {
+            identity = Self.userIDIdentity(query: query, endpoint: endpoint)
+        }
+        // A JSON client has no CONNECT to carry a token.
+        if identity == nil, endpoint.authentication == [.token], endpoint.wireProtocol == .json || !endpoint.tokenSources.contains(.connect) {
+            return .failure(HandshakeRefusal(reason: "a token is required"))
+        }
+        return .success(identity)
+    }
+
+    /// The identity a handshake token gives, nil when the handshake carries none.
+    private func tokenIdentity(
         endpoint: EndpointConfiguration, query: String?, header: (String) -> String?, now: Int64
     ) -> Result<Identity?, TokenRefusal> {
         guard endpoint.authentication?.contains(.token) == true,
@@ -205,4 +226,16 @@ extension AccessControl {
             return .success(Identity(user: verified.user, roles: roles, endpoint: endpoint.name, expiresAt: verified.expiresAt))
         }
     }
+
+    /// The user a `user_id` query parameter names, on JSON endpoints that allow it (development).
+    static func userIDIdentity(query: String?, endpoint: EndpointConfiguration) -> Identity? {
+        guard endpoint.userIDParameter, let query, let user = TokenExtraction.parameter("user_id", in: query),
+              JSONClientCommand.isValidName(user) else { return nil }
+        return Identity(user: user, roles: endpoint.grantedRoles, endpoint: endpoint.name)
+    }
+}
+
+/// Why an upgrade request proves no acceptable identity; answered with 401.
+struct HandshakeRefusal: Error {
+    let reason: String
 }

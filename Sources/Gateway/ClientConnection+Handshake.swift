@@ -43,16 +43,7 @@ extension ClientConnection {
                 node.counters.authenticationsRefused += 1
                 refuseHandshake(HTTPResponse.jsonError(status: 401, message: refusal.reason), reason: refusal.reason, forwardedFor: request.head)
                 return
-            case .success(var identity):
-                if identity == nil, endpoint.wireProtocol == .json {
-                    identity = Self.userIDIdentity(query: request.head.query, endpoint: endpoint)
-                }
-                let methods = endpoint.authentication ?? []
-                if identity == nil, methods == [.token], endpoint.wireProtocol == .json || !endpoint.tokenSources.contains(.connect) {  // a JSON client has no CONNECT to carry a token
-                    node.counters.authenticationsRefused += 1
-                    refuseHandshake(HTTPResponse.jsonError(status: 401, message: "a token is required"), reason: "a token is required", forwardedFor: request.head)
-                    return
-                }
+            case .success(let identity):
                 handshakeIdentity = identity
             }
             var inflater: ZlibInflater?

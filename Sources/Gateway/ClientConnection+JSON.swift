@@ -28,13 +28,6 @@ extension ClientConnection {
         applyJSON(state.session.start(session: String(id))[...])
     }
 
-    /// The user a `user_id` query parameter names, on endpoints that allow it.
-    static func userIDIdentity(query: String?, endpoint: EndpointConfiguration) -> Identity? {
-        guard endpoint.userIDParameter, let query, let user = TokenExtraction.parameter("user_id", in: query),
-              JSONClientCommand.isValidName(user) else { return nil }
-        return Identity(user: user, roles: endpoint.grantedRoles, endpoint: endpoint.name)
-    }
-
     /// A piece of a WebSocket message: text is collected up to `json.max-message-bytes`.
     func collectJSON(_ payload: [UInt8], isText: Bool) {
         guard let json else { return }

@@ -50,21 +50,13 @@ extension Node {
            !WebSocketHandshake.originAllowed(origin, patterns: origins) {
             return refuse(403, "origin not allowed")
         }
-        var identity: Identity?
+        let identity: Identity?
         switch access.handshakeIdentity(endpoint: endpoint, query: request.query, header: { request.header($0) }, now: unixSeconds) {
         case .failure(let refusal):
             counters.authenticationsRefused += 1
             return refuse(401, refusal.reason)
         case .success(let proven):
             identity = proven
-        }
-        if identity == nil, endpoint.wireProtocol == .json {
-            identity = ClientConnection.userIDIdentity(query: request.query, endpoint: endpoint)
-        }
-        // A JSON client has no CONNECT to carry a token.
-        if identity == nil, endpoint.authentication == [.token], endpoint.wireProtocol == .json || !endpoint.tokenSources.contains(.connect) {
-            counters.authenticationsRefused += 1
-            return refuse(401, "a token is required")
         }
         let inner: TCPConnection, outer: TCPConnection
         do {
