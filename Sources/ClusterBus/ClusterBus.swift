@@ -69,6 +69,11 @@ public protocol ClusterBus: AnyObject {
     /// This node gives `name` up (no effect when another node owns it).
     func release(_ name: String)
 
+    /// Sessions of `user` on the other live nodes as they last reported them (each node's
+    /// report carries its per-user counts, so this trails by at most one heartbeat); nil when
+    /// the cluster cannot be asked. For `limits.max-connections-per-user` across a cluster.
+    func sessionsElsewhere(ofUser user: String, completion: @escaping (Int?) -> Void)
+
     /// Times the link stopped answering while connected (liveness probe), since start.
     var stalls: UInt64 { get }
     /// Bytes of commands sent to the cluster link and not yet answered.

@@ -238,6 +238,10 @@ public final class InMemoryClusterBus: ClusterBus {
 
     public func owner(of name: String, completion: @escaping (String?) -> Void) { completion(hub.owners[name]) }
     public func release(_ name: String) { hub.release(name, node: nodeID) }
+
+    public func sessionsElsewhere(ofUser user: String, completion: @escaping (Int?) -> Void) {
+        completion(hub.allReports.reduce(0) { total, report in total + (report.id == nodeID ? 0 : report.users[user] ?? 0) })
+    }
 }
 
 struct WeakBus {

@@ -69,6 +69,8 @@ public final class RedisClusterBus: ClusterBus {
     public private(set) var congestions: UInt64 = 0
     /// Envelopes from Redis that could not be decoded.
     public private(set) var malformedReceived: UInt64 = 0
+    /// The per-user session counts `P:users-of:<this node>` holds, as far as this node knows.
+    var writtenUserSessions: [String: Int] = [:]
 
     let settings: Settings
     let keys: RedisKeys
@@ -147,6 +149,7 @@ public final class RedisClusterBus: ClusterBus {
             return
         }
         commands.send(["SREM", keys.nodes, nodeID])
+        commands.send(["DEL", keys.usersOf(nodeID)])
         commands.send(["DEL", keys.node(nodeID)]) { [commands] _ in commands.close() }
     }
 
@@ -261,6 +264,7 @@ public final class RedisClusterBus: ClusterBus {
         guard commands.state == .connected, let json = try? JSONEncoder().encode(report) else { return }
         commands.send([Array("SET".utf8), Array(keys.node(nodeID).utf8), Array(json), Array("PX".utf8), Array(String(settings.nodeTimeoutMilliseconds).utf8)])
         commands.send(["SADD", keys.nodes, nodeID])
+        writeUserSessions(report.users)
         findDeadNodes()
     }
 

@@ -11,6 +11,7 @@
 /// | `P:queues` | set | queue names, for dead-node cleanup |
 /// | `P:nodes` | set | node ids believed alive |
 /// | `P:node:<id>` | string, TTL | the node's last report (JSON); its expiry means the node is dead |
+/// | `P:users-of:<id>` | hash, TTL | user → the node's sessions of that user (from its report), expiring with the node |
 /// | `P:presence:<destination>` | hash | user → number of nodes where the user is present |
 /// | `P:presence-of:<id>` | set | `<destination>\n<user>` entries the node counts in, for dead-node cleanup |
 /// | `P:o:<user>` | stream, TTL | the user's offline messages (field `e`: envelope) |
@@ -29,6 +30,7 @@ struct RedisKeys: Sendable {
     var queues: String { "\(prefix):queues" }
     var nodes: String { "\(prefix):nodes" }
     func node(_ id: String) -> String { "\(prefix):node:\(id)" }
+    func usersOf(_ node: String) -> String { "\(prefix):users-of:\(node)" }
     func presence(_ destination: String) -> String { "\(prefix):presence:\(destination)" }
     func presenceOf(_ node: String) -> String { "\(prefix):presence-of:\(node)" }
     func offlineStream(_ user: String) -> String { "\(prefix):o:\(user)" }

@@ -245,12 +245,27 @@ final class ClientConnection: TCPConnectionDelegate {
             } else {
                 node.sessionsPerUser[user, default: 0] += 1
                 countedUser = user
+                if limit > 0 { checkSessionsElsewhere(of: user, limit: limit) }
             }
         }
         apply(actions)
         if !wasConnected, session.state == .connected {
             wasConnected = true
             node.notifySessionEvent(.connect, self)
+        }
+    }
+
+    /// `limits.max-connections-per-user` across the cluster: the other nodes' counts come from
+    /// their last reports, so the answer arrives after CONNECTED; a session that makes the
+    /// user's total exceed the limit is ended then, with the same ERROR as a local refusal.
+    private func checkSessionsElsewhere(of user: String, limit: Int) {
+        node.sessionsElsewhere(ofUser: user) { [weak self] elsewhere in
+            guard let self, let elsewhere, self.isOpen, self.countedUser == user else { return }
+            guard elsewhere + self.node.sessionsPerUser[user, default: 0] > limit else { return }
+            self.node.counters.rateLimited["connections_per_user", default: 0] += 1
+            self.node.log(refused: self, reason: "too many connections for this user (cluster)")
+            self.node.uncountUser(of: self)
+            self.apply(self.session.terminate("too many connections for this user (limit \(limit))"))
         }
     }
 

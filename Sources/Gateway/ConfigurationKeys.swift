@@ -40,7 +40,7 @@ extension ConfigurationLoader {
             .integer("limits.max-pending-password-checks", \.maxPendingPasswordChecks, type: "count",
                      "Users-file passcode checks (PBKDF2, run on libuv's thread pool) in progress at once; more CONNECTs get an ERROR (server busy)."),
             .integer("limits.max-connections-per-user", \.maxConnectionsPerUser, type: "count", minimum: 0,
-                     "Sessions one user may have open on this node; the next CONNECT gets an ERROR (0 = no limit)."),
+                     "Sessions one user may have open, cluster-wide (other nodes' counts are as of their last heartbeat); the next CONNECT gets an ERROR (0 = no limit)."),
             .integer("limits.frames-per-second", \.framesPerSecondPerConnection, type: "count", minimum: 0,
                      "Inbound frames per second per connection (burst twice that); above it the node stops reading the socket (0 = no limit)."),
             .integer("limits.bytes-per-second", \.bytesPerSecondPerConnection, type: "bytes", minimum: 0,

@@ -139,6 +139,12 @@ extension Node: ClusterBusDelegate {
         }
     }
 
+    /// Sessions of `user` on the other nodes; nothing is asked (nil) for a lone node.
+    func sessionsElsewhere(ofUser user: String, completion: @escaping (Int?) -> Void) {
+        guard bus.isClustered else { return completion(nil) }
+        bus.sessionsElsewhere(ofUser: user, completion: completion)
+    }
+
     // MARK: Report
 
     /// This node's state for the cluster's admin view; published with every heartbeat.

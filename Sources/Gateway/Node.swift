@@ -349,10 +349,18 @@ public final class Node {
         tcp.close(afterFlush: true)
     }
 
+    /// The connection no longer counts against `limits.max-connections-per-user`.
+    func uncountUser(of connection: ClientConnection) {
+        guard let user = connection.countedUser else { return }
+        connection.countedUser = nil
+        sessionsPerUser[user, default: 1] -= 1
+        if sessionsPerUser[user] == 0 { sessionsPerUser[user] = nil }
+    }
+
     func connectionClosed(_ connection: ClientConnection, error: UVError?) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
         echoMessages[connection.id] = nil
-        if let user = connection.countedUser { sessionsPerUser[user, default: 1] -= 1; if sessionsPerUser[user] == 0 { sessionsPerUser[user] = nil } }
+        uncountUser(of: connection)
         forgetSession(connection.id)
         if connection.wasConnected { notifyDisconnected(connection) }
         var metadata: Logger.Metadata = ["peer": "\(connection.tcp.peerAddress)", "stomp.session": "\(connection.id)"]

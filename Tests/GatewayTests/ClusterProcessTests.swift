@@ -10,11 +10,11 @@ final class ClusterProcessTests: XCTestCase {
     override func setUpWithError() throws { redis = try RedisServerProcess.started() }
     override func tearDown() { redis?.stop() }
 
-    private func startNode(_ id: String) throws -> NodeProcess {
+    private func startNode(_ id: String, _ extra: [String] = []) throws -> NodeProcess {
         try NodeProcess(arguments: [
             "--redis", "redis://127.0.0.1:\(redis.port)", "--node-id", id,
             "--set", "cluster.heartbeat-ms=250", "--set", "cluster.node-timeout-ms=1500",
-        ])
+        ] + extra)
     }
 
     private func liveNodes() throws -> Set<String> {
@@ -31,7 +31,7 @@ final class ClusterProcessTests: XCTestCase {
     }
 
     func testKilledNodeIsRemovedWithinTenSecondsAndOthersKeepDelivering() throws {
-        let nodes = try ["node1", "node2", "node3"].map(startNode)
+        let nodes = try ["node1", "node2", "node3"].map { try startNode($0) }
         defer { for node in nodes { node.stop() } }
         XCTAssertTrue(try eventually(within: 5) { try liveNodes() == ["node1", "node2", "node3"] })
 
@@ -67,8 +67,35 @@ final class ClusterProcessTests: XCTestCase {
         XCTAssertEqual(String(decoding: try survivor.expect(.MESSAGE).body, as: UTF8.self), "still delivering")
     }
 
+    func testConnectionsPerUserAreCountedAcrossNodesWithinAHeartbeat() throws {
+        let limit = ["--set", "limits.max-connections-per-user=2"]
+        let nodes = try ["node1", "node2"].map { try startNode($0, limit) }
+        defer { for node in nodes { node.stop() } }
+        func login(_ node: NodeProcess, _ user: String) throws -> TestClient {
+            let client = try TestClient(port: node.stompPort)
+            try client.send(.CONNECT, [("accept-version", "1.2"), ("login", user)])
+            XCTAssertEqual(try client.receive().command, .CONNECTED)
+            return client
+        }
+        var held = [try login(nodes[0], "alice"), try login(nodes[0], "alice")]
+        Thread.sleep(forTimeInterval: 0.6)  // node1's next report carries alice's 2 sessions
+
+        let third = try login(nodes[1], "alice")
+        let error = try third.expect(.ERROR, timeout: 3)
+        XCTAssertEqual(error["message"], "too many connections for this user (limit 2)", "node2 counts node1's sessions")
+        XCTAssertTrue(nodes[1].waitForLog("too many connections for this user (cluster)"))
+        held.append(try login(nodes[1], "bob"))
+        XCTAssertThrowsError(try held[2].expect(.ERROR, timeout: 0.5), "another user is not limited by alice's sessions")
+
+        held.removeFirst()  // one of node1's alice sessions closes
+        Thread.sleep(forTimeInterval: 0.6)
+        let again = try login(nodes[1], "alice")
+        XCTAssertThrowsError(try again.expect(.ERROR, timeout: 1), "the slot freed on node1 can be taken on node2")
+        withExtendedLifetime(held) {}
+    }
+
     func testRedisRestartResumesDeliveryWithinFiveSecondsWithoutNodeRestart() throws {
-        let nodes = try ["node1", "node2"].map(startNode)
+        let nodes = try ["node1", "node2"].map { try startNode($0) }
         defer { for node in nodes { node.stop() } }
         let subscriber = try TestClient(port: nodes[1].webSocketPort, transport: .webSocket(path: "/ws", subprotocols: ["v12.stomp"], origin: nil))
         try subscriber.connect()
@@ -115,7 +142,7 @@ final class ClusterProcessTests: XCTestCase {
     }
 
     func testQueueMessagesSentWhileRedisIsDownAreKeptAndHandedOverAfterwards() throws {
-        let nodes = try ["node1", "node2"].map(startNode)
+        let nodes = try ["node1", "node2"].map { try startNode($0) }
         defer { for node in nodes { node.stop() } }
         let remote = try TestClient(port: nodes[1].stompPort)
         try remote.connect()
