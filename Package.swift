@@ -16,6 +16,8 @@ let package = Package(
         // A node inside your own Swift program, with /app handlers as closures.
         .library(name: "StampedeEmbedded", targets: ["StampedeEmbedded"]),
         .library(name: "StampedeWire", targets: ["HTTPWire", "WebSocketWire", "STOMPWire", "ClusterBus", "SockJSWire"]),
+        // For the fuzz package too: the authorization rules and the broker they guard.
+        .library(name: "StampedeAccessRules", targets: ["AccessRules", "Broker", "Router"]),
         // The Swift client: async/await STOMP over WebSocket and TCP with automatic reconnect.
         .library(name: "StampedeClient", targets: ["StampedeClient"]),
     ],
@@ -58,8 +60,11 @@ let package = Package(
         .target(name: "OfflineMessages", dependencies: ["ClusterBus", "STOMPWire"], swiftSettings: strict),
         .target(name: "ClusterRedis", dependencies: ["ClusterBus", "OfflineMessages", "RedisClient", "UVLoop", "Router"], swiftSettings: strict),
         .target(name: "STOMPSession", dependencies: ["STOMPWire", "Broker", "BuildInfo"], swiftSettings: strict),
-        // Identity and access: token verification (jwt-kit), password hashes, authorization rules,
-        // token sources, rate buckets. Pure: values in, decisions out.
+        // Authorization rules: who may subscribe or send where, in the broker's wildcard syntax
+        // (pure; no jwt-kit, so the fuzz package can link it).
+        .target(name: "AccessRules", dependencies: ["Broker", "Router"], swiftSettings: strict),
+        // Identity: token verification (jwt-kit), password hashes, token sources, rate buckets.
+        // Pure: values in, decisions out.
         .target(
             name: "Auth",
             dependencies: [
@@ -121,7 +126,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "UVLoop", "HTTPWire", "HTTPServer", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "OfflineMessages", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI", "WebSocketDeflate", "JSONProtocol", "SockJSWire", "SockJSServer",
+                "UVLoop", "HTTPWire", "HTTPServer", "WebSocketWire", "STOMPWire", "Router", "Broker", "STOMPSession", "ClusterBus", "ClusterRedis", "OfflineMessages", "RedisClient", "CCrypto", "BuildInfo", "Admin", "Applications", "TLS", "LogOutput", "FlowControl", "Auth", "AccessRules", "Webhooks", "JSONMessages", "HTTPClient", "ServerAPI", "WebSocketDeflate", "JSONProtocol", "SockJSWire", "SockJSServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -171,6 +176,7 @@ let package = Package(
         .testTarget(name: "ApplicationsTests", dependencies: ["Applications", "STOMPWire", "Router"]),
         .testTarget(name: "FlowControlTests", dependencies: ["FlowControl"]),
         .testTarget(name: "JSONProtocolTests", dependencies: ["JSONProtocol", "JSONMessages", "STOMPWire"]),
+        .testTarget(name: "AccessRulesTests", dependencies: ["AccessRules", "Broker", "Router"]),
         .testTarget(name: "AuthTests", dependencies: [
             "Auth", "Broker", "Router", .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),

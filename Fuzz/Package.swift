@@ -10,10 +10,11 @@ let strict: [SwiftSetting] = [
 ]
 
 let wire: Target.Dependency = .product(name: "StampedeWire", package: "Stampede")
+let accessRules: Target.Dependency = .product(name: "StampedeAccessRules", package: "Stampede")
 
 /// One executable per fuzz target; the name is what scripts/fuzz.sh takes.
-func fuzzTarget(_ name: String) -> Target {
-    .executableTarget(name: name, dependencies: ["FuzzSupport", wire], swiftSettings: strict)
+func fuzzTarget(_ name: String, _ library: Target.Dependency = wire) -> Target {
+    .executableTarget(name: name, dependencies: ["FuzzSupport", library], swiftSettings: strict)
 }
 
 let package = Package(
@@ -29,5 +30,6 @@ let package = Package(
         fuzzTarget("fuzz-http"),
         fuzzTarget("fuzz-handshake"),
         fuzzTarget("fuzz-envelope"),
+        fuzzTarget("fuzz-access", accessRules),
     ]
 )

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(fuzz-stomp fuzz-websocket fuzz-utf8 fuzz-http fuzz-handshake fuzz-envelope)
+TARGETS=(fuzz-stomp fuzz-websocket fuzz-utf8 fuzz-http fuzz-handshake fuzz-envelope fuzz-access)
 
 usage() {
     cat <<EOF

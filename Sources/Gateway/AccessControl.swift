@@ -1,4 +1,5 @@
 public import Auth
+public import AccessRules
 internal import Broker
 internal import STOMPSession
 internal import STOMPWire

@@ -1,4 +1,5 @@
 internal import Auth
+internal import AccessRules
 
 extension ConfigurationLoader {
     /// `listen.endpoints`: name → one-line endpoint spec.

@@ -4,6 +4,7 @@ internal import STOMPSession
 internal import STOMPWire
 internal import Applications
 internal import Auth
+internal import AccessRules
 internal import FlowControl
 
 /// Broker work for sessions: local routing through `LocalBroker`, cross-node routing through the

@@ -7,6 +7,7 @@ public import STOMPSession
 public import Applications
 public import TLS
 public import Auth
+public import AccessRules
 public import Webhooks
 public import OfflineMessages
 public import JSONProtocol

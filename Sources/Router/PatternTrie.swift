@@ -74,7 +74,8 @@ struct PatternTrie: Sendable {
     /// more specific branches (literal, then `*`, then `#`) first.
     @usableFromInline func matches(_ segments: [Substring]) -> [Int] {
         var found: [Int] = []
-        collect(from: 0, segments: segments, at: 0, into: &found)
+        var expanded = Set<Int>()
+        collect(from: 0, segments: segments, at: 0, into: &found, expanded: &expanded)
         guard found.count > 1 else { return found }
         // A `#` can reach the same node along several paths; keep the first.
         var seen = Set<Int>()
@@ -84,21 +85,25 @@ struct PatternTrie: Sendable {
     /// Number of live nodes, root included (for tests of pruning).
     var nodeCount: Int { nodes.count - freeNodes.count }
 
-    private func collect(from node: Int, segments: [Substring], at index: Int, into found: inout [Int]) {
+    /// `expanded` holds the (node, index) pairs a `#` already led to. Every node has one parent,
+    /// so only `#` edges reach a pair twice; without it a pattern of k `#`s costs n^k for n
+    /// segments (a client's `/topic/#/#/#/#/#/#/#/#` would stall the loop on every publish).
+    /// The set allocates only once a `#` is crossed.
+    private func collect(from node: Int, segments: [Substring], at index: Int, into found: inout [Int], expanded: inout Set<Int>) {
         if index == segments.count {
             if !nodes[node].patterns.isEmpty { found.append(node) }
         } else {
             if let next = nodes[node].literals[segments[index]] {
-                collect(from: next, segments: segments, at: index + 1, into: &found)
+                collect(from: next, segments: segments, at: index + 1, into: &found, expanded: &expanded)
             }
             if let next = nodes[node].single {
-                collect(from: next, segments: segments, at: index + 1, into: &found)
+                collect(from: next, segments: segments, at: index + 1, into: &found, expanded: &expanded)
             }
         }
         if let next = nodes[node].multi {
             // `#` swallows zero or more segments: try every remaining suffix.
-            for rest in index...segments.count {
-                collect(from: next, segments: segments, at: rest, into: &found)
+            for rest in index...segments.count where expanded.insert(next &* (segments.count + 1) &+ rest).inserted {
+                collect(from: next, segments: segments, at: rest, into: &found, expanded: &expanded)
             }
         }
     }

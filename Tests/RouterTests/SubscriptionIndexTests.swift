@@ -17,6 +17,18 @@ final class SubscriptionIndexTests: XCTestCase {
         }
     }
 
+    func testManyHashesInOnePatternMatchInPolynomialTime() {
+        // Found by fuzz-access: without remembering where each `#` led, this match explores
+        // about C(80, 40) paths and never ends.
+        let pattern = "/topic" + String(repeating: "/#", count: 40)
+        let long = "/topic" + String(repeating: "/x", count: 40)
+        assertPattern(pattern, matches: [long, "/topic/x"], notMatches: ["/queue" + String(repeating: "/x", count: 40)])
+        var index = SubscriptionIndex<Int>()
+        index.insert(1, for: pattern)
+        index.insert(2, for: "/topic/#/y" + String(repeating: "/#", count: 20))
+        XCTAssertEqual(index.match(long + "/y/z"), [1, 2])
+    }
+
     func testExactDestinationMatchesOnlyTheIdenticalString() {
         assertPattern("/topic/a.b", matches: ["/topic/a.b"], notMatches: ["/topic/a/b", "/topic/a.b/", "/topic/A.b", "/topic/a", "/topic/a.b.c"])
     }

@@ -1,4 +1,4 @@
-import Auth
+import AccessRules
 import Broker
 import Router
 import XCTest
