@@ -1,3 +1,11 @@
+/// What `MemoryBudget.readerResumption` decides for the readers paused for the budget.
+public enum ReaderResumption: Sendable, Equatable {
+    case none
+    case all
+    /// The largest paused reader is read, and not paused again until its frame is complete.
+    case largestAlone
+}
+
 /// The node-wide budget for bytes held for clients, and how it is split into the publisher flow
 /// control watermarks. Pure values: the node measures, these decide.
 public struct MemoryBudget: Sendable, Equatable {
@@ -33,6 +41,25 @@ public struct MemoryBudget: Sendable, Equatable {
     /// A connection's fair share of the budget when `connections` share it.
     public func fairShare(connections: Int) -> Int {
         maxBufferedBytes / max(1, connections)
+    }
+
+    /// A connection holding `inboundBytes` of partial frames stops being read (TCP back-pressure,
+    /// before anyone is cut): the node is above the high watermark and the connection holds more
+    /// than its fair share. A client sending one big frame at a quiet time is never held back.
+    public func shouldPauseReader(inboundBytes: Int, totalBytes: Int, connections: Int) -> Bool {
+        totalBytes > highWatermarkBytes && inboundBytes > fairShare(connections: connections)
+    }
+
+    /// Which readers paused for the budget are read again. All of them once the node is down to
+    /// the low watermark, or once everything but their own partial frames (`pausedReadersBytes`,
+    /// which cannot shrink until read) is down to it and the total is under the high watermark.
+    /// When their partial frames alone keep the node above the high watermark, one at a time
+    /// (the largest: it has the most to release) goes on to finish its frame; over the budget
+    /// itself the largest holders are cut as always.
+    public func readerResumption(totalBytes: Int, pausedReadersBytes: Int) -> ReaderResumption {
+        if totalBytes <= lowWatermarkBytes { return .all }
+        guard totalBytes - pausedReadersBytes <= lowWatermarkBytes else { return .none }
+        return totalBytes <= highWatermarkBytes ? .all : .largestAlone
     }
 
     /// Which connections to cut, largest holding first, so the total gets back under the budget.

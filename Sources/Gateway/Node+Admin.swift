@@ -138,6 +138,7 @@ extension Node: AdminDataSource {
             .init(name: "stampede_dropped_total", help: "Messages dropped.", type: .counter, labels: [("reason", "queue_overflow")], value: Double(stats.dropped)),
             .init(name: "stampede_dropped_total", help: "Messages dropped.", type: .counter, labels: [("reason", "queue_rejected")], value: Double(stats.rejected)),
             .init(name: "stampede_slow_consumers_total", help: "Clients disconnected for not reading.", type: .counter, value: Double(counters.slowConsumers)),
+            .init(name: "stampede_budget_read_pauses_total", help: "Times a connection holding partial frames over its share stopped being read because the node was above the high watermark.", type: .counter, value: Double(counters.budgetReadPauses)),
             .init(name: "stampede_budget_cuts_total", help: "Connections cut because the node's buffered-bytes budget was exhausted (largest first).", type: .counter, value: Double(counters.budgetCuts)),
             .init(name: "stampede_frame_timeouts_total", help: "Connections closed because a started frame did not complete within limits.frame-timeout-ms.", type: .counter, value: Double(counters.frameTimeouts)),
             .init(name: "stampede_publisher_pauses_total", help: "Times a publisher stopped being read because its subscribers were behind.", type: .counter, value: Double(counters.publisherPauses)),

@@ -76,8 +76,42 @@ extension Node {
             }
         }
         if total > budget.maxBufferedBytes { enforceBudget() }
+        resumeBudgetPausedReaders(totalBytes: loop.memory.totalBytes)
         if loop.memory.trimIfWorthwhile(threshold: configuration.memoryTrimThresholdBytes) {
             logger.debug("memory returned to the OS", metadata: ["buffered.bytes": "\(loop.memory.totalBytes)"])
+        }
+    }
+
+    /// Above the high watermark a connection whose partial frames hold more than its share is no
+    /// longer read (its frame deadline still runs); over the budget itself, `enforceBudget` cuts.
+    func applyBudget(toReader connection: ClientConnection, inboundBytes: Int) {
+        let total = loop.memory.totalBytes
+        if connection.id != budgetPassingReader,
+           budget.shouldPauseReader(inboundBytes: inboundBytes, totalBytes: total, connections: connections.count),
+           budgetPausedReaders.insert(connection.id).inserted {
+            counters.budgetReadPauses += 1
+            connection.tcp.pauseReading(.memoryBudget)
+        }
+        if total > budget.maxBufferedBytes { enforceBudget() }
+    }
+
+    /// Readers paused for the budget go on as `MemoryBudget.readerResumption` says.
+    private func resumeBudgetPausedReaders(totalBytes: Int) {
+        guard !budgetPausedReaders.isEmpty else { return }
+        let pausedBytes = budgetPausedReaders.reduce(0) { $0 + (connections[$1]?.inboundHeld ?? 0) }
+        switch budget.readerResumption(totalBytes: totalBytes, pausedReadersBytes: pausedBytes) {
+        case .none:
+            return
+        case .all:
+            for id in budgetPausedReaders { connections[id]?.resumeReading(.memoryBudget) }
+            budgetPausedReaders.removeAll()
+        case .largestAlone:
+            guard budgetPassingReader == nil,
+                  let largest = budgetPausedReaders.max(by: { (connections[$0]?.inboundHeld ?? 0) < (connections[$1]?.inboundHeld ?? 0) })
+            else { return }
+            budgetPausedReaders.remove(largest)
+            budgetPassingReader = largest
+            connections[largest]?.resumeReading(.memoryBudget)
         }
     }
 

@@ -69,6 +69,12 @@ public final class Node {
     /// Publishers not being read because their subscribers are behind.
     /// Publishers not being read (flow control), with the loop time each was paused at.
     var flowPausedPublishers: [SessionID: UInt64] = [:]
+    /// Connections not read because their partial frames held more than their share while the
+    /// node was above the high watermark (`MemoryBudget.shouldPauseReader`).
+    var budgetPausedReaders: Set<SessionID> = []
+    /// The one reader let through to finish its frame while paused partial frames alone keep the
+    /// node above the high watermark (`ReaderResumption.largestAlone`).
+    var budgetPassingReader: SessionID?
     /// The largest output backlog among the subscribers the current SEND reached, and whose.
     @exclusivity(unchecked) var slowestDelivery: (bytes: Int, session: SessionID) = (0, 0)
     /// Loop time and total of the last budget enforcement (it scans connections).
@@ -361,6 +367,8 @@ public final class Node {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
         echoMessages[connection.id] = nil
         uncountUser(of: connection)
+        budgetPausedReaders.remove(connection.id)
+        if budgetPassingReader == connection.id { budgetPassingReader = nil }
         forgetSession(connection.id)
         if connection.wasConnected { notifyDisconnected(connection) }
         var metadata: Logger.Metadata = ["peer": "\(connection.tcp.peerAddress)", "stomp.session": "\(connection.id)"]

@@ -12,6 +12,8 @@ public struct NodeCounters: Sendable, Equatable {
     public var slowConsumers: UInt64 = 0
     /// Connections cut because the node-wide memory budget was exhausted (largest holders first).
     public var budgetCuts: UInt64 = 0
+    /// Connections no longer read because their partial frames held too much (`budgetPausedReaders`).
+    public var budgetReadPauses: UInt64 = 0
     /// Connections closed because a started frame did not complete in time.
     public var frameTimeouts: UInt64 = 0
     /// Times a publisher stopped being read because its subscribers were behind.

@@ -41,6 +41,27 @@ final class MemoryBudgetTests: XCTestCase {
         let holdings = [(id: 1, bytes: 900), (id: 2, bytes: 240), (id: 3, bytes: 240), (id: 4, bytes: 240)]
         XCTAssertEqual(budget.connectionsToCut(holdings: holdings, totalBytes: 5000), [1])
     }
+
+    func testAReaderHoldingMoreThanItsShareIsPausedOnlyAboveTheHighWatermark() {
+        let budget = MemoryBudget(maxBufferedBytes: 1000)  // high 500, low 250; share of 4: 250
+        XCTAssertFalse(budget.shouldPauseReader(inboundBytes: 400, totalBytes: 500, connections: 4), "at the watermark, a big frame is read on")
+        XCTAssertTrue(budget.shouldPauseReader(inboundBytes: 400, totalBytes: 501, connections: 4))
+        XCTAssertFalse(budget.shouldPauseReader(inboundBytes: 250, totalBytes: 900, connections: 4), "within its share, never paused")
+    }
+
+    func testPausedReadersResumeWhenEverythingElseIsAtTheLowWatermark() {
+        let budget = MemoryBudget(maxBufferedBytes: 1000)  // high 500, low 250
+        XCTAssertEqual(budget.readerResumption(totalBytes: 251, pausedReadersBytes: 0), .none)
+        XCTAssertEqual(budget.readerResumption(totalBytes: 250, pausedReadersBytes: 0), .all)
+        XCTAssertEqual(budget.readerResumption(totalBytes: 500, pausedReadersBytes: 250), .all, "their own partial frames do not hold them")
+        XCTAssertEqual(budget.readerResumption(totalBytes: 500, pausedReadersBytes: 249), .none, "until the rest is at the low watermark")
+    }
+
+    func testPartialFramesAloneOverTheHighWatermarkGoOnOneAtATime() {
+        let budget = MemoryBudget(maxBufferedBytes: 1000)
+        XCTAssertEqual(budget.readerResumption(totalBytes: 900, pausedReadersBytes: 900), .largestAlone, "never all stuck until their deadline")
+        XCTAssertEqual(budget.readerResumption(totalBytes: 900, pausedReadersBytes: 600), .none)
+    }
 }
 
 final class PublisherGateTests: XCTestCase {

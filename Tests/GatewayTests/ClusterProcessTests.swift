@@ -21,15 +21,6 @@ final class ClusterProcessTests: XCTestCase {
         Set(try redis.command(["SMEMBERS", "stampede:nodes"]).array?.compactMap(\.string) ?? [])
     }
 
-    private func eventually(within seconds: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(100_000)
-        }
-        return try condition()
-    }
-
     func testKilledNodeIsRemovedWithinTenSecondsAndOthersKeepDelivering() throws {
         let nodes = try ["node1", "node2", "node3"].map { try startNode($0) }
         defer { for node in nodes { node.stop() } }

@@ -37,15 +37,6 @@ final class DeliveryGuaranteeTests: XCTestCase {
         return found.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
     }
 
-    private func waitUntil(_ seconds: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(50_000)
-        }
-        return try condition()
-    }
-
     private func ready(_ node: NodeProcess) -> Bool {
         (try? httpGet(port: node.adminPort, path: "/readyz").status) == 200
     }
@@ -92,13 +83,13 @@ final class DeliveryGuaranteeTests: XCTestCase {
         try redis.start()
         let node = try startNode("node1")
         defer { node.stop() }
-        XCTAssertTrue(waitUntil(5) { ready(node) })
+        XCTAssertTrue(eventually(within: 5) { ready(node) })
         let alice = try client(node, login: "alice")
         for i in 1...2 { try alice.publish("/user/bob/queue/inbox", "kept \(i)") }
         try alice.publish("/queue/jobs", "queued")
 
         try redis.restart()
-        XCTAssertTrue(waitUntil(10) { ready(node) }, "the node reconnected to Redis")
+        XCTAssertTrue(eventually(within: 10) { ready(node) }, "the node reconnected to Redis")
         let bob = try client(node, login: "bob")
         try bob.subscribe("/user/queue/inbox", id: "in")
         XCTAssertEqual(try bodies(bob, 2), ["kept 1", "kept 2"])
@@ -153,7 +144,7 @@ final class DeliveryGuaranteeTests: XCTestCase {
         XCTAssertEqual(try bodies(bob, 1), ["before"])
 
         redis.kill9()
-        XCTAssertTrue(waitUntil(5) { (try? httpGet(port: nodes[0].adminPort, path: "/readyz").status) == 503 })
+        XCTAssertTrue(eventually(within: 5) { (try? httpGet(port: nodes[0].adminPort, path: "/readyz").status) == 503 })
         try alice.publish("/topic/news", "lost topic")
         try alice.publish("/user/bob/queue/live", "lost user")
         XCTAssertGreaterThanOrEqual(try metric(nodes[0], "stampede_cluster_undeliverable_total"), 2)
@@ -164,10 +155,10 @@ final class DeliveryGuaranteeTests: XCTestCase {
         XCTAssertEqual(try metric(nodes[0], #"stampede_offline_messages_total{result="failed"}"#), 1)
 
         try redis.restart()
-        XCTAssertTrue(waitUntil(10) { nodes.allSatisfy(ready) })
+        XCTAssertTrue(eventually(within: 10) { nodes.allSatisfy(ready) })
         let publisher = try client(nodes[0], login: "alice")
         var seen: [String] = []
-        XCTAssertTrue(try waitUntil(10) {
+        XCTAssertTrue(try eventually(within: 10) {
             try publisher.publish("/topic/news", "after")
             while let frame = try? bob.receive(timeout: 0.1) { seen.append(String(decoding: frame.body, as: UTF8.self)) }
             return seen.contains("after")

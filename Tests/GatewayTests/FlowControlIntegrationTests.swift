@@ -159,6 +159,53 @@ final class PublisherPauseLimitTests: GatewayTestCase {
     }
 }
 
+final class PartialFrameBackPressureTests: GatewayTestCase {
+    override class var nodeArguments: [String] {
+        ["--set", "runtime.tick-ms=50", "--set", "limits.max-buffered-bytes=8388608", "--set", "limits.flow.high-watermark-bytes=2097152",
+         "--set", "limits.flow.low-watermark-bytes=1048576", "--set", "limits.max-output-buffer-bytes=16777216", "--set", "limits.frame-timeout-ms=30000"]
+    }
+
+    /// Budget 8 MiB, watermarks 2 and 1 MiB. A reader that never reads holds the node above the
+    /// high watermark; a client then sends most of a 1.5 MB frame. Holding more than its share,
+    /// it is no longer read (TCP back-pressure) rather than anyone being cut; the rest of its
+    /// frame waits in the kernel. When the stuck reader goes, it is read again and its message
+    /// arrives whole. An unrelated pair works throughout.
+    func testAboveTheHighWatermarkALargePartialFrameIsPausedNotCutAndResumes() throws {
+        let node = try self.node
+        let idle = try (0..<12).map { _ in try connectedClient(.tcp) }  // fair share: 8 MiB / 16 connections
+        let stuckTopic = unique("/topic/stuck")
+        var stuck: TestClient? = try stuckClient(.tcp, subscribedTo: stuckTopic)
+        let filler = try connectedClient(.tcp)
+        publishInBackground(filler, to: stuckTopic, count: 100, bodyBytes: 100_000, awaited: false)
+        XCTAssertTrue(eventually(within: 10) { ((try? metric(node, "stampede_buffered_bytes{kind=\"output\"}")) ?? 0) ?? 0 > 2_200_000 })
+
+        let topic = unique("/topic/big")
+        let subscriber = try connectedClient(.tcp)
+        try subscriber.subscribe(topic, id: "s")
+        let body = [UInt8](repeating: 0x42, count: 1_500_000)
+        let writer = try connectedClient(.tcp)
+        try writer.sendRaw(Array("SEND\ndestination:\(topic)\ncontent-length:\(body.count)\n\n".utf8) + body[..<1_400_000])
+        XCTAssertTrue(eventually(within: 5) { ((try? metric(node, "stampede_budget_read_pauses_total")) ?? 0) ?? 0 >= 1 }, "the writer was paused")
+        Thread.sleep(forTimeInterval: 0.3)
+        let inbound = try metric(node, "stampede_buffered_bytes{kind=\"inbound\"}") ?? .infinity
+        XCTAssertLessThan(inbound, 1_000_000, "the paused writer's bytes wait in the kernel, not in the node")
+
+        let probeTopic = unique("/topic/probe")
+        let probe = try connectedClient(.webSocket)
+        try probe.subscribe(probeTopic, id: "p")
+        try probe.publish(probeTopic, "still here")
+        XCTAssertEqual(String(decoding: try probe.expect(.MESSAGE).body, as: UTF8.self), "still here")
+
+        stuck?.hangUp()
+        stuck = nil
+        try writer.sendRaw(Array(body[1_400_000...]) + [0])
+        let message = try subscriber.expect(.MESSAGE, timeout: 10)
+        XCTAssertEqual(message.body.count, body.count, "the paused frame arrives whole")
+        XCTAssertEqual(try metric(node, "stampede_budget_cuts_total"), 0, "nobody was cut")
+        withExtendedLifetime(idle) {}
+    }
+}
+
 final class NodeMemoryBudgetTests: GatewayTestCase {
     override class var nodeArguments: [String] {
         ["--set", "runtime.tick-ms=50", "--set", "limits.max-buffered-bytes=1048576", "--set", "limits.max-output-buffer-bytes=16777216",

@@ -28,15 +28,6 @@ final class RedisStallTests: XCTestCase {
         try? httpGet(port: node.adminPort, path: "/readyz").status
     }
 
-    private func eventually(within seconds: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(20_000)
-        }
-        return try condition()
-    }
-
     private func metric(_ name: String, _ node: NodeProcess) -> Double? {
         guard let body = try? httpGet(port: node.adminPort, path: "/metrics").body else { return nil }
         return body.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
