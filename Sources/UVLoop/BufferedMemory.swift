@@ -6,7 +6,8 @@ internal import CLibUV
 /// several connections counts once per connection: the same measure as each connection's own
 /// output limit, and an upper bound of the real memory.
 public struct BufferedMemory: Sendable {
-    /// Output bytes queued or in flight, summed over the loop's connections.
+    /// Output bytes queued or in flight, summed over the loop's connections, with each piece of
+    /// shared bytes counted with its overhead (`OutputQueue.sharedPieceOverhead`).
     public internal(set) var outputBytes = 0
     /// Inbound bytes buffered in partial frames and HTTP requests still being read, as reported by `adjustInbound`.
     public private(set) var inboundBytes = 0

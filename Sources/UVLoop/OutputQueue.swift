@@ -51,6 +51,12 @@ final class OutputQueue {
     static let maxPiecesPerCall = 1024
     /// Piece arrays larger than this are dropped instead of pooled.
     static let retainedPieceCapacity = 128
+    /// Memory a piece holding shared bytes costs besides its bytes, as the budget counts it: the
+    /// piece's slot (32 bytes) plus the `SharedBytes` object and the malloc headers of it and its
+    /// storage. Measured: 1 M MESSAGEs of 64-byte bodies queued for never-reading subscribers
+    /// grew RSS by 1.85× the bytes counted without it (about 113 bytes per message more); with
+    /// it the budget's figure is within RSS's (docs/benchmarks.md). Arena copies cost their bytes.
+    static let sharedPieceOverhead = 112
 
     @exclusivity(unchecked) private var pieces: [Piece] = []
     /// Index of the first pending piece; pieces before it are written and no longer read.
@@ -61,6 +67,8 @@ final class OutputQueue {
     @exclusivity(unchecked) private var inFlight: [Piece] = []
     /// Bytes of the in-flight pieces (held until the write callback).
     @exclusivity(unchecked) private(set) var inFlightBytes = 0
+    /// Pending and in-flight pieces that hold shared bytes (each costs `sharedPieceOverhead`).
+    @exclusivity(unchecked) private var sharedPieces = 0
     /// The next appended piece starts a frame (`markFrameStart`).
     @exclusivity(unchecked) private var nextPieceStartsFrame = false
     @exclusivity(unchecked) private var chunk: ArenaChunk?
@@ -75,8 +83,10 @@ final class OutputQueue {
     var hasPending: Bool { head < pieces.count }
     var isWriting: Bool { !inFlight.isEmpty }
     var isIdle: Bool { !hasPending && !isWriting }
-    /// Every byte this queue keeps alive: pending plus in flight.
-    var heldBytes: Int { pendingBytes + inFlightBytes }
+    /// The memory this queue keeps alive as the budget counts it: pending and in-flight bytes,
+    /// plus each shared piece's overhead. Every method that adds or drops pieces returns its
+    /// change of this figure, so the loop's counter moves by exactly what was added and dropped.
+    var heldBytes: Int { pendingBytes + inFlightBytes + sharedPieces * Self.sharedPieceOverhead }
 
     /// The next piece appended is the first byte of a frame: a cut-off (slow consumer) may drop
     /// the queue from there on and the peer still sees whole frames.
@@ -84,20 +94,24 @@ final class OutputQueue {
         nextPieceStartsFrame = true
     }
 
-    /// Appends a reference to shared bytes (no copy).
-    func append(_ bytes: SharedBytes) {
+    /// Appends a reference to shared bytes (no copy). Returns the growth of `heldBytes`.
+    @discardableResult
+    func append(_ bytes: SharedBytes) -> Int {
         pieces.append(Piece(base: bytes.baseAddress, count: bytes.count, owner: .shared(bytes), startsFrame: nextPieceStartsFrame))
         nextPieceStartsFrame = false
         pendingBytes += bytes.count
+        sharedPieces += 1
+        return bytes.count + Self.sharedPieceOverhead
     }
 
     /// Copies `bytes` into the arena, extending the last piece when it ends where the copy starts.
-    func appendCopy(_ bytes: UnsafeRawBufferPointer, pool: OutputPool) {
+    /// Returns the growth of `heldBytes`.
+    @discardableResult
+    func appendCopy(_ bytes: UnsafeRawBufferPointer, pool: OutputPool) -> Int {
         let count = bytes.count
-        guard let source = bytes.baseAddress, count > 0 else { return }
+        guard let source = bytes.baseAddress, count > 0 else { return 0 }
         if count > ArenaChunk.largestCopy {
-            append(SharedBytes(count: count) { $0.copyMemory(from: bytes) })
-            return
+            return append(SharedBytes(count: count) { $0.copyMemory(from: bytes) })
         }
         var current = chunk ?? pool.takeChunk()
         if current.outstandingPieces == 0 { current.used = 0 }
@@ -121,6 +135,7 @@ final class OutputQueue {
             current.outstandingPieces += 1
         }
         nextPieceStartsFrame = false
+        return count
     }
 
     /// Fills `iovecs` with up to `limit` pending pieces from the front; returns how many.
@@ -136,15 +151,18 @@ final class OutputQueue {
         return count
     }
 
-    /// Drops `byteCount` written bytes from the front of the pending pieces.
-    func consume(_ byteCount: Int, pool: OutputPool) {
+    /// Drops `byteCount` written bytes from the front of the pending pieces. Returns the drop
+    /// of `heldBytes`.
+    @discardableResult
+    func consume(_ byteCount: Int, pool: OutputPool) -> Int {
         var remaining = byteCount
+        var released = byteCount
         pendingBytes -= byteCount
         while remaining > 0 {
             let count = pieces[head].count
             if count <= remaining {
                 remaining -= count
-                release(pieces[head], pool: pool)
+                released += release(pieces[head], pool: pool)
                 pieces[head] = .written
                 head += 1
             } else {
@@ -156,6 +174,7 @@ final class OutputQueue {
             }
         }
         compact()
+        return released
     }
 
     /// Moves the first `count` pending pieces to the in-flight write; returns their byte count.
@@ -174,21 +193,21 @@ final class OutputQueue {
         return bytes
     }
 
-    /// The in-flight write finished (or failed): its pieces may go. Returns the bytes released.
+    /// The in-flight write finished (or failed): its pieces may go. Returns the drop of `heldBytes`.
     @discardableResult
     func finishWrite(pool: OutputPool) -> Int {
-        for piece in inFlight { release(piece, pool: pool) }
+        var released = inFlightBytes
+        for piece in inFlight { released += release(piece, pool: pool) }
         inFlight.removeAll(keepingCapacity: inFlight.capacity <= Self.retainedPieceCapacity)
-        let released = inFlightBytes
         inFlightBytes = 0
         return released
     }
 
-    /// Drops everything (the connection closed). Returns the bytes released.
+    /// Drops everything (the connection closed). Returns the drop of `heldBytes`.
     @discardableResult
     func discardAll(pool: OutputPool) -> Int {
         var released = finishWrite(pool: pool)
-        for index in head..<pieces.count { release(pieces[index], pool: pool) }
+        for index in head..<pieces.count { released += release(pieces[index], pool: pool) }
         released += pendingBytes
         head = pieces.count
         pendingBytes = 0
@@ -199,16 +218,17 @@ final class OutputQueue {
 
     /// Drops the pending pieces from the first frame that has not started on the wire: what
     /// stays (the in-flight write and the rest of a frame already begun) still goes out whole.
-    /// Returns the bytes dropped.
+    /// Returns the drop of `heldBytes`.
     func discardUnstartedFrames(pool: OutputPool) -> Int {
         guard let first = (head..<pieces.count).first(where: { pieces[$0].startsFrame }) else { return 0 }
-        var dropped = 0
+        var bytes = 0, overhead = 0
         for index in first..<pieces.count {
-            dropped += pieces[index].count
-            release(pieces[index], pool: pool)
+            bytes += pieces[index].count
+            overhead += release(pieces[index], pool: pool)
         }
         pieces.removeSubrange(first..<pieces.count)
-        pendingBytes -= dropped
+        pendingBytes -= bytes
+        let dropped = bytes + overhead
         nextPieceStartsFrame = false
         compact()
         return dropped
@@ -223,12 +243,17 @@ final class OutputQueue {
         nextPieceStartsFrame = false
     }
 
-    private func release(_ piece: Piece, pool: OutputPool) {
-        guard case .arena(let owner) = piece.owner else { return }
+    /// A piece leaves the queue; returns the overhead it stops costing.
+    private func release(_ piece: Piece, pool: OutputPool) -> Int {
+        guard case .arena(let owner) = piece.owner else {
+            sharedPieces -= 1
+            return Self.sharedPieceOverhead
+        }
         owner.outstandingPieces -= 1
         if owner.outstandingPieces == 0 && owner !== chunk {
             pool.recycle(owner)
         }
+        return 0
     }
 
     /// Forgets written pieces: all at once when drained, otherwise when they are half the array.

@@ -5,8 +5,7 @@ extension TCPConnection {
     /// blocks. Ignored once the connection is closing.
     public func enqueue(_ bytes: SharedBytes) {
         guard acceptsOutput, bytes.count > 0 else { return }
-        outputForAppend().append(bytes)
-        loop.memory.outputBytes += bytes.count
+        loop.memory.outputBytes += outputForAppend().append(bytes)
         markDirty()
     }
 
@@ -14,8 +13,7 @@ extension TCPConnection {
     /// iovec; no allocation in steady state). Pieces over 1 KiB get an allocation of their own.
     public func enqueue(copying bytes: UnsafeRawBufferPointer) {
         guard acceptsOutput, bytes.count > 0 else { return }
-        outputForAppend().appendCopy(bytes, pool: loop.outputPool)
-        loop.memory.outputBytes += bytes.count
+        loop.memory.outputBytes += outputForAppend().appendCopy(bytes, pool: loop.outputPool)
         markDirty()
     }
 
@@ -95,8 +93,7 @@ extension TCPConnection {
             return
         }
         loop.statistics.tryWriteBytes += Int(written)
-        output.consume(Int(written), pool: pool)
-        loop.memory.release(outputBytes: Int(written))
+        loop.memory.release(outputBytes: output.consume(Int(written), pool: pool))
         guard output.hasPending else {
             outputDrained()
             return

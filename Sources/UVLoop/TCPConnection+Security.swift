@@ -62,8 +62,7 @@ extension TCPConnection {
                 bytes += piece.len
                 layer.seal(UnsafeRawBufferPointer(start: piece.base, count: piece.len))
             }
-            plaintext.consume(bytes, pool: loop.outputPool)
-            loop.memory.release(outputBytes: bytes)
+            loop.memory.release(outputBytes: plaintext.consume(bytes, pool: loop.outputPool))
             sealed += bytes
         }
         if all || sealed > 0 { layer.endSeal(send: { appendToWire($0) }) }
@@ -83,8 +82,7 @@ extension TCPConnection {
             wire = loop.outputPool.takeQueue()
             output = wire
         }
-        wire.appendCopy(bytes, pool: loop.outputPool)
-        loop.memory.outputBytes += bytes.count
+        loop.memory.outputBytes += wire.appendCopy(bytes, pool: loop.outputPool)
         markDirty()
     }
 }

@@ -14,11 +14,12 @@ final class OutputQueueCutOffTests: XCTestCase {
         return (0..<count).flatMap { Array(UnsafeRawBufferPointer(start: iovecs[$0].base, count: iovecs[$0].len)) }
     }
 
-    /// Frame = a copied head + a shared tail, as MESSAGEs are written.
-    private func appendFrame(_ queue: OutputQueue, head: [UInt8], tail: SharedBytes, pool: OutputPool) {
+    /// Frame = a copied head + a shared tail, as MESSAGEs are written. Returns the growth of
+    /// `heldBytes`.
+    @discardableResult
+    private func appendFrame(_ queue: OutputQueue, head: [UInt8], tail: SharedBytes, pool: OutputPool) -> Int {
         queue.markFrameStart()
-        head.withUnsafeBytes { queue.appendCopy($0, pool: pool) }
-        queue.append(tail)
+        return head.withUnsafeBytes { queue.appendCopy($0, pool: pool) } + queue.append(tail)
     }
 
     func testUnstartedFramesAreDroppedAndAFrameBegunOnTheWireStaysWhole() {
@@ -28,7 +29,7 @@ final class OutputQueueCutOffTests: XCTestCase {
         for index in 0..<3 { appendFrame(queue, head: [UInt8(index), UInt8(index)], tail: tail, pool: pool) }
         XCTAssertEqual(queue.pendingBytes, 36)
         queue.consume(5, pool: pool)  // inside frame 0's tail
-        XCTAssertEqual(queue.discardUnstartedFrames(pool: pool), 24, "frames 1 and 2 never started")
+        XCTAssertEqual(queue.discardUnstartedFrames(pool: pool), 24 + 2 * OutputQueue.sharedPieceOverhead, "frames 1 and 2 never started")
         XCTAssertEqual(pendingBytes(queue), [UInt8](repeating: 9, count: 7), "the rest of frame 0 still goes out")
         XCTAssertEqual(queue.pendingBytes, 7)
     }
@@ -40,7 +41,7 @@ final class OutputQueueCutOffTests: XCTestCase {
         appendFrame(queue, head: [7, 7, 7, 7], tail: tail, pool: pool)
         appendFrame(queue, head: [8, 8, 8, 8], tail: tail, pool: pool)
         queue.consume(1, pool: pool)
-        XCTAssertEqual(queue.discardUnstartedFrames(pool: pool), 7)
+        XCTAssertEqual(queue.discardUnstartedFrames(pool: pool), 7 + OutputQueue.sharedPieceOverhead)
         XCTAssertEqual(pendingBytes(queue), [7, 7, 7, 1, 2, 3])
     }
 
@@ -48,9 +49,9 @@ final class OutputQueueCutOffTests: XCTestCase {
         let pool = OutputPool(retainedQueueLimit: 4, retainedChunkLimit: 4)
         let queue = pool.takeQueue()
         queue.markFrameStart()
-        ([1, 1] as [UInt8]).withUnsafeBytes { queue.appendCopy($0, pool: pool) }
+        _ = ([1, 1] as [UInt8]).withUnsafeBytes { queue.appendCopy($0, pool: pool) }
         queue.markFrameStart()
-        ([2, 2] as [UInt8]).withUnsafeBytes { queue.appendCopy($0, pool: pool) }
+        _ = ([2, 2] as [UInt8]).withUnsafeBytes { queue.appendCopy($0, pool: pool) }
         queue.consume(1, pool: pool)
         XCTAssertEqual(queue.discardUnstartedFrames(pool: pool), 2)
         XCTAssertEqual(pendingBytes(queue), [1])
@@ -64,27 +65,28 @@ final class OutputQueueCutOffTests: XCTestCase {
         let count = queue.gather(into: iovecs, limit: OutputQueue.maxPiecesPerCall)
         queue.moveToInFlight(count)
         appendFrame(queue, head: [2], tail: tail, pool: pool)
-        XCTAssertEqual(queue.heldBytes, 202)
-        XCTAssertEqual(queue.discardUnstartedFrames(pool: pool), 101)
-        XCTAssertEqual(queue.heldBytes, 101)
-        XCTAssertEqual(queue.finishWrite(pool: pool), 101)
+        let overhead = OutputQueue.sharedPieceOverhead  // each shared tail's piece
+        XCTAssertEqual(queue.heldBytes, 202 + 2 * overhead)
+        XCTAssertEqual(queue.discardUnstartedFrames(pool: pool), 101 + overhead)
+        XCTAssertEqual(queue.heldBytes, 101 + overhead)
+        XCTAssertEqual(queue.finishWrite(pool: pool), 101 + overhead)
         XCTAssertEqual(queue.heldBytes, 0)
     }
 
-    /// Every byte added is subtracted exactly once: written, dropped or discarded at close.
+    /// Every byte added is subtracted exactly once: written, dropped or discarded at close (and
+    /// each shared piece's overhead with the piece).
     func testEveryByteAddedIsReleasedExactlyOnce() {
         let pool = OutputPool(retainedQueueLimit: 4, retainedChunkLimit: 4)
         let queue = pool.takeQueue()
         var added = 0, released = 0
         let tail = SharedBytes([UInt8](repeating: 3, count: 50))
         for round in 0..<20 {
-            appendFrame(queue, head: [UInt8](repeating: 1, count: 1 + round), tail: tail, pool: pool)
-            added += 51 + round
+            let grown = appendFrame(queue, head: [UInt8](repeating: 1, count: 1 + round), tail: tail, pool: pool)
+            XCTAssertEqual(grown, 51 + round + OutputQueue.sharedPieceOverhead)
+            added += grown
             switch round % 4 {
             case 0:
-                let n = min(queue.pendingBytes, 17)
-                queue.consume(n, pool: pool)
-                released += n
+                released += queue.consume(min(queue.pendingBytes, 17), pool: pool)
             case 1:
                 if !queue.isWriting { queue.moveToInFlight(queue.gather(into: iovecs, limit: 2)) }
             case 2: released += queue.finishWrite(pool: pool)
