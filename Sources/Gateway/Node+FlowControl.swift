@@ -39,7 +39,7 @@ extension Node {
     func applyFlowControl(publisher: ClientConnection) {
         let total = loop.memory.totalBytes
         if total > budget.maxBufferedBytes { enforceBudget() }
-        guard publisherGate.shouldPause(totalBytes: total, slowestSubscriberBytes: slowestDelivery.bytes),
+        guard publisherGate.shouldPause(totalBytes: total, slowestSubscriberBytes: slowestDelivery.bytes, connections: connections.count),
               publisher.isOpen, publisher.id != slowestDelivery.session else { return }
         if flowPausedPublishers[publisher.id] == nil {
             flowPausedPublishers[publisher.id] = now
@@ -68,7 +68,7 @@ extension Node {
                     blocker = nil
                 }
                 let blocking = blocker.map { $0.isOpen ? $0.heldBytes : 0 }
-                if publisherGate.shouldResume(totalBytes: total, blockingSubscriberBytes: blocking) {
+                if publisherGate.shouldResume(totalBytes: total, blockingSubscriberBytes: blocking, connections: connections.count) {
                     flowPausedPublishers[id] = nil
                     publisher.blockedBy = nil
                     publisher.resumeReading(.flowControl)

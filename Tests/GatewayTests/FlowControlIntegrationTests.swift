@@ -159,6 +159,47 @@ final class PublisherPauseLimitTests: GatewayTestCase {
     }
 }
 
+final class ManyLaggingSubscribersTests: GatewayTestCase {
+    override class var nodeArguments: [String] {
+        ["--set", "runtime.tick-ms=50", "--set", "limits.max-buffered-bytes=8388608", "--set", "limits.flow.max-publisher-pause-ms=60000"]
+    }
+
+    /// Budget 8 MiB (watermarks 4 and 2 MiB), 16 subscribers of one topic that stop reading and
+    /// an unbounded publisher of 64 KiB messages. None of them gets near its own 2 MiB "behind"
+    /// mark before the node is over its watermark, so the publisher is paused when one holds half
+    /// its fair share; before, the node filled its budget and cut the subscribers. Every
+    /// subscriber then receives every message.
+    func testManySubscribersLaggingALittleSlowThePublisherInsteadOfBeingCut() throws {
+        let topic = unique("/topic/wide")
+        let subscribers = try (0..<16).map { _ in try stuckClient(.tcp, subscribedTo: topic) }
+        let publisher = try connectedClient(.tcp)
+        let count = 200
+        let done = try XCTUnwrap(publishInBackground(publisher, to: topic, count: count, bodyBytes: 64 * 1024))
+        let node = try self.node
+        XCTAssertTrue(eventually(within: 10) { ((try? metric(node, "stampede_publisher_pauses_total")) ?? 0) ?? 0 >= 1 }, "the publisher was paused")
+        // One thread per subscriber: all of them read at once, as separate clients would.
+        let received = UnsafeMutableBufferPointer<Int>.allocate(capacity: subscribers.count)
+        defer { received.deallocate() }
+        nonisolated(unsafe) let counts = received
+        var finished: [XCTestExpectation] = []
+        for (index, subscriber) in subscribers.enumerated() {
+            nonisolated(unsafe) let reader = subscriber
+            let readAll = expectation(description: "subscriber \(index)")
+            finished.append(readAll)
+            Thread.detachNewThread {
+                var got = 0
+                while got < count, let frame = try? reader.receive(timeout: 20), frame.command == .MESSAGE { got += 1 }
+                counts[index] = got
+                readAll.fulfill()
+            }
+        }
+        wait(for: finished + [done], timeout: 60)
+        XCTAssertEqual(Array(received), Array(repeating: count, count: subscribers.count), "nobody lost a message")
+        XCTAssertEqual(try metric(node, "stampede_budget_cuts_total"), 0)
+        XCTAssertEqual(try metric(node, "stampede_slow_consumers_total"), 0)
+    }
+}
+
 final class PartialFrameBackPressureTests: GatewayTestCase {
     override class var nodeArguments: [String] {
         ["--set", "runtime.tick-ms=50", "--set", "limits.max-buffered-bytes=8388608", "--set", "limits.flow.high-watermark-bytes=2097152",
