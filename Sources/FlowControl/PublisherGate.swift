@@ -4,7 +4,13 @@
 /// more than `behindBytes` or more than half a connection's fair share of the budget, whichever
 /// is less: with a thousand subscribers lagging a little each, the node reaches its watermark
 /// long before any one of them is `behindBytes` behind, and without the fair-share measure the
-/// budget would cut them instead of slowing the publisher. Paused publishers are resumed when the node falls under the low watermark, or when
+/// budget would cut them instead of slowing the publisher.
+///
+/// Under the watermark a publisher is paused too when a subscriber it reached is `behindBytes`
+/// behind and still reading (the kernel took its bytes recently): a slow reader slows its
+/// publishers rather than being cut at its own limit. A subscriber that has stopped reading
+/// does not hold publishers below the watermark (one dead client must not stall a room); it is
+/// cut at its own limit. Paused publishers are resumed when the node falls under the low watermark, or when
 /// the subscriber that blocked them has caught up or left.
 public struct PublisherGate: Sendable, Equatable {
     public let budget: MemoryBudget
@@ -36,15 +42,18 @@ public struct PublisherGate: Sendable, Equatable {
     /// After delivering a publication: whether its publisher must stop being read. `totalBytes` is
     /// the node's held total, `slowestSubscriberBytes` the largest holding among the subscribers
     /// it reached.
-    public func shouldPause(totalBytes: Int, slowestSubscriberBytes: Int, connections: Int) -> Bool {
-        totalBytes > budget.highWatermarkBytes && slowestSubscriberBytes > behindThreshold(connections: connections)
+    /// `slowestIsReading`: that subscriber's socket took bytes within the last moments.
+    public func shouldPause(totalBytes: Int, slowestSubscriberBytes: Int, connections: Int, slowestIsReading: Bool) -> Bool {
+        if totalBytes > budget.highWatermarkBytes { return slowestSubscriberBytes > behindThreshold(connections: connections) }
+        return slowestIsReading && slowestSubscriberBytes > behindBytes
     }
 
-    /// Whether a paused publisher may be read again: the node is under the low watermark, or the
-    /// subscriber that blocked it holds at most half of the behind threshold (nil: it is gone).
-    public func shouldResume(totalBytes: Int, blockingSubscriberBytes: Int?, connections: Int) -> Bool {
-        if totalBytes < budget.lowWatermarkBytes { return true }
+    /// Whether a paused publisher may be read again: the subscriber that blocked it holds at most
+    /// half of the behind threshold (nil: it is gone), or the node is under the low watermark and
+    /// that subscriber is not a slow reader still `behindBytes` behind.
+    public func shouldResume(totalBytes: Int, blockingSubscriberBytes: Int?, connections: Int, blockingIsReading: Bool) -> Bool {
         guard let blocking = blockingSubscriberBytes else { return true }
-        return blocking <= behindThreshold(connections: connections) / 2
+        if blocking <= behindThreshold(connections: connections) / 2 { return true }
+        return totalBytes < budget.lowWatermarkBytes && !(blockingIsReading && blocking > behindBytes)
     }
 }

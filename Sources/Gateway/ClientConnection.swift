@@ -142,9 +142,9 @@ final class ClientConnection: TCPConnectionDelegate {
         if held != inboundHeld {
             node.loop.memory.adjustInbound(by: held - inboundHeld)
             inboundHeld = held
-            if held == 0, node.budgetPassingReader == id { node.budgetPassingReader = nil }  // its frame is done
         }
         let inside = decoder.isInsideFrame || (webSocket?.isInsideFrame ?? false)
+        if !inside, node.budgetPassingReader == id { node.budgetPassingReader = nil }  // its frame is done
         partialFrame.noteInput(insideFrame: inside, completedFrame: completedFrame, now: now)
         if held > 0 && node.loop.memory.totalBytes > node.budget.highWatermarkBytes { node.applyBudget(toReader: self, inboundBytes: held) }
     }

@@ -3,6 +3,7 @@ internal import UVLoop
 internal import STOMPSession
 internal import Glibc
 internal import Logging
+internal import Broker
 
 /// Publisher flow control, the node-wide memory budget and giving memory back: the decisions are
 /// `FlowControl`'s, the measures are the loop's `memory` counters and each connection's holding.
@@ -34,12 +35,17 @@ extension Node {
         return UInt64(text)
     }
 
-    /// After a SEND was delivered: pause its publisher when the node is above the high watermark
-    /// and one of the subscribers it reached is behind (TCP back-pressure instead of dropping).
+    /// After a SEND was delivered: pause its publisher when one of the subscribers it reached is
+    /// behind (`PublisherGate.shouldPause`): TCP back-pressure instead of dropping.
     func applyFlowControl(publisher: ClientConnection) {
         let total = loop.memory.totalBytes
         if total > budget.maxBufferedBytes { enforceBudget() }
-        guard publisherGate.shouldPause(totalBytes: total, slowestSubscriberBytes: slowestDelivery.bytes, connections: connections.count),
+        let slowest = slowestDelivery
+        // Whether it reads matters only past `behindBytes`; the lookup stays off the common path.
+        let reading = slowest.bytes > publisherGate.behindBytes && isReading(slowest.session)
+        guard slowest.bytes > 0,
+              publisherGate.shouldPause(totalBytes: total, slowestSubscriberBytes: slowest.bytes, connections: connections.count,
+                                        slowestIsReading: reading),
               publisher.isOpen, publisher.id != slowestDelivery.session else { return }
         if flowPausedPublishers[publisher.id] == nil {
             flowPausedPublishers[publisher.id] = now
@@ -47,6 +53,14 @@ extension Node {
         }
         publisher.blockedBy = slowestDelivery.session
         publisher.tcp.pauseReading(.flowControl)
+    }
+
+    /// Whether the kernel took bytes from `session`'s socket within the slow-consumer grace
+    /// (at least a second): a slow reader, as opposed to one that stopped reading.
+    func isReading(_ session: SessionID) -> Bool {
+        guard let connection = connections[session] else { return false }
+        let window = UInt64(max(1_000, configuration.slowConsumerGraceMilliseconds))
+        return loop.nowMilliseconds &- connection.tcp.lastOutputProgress <= window
     }
 
     /// Once per tick: resume publishers whose subscribers caught up, cut subscribers that have
@@ -68,7 +82,8 @@ extension Node {
                     blocker = nil
                 }
                 let blocking = blocker.map { $0.isOpen ? $0.heldBytes : 0 }
-                if publisherGate.shouldResume(totalBytes: total, blockingSubscriberBytes: blocking, connections: connections.count) {
+                let reading = blocker.map { isReading($0.id) } ?? false
+                if publisherGate.shouldResume(totalBytes: total, blockingSubscriberBytes: blocking, connections: connections.count, blockingIsReading: reading) {
                     flowPausedPublishers[id] = nil
                     publisher.blockedBy = nil
                     publisher.resumeReading(.flowControl)

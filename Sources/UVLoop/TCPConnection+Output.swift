@@ -69,6 +69,10 @@ extension TCPConnection {
         return fresh
     }
 
+    func noteOutputProgress() {
+        lastOutputProgress = loop.nowMilliseconds
+    }
+
     func markDirty() {
         guard !isDirty else { return }
         isDirty = true
@@ -93,6 +97,7 @@ extension TCPConnection {
             return
         }
         loop.statistics.tryWriteBytes += Int(written)
+        if written > 0 { noteOutputProgress() }
         loop.memory.release(outputBytes: output.consume(Int(written), pool: pool))
         guard output.hasPending else {
             outputDrained()
@@ -118,6 +123,7 @@ extension TCPConnection {
 
     private func didWrite(_ status: Int32) {
         guard let output else { return }
+        if status >= 0 { noteOutputProgress() }
         loop.memory.release(outputBytes: output.finishWrite(pool: loop.outputPool))
         if status < 0 {
             // ECANCELED: we are closing already and the close callback follows.

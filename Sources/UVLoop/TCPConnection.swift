@@ -67,6 +67,9 @@ public final class TCPConnection {
     @exclusivity(unchecked) var state: State
     /// Listed in the loop's dirty list.
     @exclusivity(unchecked) var isDirty = false
+    /// Loop time (ms) the kernel last took output bytes from this connection: a peer whose
+    /// backlog grows while this advances is slow; one where it stands still is not reading.
+    @exclusivity(unchecked) public internal(set) var lastOutputProgress: UInt64 = 0
     /// Reading may start (after `onAccept` / the connect completion returned).
     private var readingAllowed = false
     /// Why reading is paused; reading runs only when no reason is left.

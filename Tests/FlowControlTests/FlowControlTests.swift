@@ -68,29 +68,37 @@ final class PublisherGateTests: XCTestCase {
     let gate = PublisherGate(budget: MemoryBudget(maxBufferedBytes: 1000), behindBytes: 100)
 
     func testPublisherIsPausedOnlyAboveTheHighWatermarkWithABehindSubscriber() {
-        XCTAssertFalse(gate.shouldPause(totalBytes: 500, slowestSubscriberBytes: 400, connections: 1))
-        XCTAssertFalse(gate.shouldPause(totalBytes: 600, slowestSubscriberBytes: 100, connections: 1), "its subscribers keep up")
-        XCTAssertTrue(gate.shouldPause(totalBytes: 600, slowestSubscriberBytes: 101, connections: 1))
+        XCTAssertFalse(gate.shouldPause(totalBytes: 500, slowestSubscriberBytes: 400, connections: 1, slowestIsReading: false))
+        XCTAssertFalse(gate.shouldPause(totalBytes: 600, slowestSubscriberBytes: 100, connections: 1, slowestIsReading: false), "its subscribers keep up")
+        XCTAssertTrue(gate.shouldPause(totalBytes: 600, slowestSubscriberBytes: 101, connections: 1, slowestIsReading: false))
     }
 
     func testPausedPublisherResumesUnderTheLowWatermark() {
-        XCTAssertFalse(gate.shouldResume(totalBytes: 400, blockingSubscriberBytes: 90, connections: 1))
-        XCTAssertTrue(gate.shouldResume(totalBytes: 249, blockingSubscriberBytes: 900, connections: 1))
+        XCTAssertFalse(gate.shouldResume(totalBytes: 400, blockingSubscriberBytes: 90, connections: 1, blockingIsReading: false))
+        XCTAssertTrue(gate.shouldResume(totalBytes: 249, blockingSubscriberBytes: 900, connections: 1, blockingIsReading: false))
     }
 
     func testPausedPublisherResumesWhenItsSubscriberCaughtUpOrLeft() {
-        XCTAssertTrue(gate.shouldResume(totalBytes: 900, blockingSubscriberBytes: 50, connections: 1))
-        XCTAssertTrue(gate.shouldResume(totalBytes: 900, blockingSubscriberBytes: nil, connections: 1))
-        XCTAssertFalse(gate.shouldResume(totalBytes: 900, blockingSubscriberBytes: 51, connections: 1))
+        XCTAssertTrue(gate.shouldResume(totalBytes: 900, blockingSubscriberBytes: 50, connections: 1, blockingIsReading: false))
+        XCTAssertTrue(gate.shouldResume(totalBytes: 900, blockingSubscriberBytes: nil, connections: 1, blockingIsReading: false))
+        XCTAssertFalse(gate.shouldResume(totalBytes: 900, blockingSubscriberBytes: 51, connections: 1, blockingIsReading: false))
     }
 
     func testWithManyConnectionsASubscriberIsBehindAtHalfItsFairShare() {
         // Budget 1000 over 20 connections: fair share 50, behind past 25 (not 100).
         XCTAssertEqual(gate.behindThreshold(connections: 20), 25)
-        XCTAssertTrue(gate.shouldPause(totalBytes: 600, slowestSubscriberBytes: 26, connections: 20))
-        XCTAssertFalse(gate.shouldPause(totalBytes: 600, slowestSubscriberBytes: 25, connections: 20))
-        XCTAssertFalse(gate.shouldResume(totalBytes: 600, blockingSubscriberBytes: 13, connections: 20))
-        XCTAssertTrue(gate.shouldResume(totalBytes: 600, blockingSubscriberBytes: 12, connections: 20))
+        XCTAssertTrue(gate.shouldPause(totalBytes: 600, slowestSubscriberBytes: 26, connections: 20, slowestIsReading: false))
+        XCTAssertFalse(gate.shouldPause(totalBytes: 600, slowestSubscriberBytes: 25, connections: 20, slowestIsReading: false))
+        XCTAssertFalse(gate.shouldResume(totalBytes: 600, blockingSubscriberBytes: 13, connections: 20, blockingIsReading: false))
+        XCTAssertTrue(gate.shouldResume(totalBytes: 600, blockingSubscriberBytes: 12, connections: 20, blockingIsReading: false))
+    }
+
+    func testUnderTheWatermarkOnlyASubscriberStillReadingHoldsThePublisher() {
+        XCTAssertTrue(gate.shouldPause(totalBytes: 10, slowestSubscriberBytes: 101, connections: 1, slowestIsReading: true), "slow: the publisher waits")
+        XCTAssertFalse(gate.shouldPause(totalBytes: 10, slowestSubscriberBytes: 101, connections: 1, slowestIsReading: false), "dead: it is cut at its limit instead")
+        XCTAssertFalse(gate.shouldPause(totalBytes: 10, slowestSubscriberBytes: 100, connections: 1, slowestIsReading: true))
+        XCTAssertFalse(gate.shouldResume(totalBytes: 10, blockingSubscriberBytes: 101, connections: 1, blockingIsReading: true), "under the low watermark, a slow reader still holds it")
+        XCTAssertTrue(gate.shouldResume(totalBytes: 10, blockingSubscriberBytes: 101, connections: 1, blockingIsReading: false), "one that stopped reading does not")
     }
 
     func testAPauseLongerThanTheLimitOverstaysAndNoLimitNeverDoes() {

@@ -159,6 +159,36 @@ final class PublisherPauseLimitTests: GatewayTestCase {
     }
 }
 
+final class SlowReaderTests: GatewayTestCase {
+    override class var nodeArguments: [String] {
+        ["--set", "runtime.tick-ms=50", "--set", "limits.max-output-buffer-bytes=1048576", "--set", "limits.slow-consumer-grace-ms=1000",
+         "--set", "limits.flow.high-watermark-bytes=1073741824"]
+    }
+
+    /// The node is far under its watermark; one subscriber reads, but slowly (16 KiB every 5 ms),
+    /// while an unbounded publisher sends 8 MB. Because the subscriber keeps reading, the
+    /// publisher is paused once it is a quarter of its 1 MiB limit behind instead of the
+    /// subscriber being cut at the limit; every message arrives.
+    func testASlowReaderSlowsThePublisherInsteadOfBeingCutUnderTheWatermark() throws {
+        let topic = unique("/topic/slowreader")
+        let subscriber = try stuckClient(.tcp, subscribedTo: topic)
+        let publisher = try connectedClient(.tcp)
+        let count = 500
+        let done = try XCTUnwrap(publishInBackground(publisher, to: topic, count: count, bodyBytes: 16 * 1024))
+        var received = 0
+        while received < count, let frame = try? subscriber.receive(timeout: 10) {
+            guard frame.command == .MESSAGE else { return XCTFail("\(frame.command): \(frame["message"] ?? "")") }
+            received += 1
+            usleep(5_000)
+        }
+        wait(for: [done], timeout: 30)
+        XCTAssertEqual(received, count)
+        let node = try self.node
+        XCTAssertGreaterThanOrEqual(try metric(node, "stampede_publisher_pauses_total") ?? 0, 1)
+        XCTAssertEqual(try metric(node, "stampede_slow_consumers_total"), 0)
+    }
+}
+
 final class ManyLaggingSubscribersTests: GatewayTestCase {
     override class var nodeArguments: [String] {
         ["--set", "runtime.tick-ms=50", "--set", "limits.max-buffered-bytes=8388608", "--set", "limits.flow.max-publisher-pause-ms=60000"]
@@ -203,45 +233,44 @@ final class ManyLaggingSubscribersTests: GatewayTestCase {
 final class PartialFrameBackPressureTests: GatewayTestCase {
     override class var nodeArguments: [String] {
         ["--set", "runtime.tick-ms=50", "--set", "limits.max-buffered-bytes=8388608", "--set", "limits.flow.high-watermark-bytes=2097152",
-         "--set", "limits.flow.low-watermark-bytes=1048576", "--set", "limits.max-output-buffer-bytes=16777216", "--set", "limits.frame-timeout-ms=30000"]
+         "--set", "limits.flow.low-watermark-bytes=1048576", "--set", "limits.frame-timeout-ms=30000"]
     }
 
-    /// Budget 8 MiB, watermarks 2 and 1 MiB. A reader that never reads holds the node above the
-    /// high watermark; a client then sends most of a 1.5 MB frame. Holding more than its share,
-    /// it is no longer read (TCP back-pressure) rather than anyone being cut; the rest of its
-    /// frame waits in the kernel. When the stuck reader goes, it is read again and its message
-    /// arrives whole. An unrelated pair works throughout.
+    /// Budget 8 MiB (watermarks 2 and 1 MiB), 17 connections (fair share 493 KB). Two clients
+    /// stop 0.9 MB into 1 MB SENDs (1.8 MB held, under the watermark). A third sends 1.4 MB of a
+    /// 1.5 MB SEND: past the watermark, holding more than its share, it is no longer read (TCP
+    /// back-pressure) rather than anyone being cut, and the rest waits in the kernel. When the
+    /// two frames complete, the node is under the low watermark, the third is read again and its
+    /// message arrives whole. An unrelated pair works throughout.
     func testAboveTheHighWatermarkALargePartialFrameIsPausedNotCutAndResumes() throws {
         let node = try self.node
-        let idle = try (0..<12).map { _ in try connectedClient(.tcp) }  // fair share: 8 MiB / 16 connections
-        let stuckTopic = unique("/topic/stuck")
-        var stuck: TestClient? = try stuckClient(.tcp, subscribedTo: stuckTopic)
-        let filler = try connectedClient(.tcp)
-        publishInBackground(filler, to: stuckTopic, count: 100, bodyBytes: 100_000, awaited: false)
-        XCTAssertTrue(eventually(within: 10) { ((try? metric(node, "stampede_buffered_bytes{kind=\"output\"}")) ?? 0) ?? 0 > 2_200_000 })
-
+        let idle = try (0..<11).map { _ in try connectedClient(.tcp) }
         let topic = unique("/topic/big")
         let subscriber = try connectedClient(.tcp)
         try subscriber.subscribe(topic, id: "s")
+        func head(_ length: Int) -> [UInt8] { Array("SEND\ndestination:\(topic)\ncontent-length:\(length)\n\n".utf8) }
+        let holders = try (0..<2).map { _ in try connectedClient(.tcp) }
+        for holder in holders { try holder.sendRaw(head(1_000_000) + [UInt8](repeating: 0x41, count: 900_000)) }
+        XCTAssertTrue(eventually(within: 5) { ((try? metric(node, "stampede_buffered_bytes{kind=\"inbound\"}")) ?? 0) ?? 0 >= 1_800_000 })
+
         let body = [UInt8](repeating: 0x42, count: 1_500_000)
         let writer = try connectedClient(.tcp)
-        try writer.sendRaw(Array("SEND\ndestination:\(topic)\ncontent-length:\(body.count)\n\n".utf8) + body[..<1_400_000])
+        let probe = try connectedClient(.webSocket)
+        try writer.sendRaw(head(body.count) + body[..<1_400_000])
         XCTAssertTrue(eventually(within: 5) { ((try? metric(node, "stampede_budget_read_pauses_total")) ?? 0) ?? 0 >= 1 }, "the writer was paused")
         Thread.sleep(forTimeInterval: 0.3)
         let inbound = try metric(node, "stampede_buffered_bytes{kind=\"inbound\"}") ?? .infinity
-        XCTAssertLessThan(inbound, 1_000_000, "the paused writer's bytes wait in the kernel, not in the node")
+        XCTAssertLessThan(inbound, 2_800_000, "the paused writer's bytes wait in the kernel, not in the node (3.2 MB if read)")
 
         let probeTopic = unique("/topic/probe")
-        let probe = try connectedClient(.webSocket)
         try probe.subscribe(probeTopic, id: "p")
         try probe.publish(probeTopic, "still here")
         XCTAssertEqual(String(decoding: try probe.expect(.MESSAGE).body, as: UTF8.self), "still here")
 
-        stuck?.hangUp()
-        stuck = nil
+        for holder in holders { try holder.sendRaw([UInt8](repeating: 0x41, count: 100_000) + [0]) }
+        for _ in holders { XCTAssertEqual(try subscriber.expect(.MESSAGE, timeout: 10).body.count, 1_000_000) }
         try writer.sendRaw(Array(body[1_400_000...]) + [0])
-        let message = try subscriber.expect(.MESSAGE, timeout: 10)
-        XCTAssertEqual(message.body.count, body.count, "the paused frame arrives whole")
+        XCTAssertEqual(try subscriber.expect(.MESSAGE, timeout: 10).body.count, body.count, "the paused frame arrives whole")
         XCTAssertEqual(try metric(node, "stampede_budget_cuts_total"), 0, "nobody was cut")
         withExtendedLifetime(idle) {}
     }
