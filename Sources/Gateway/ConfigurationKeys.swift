@@ -63,6 +63,8 @@ extension ConfigurationLoader {
                      "Under this many buffered bytes, paused publishers are read again; 0: half of the high watermark."),
             .integer("limits.flow.max-publisher-pause-ms", \.maxPublisherPauseMilliseconds, type: "milliseconds", minimum: 0,
                      "A publisher paused this long has the subscriber holding it back cut as a slow consumer (ERROR, close 1008); 0: no limit."),
+            .integer("limits.flow.reader-stall-ms", \.readerStallMilliseconds, type: "milliseconds", minimum: 1,
+                     "A subscriber whose socket took no bytes for this long has stopped reading: under the high watermark it no longer holds its publishers back and is cut at its own limit; one that reads within it, however slowly, slows its publishers instead."),
             .integer("limits.frame-timeout-ms", \.frameTimeoutMilliseconds, type: "milliseconds", minimum: 0,
                      "Time a started frame (WebSocket frame or message, STOMP frame) has to complete, heart-beats or not; 0: no deadline."),
             .integer("limits.max-subscriptions-per-session", \.broker.maxSubscriptionsPerSession, type: "count",

@@ -126,6 +126,8 @@ public final class Node {
     var rateResumes: [SessionID: UInt64] = [:]
     /// Fires at the earliest of `rateResumes` (one timer for the node, none per connection).
     var rateResumeTimer: Timer?
+    /// Runs while publishers are paused by flow control (`armFlowResumeTimer`).
+    var flowResumeTimer: Timer?
     private var admin: AdminEndpoint?
     var api: OneRequestServer?
     public private(set) var isShuttingDown = false
@@ -301,6 +303,8 @@ public final class Node {
         shutdownTimer = nil
         rateResumeTimer?.close()
         rateResumeTimer = nil
+        flowResumeTimer?.close()
+        flowResumeTimer = nil
         for signal in signals { signal.close() }
         signals.removeAll()
     }

@@ -88,6 +88,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var flowLowWatermarkBytes: Int = 0
     /// `limits.flow.max-publisher-pause-ms`: a publisher paused longer has its blocker cut.
     public var maxPublisherPauseMilliseconds: Int = 30_000
+    /// How long a subscriber may take no bytes and still count as reading (slow, not dead).
+    public var readerStallMilliseconds: Int = 5_000
     /// A started frame must complete within this time (0: no deadline).
     public var frameTimeoutMilliseconds: UInt64 = 30_000
 

@@ -28,6 +28,9 @@ public final class Timer {
         }, afterMilliseconds, repeatMilliseconds)
     }
 
+    /// Started and not yet fired (a one-shot timer is inactive again when its callback runs).
+    public var isActive: Bool { !isClosing && uv_is_active(asHandle(handle)) != 0 }
+
     /// Stops the timer; `start` may be called again.
     public func stop() {
         guard !isClosing else { return }

@@ -31,7 +31,7 @@ class ConfigurationTestCase: XCTestCase {
         "applications.prefixes": ["/app,/rpc", "/app"], "applications.routes": ["/app/chat.**:stomp-service,/app/hook:webhook:https://h.example/x", "/app/a:stomp-service"],
         "applications.service-role": ["backend", "service"], "applications.service-users": ["svc,worker", "svc"],
         "presence.destinations": ["/topic/room.*,/topic/lobby", "/topic/a"], "presence.suffix": [".online", "-who"],
-        "limits.flow.max-publisher-pause-ms": ["0", "1500"], "conformance.echo-path": ["/echo", "/conformance/echo"], "conformance.sockjs-path": ["/sockjs-conformance", "/c"], "offline.prefixes": ["/user/*/queue/inbox,/user/*/queue/alerts", "/user/*/queue/x"], "offline.max-messages-per-user": ["5", "6"],
+        "limits.flow.max-publisher-pause-ms": ["0", "1500"], "limits.flow.reader-stall-ms": ["1", "2500"], "conformance.echo-path": ["/echo", "/conformance/echo"], "conformance.sockjs-path": ["/sockjs-conformance", "/c"], "offline.prefixes": ["/user/*/queue/inbox,/user/*/queue/alerts", "/user/*/queue/x"], "offline.max-messages-per-user": ["5", "6"],
         "offline.ttl-seconds": ["60", "61"], "offline.dedup-window-seconds": ["0", "10"], "offline.memory-max-bytes": ["4096", "4097"],
         "offline.replay-batch": ["2", "3"],
         "listen.sockjs": ["true", "false"], "sockjs.heartbeat-ms": ["1000", "25000"], "sockjs.disconnect-delay-ms": ["500", "5000"],
