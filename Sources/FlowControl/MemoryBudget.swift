@@ -2,7 +2,8 @@
 public enum ReaderResumption: Sendable, Equatable {
     case none
     case all
-    /// The largest paused reader is read, and not paused again until its frame is complete.
+    /// The largest paused reader is read, and not paused again until its frame is complete (the
+    /// next one too when those let through have stopped reading: they wait for their clients).
     case largestAlone
 }
 

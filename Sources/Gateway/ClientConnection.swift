@@ -144,7 +144,7 @@ final class ClientConnection: TCPConnectionDelegate {
             inboundHeld = held
         }
         let inside = decoder.isInsideFrame || (webSocket?.isInsideFrame ?? false)
-        if !inside, node.budgetPassingReader == id { node.budgetPassingReader = nil }  // its frame is done
+        if !inside, !node.budgetPassingReaders.isEmpty { node.budgetPassingReaders[id] = nil }  // its frame is done
         partialFrame.noteInput(insideFrame: inside, completedFrame: completedFrame, now: now)
         if held > 0 && node.loop.memory.totalBytes > node.budget.highWatermarkBytes { node.applyBudget(toReader: self, inboundBytes: held) }
     }

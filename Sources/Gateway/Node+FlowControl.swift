@@ -124,7 +124,7 @@ extension Node {
     /// longer read (its frame deadline still runs); over the budget itself, `enforceBudget` cuts.
     func applyBudget(toReader connection: ClientConnection, inboundBytes: Int) {
         let total = loop.memory.totalBytes
-        if connection.id != budgetPassingReader,
+        if budgetPassingReaders[connection.id] == nil,
            budget.shouldPauseReader(inboundBytes: inboundBytes, totalBytes: total, connections: connections.count),
            budgetPausedReaders.insert(connection.id).inserted {
             counters.budgetReadPauses += 1
@@ -133,10 +133,13 @@ extension Node {
         if total > budget.maxBufferedBytes { enforceBudget() }
     }
 
-    /// Readers paused for the budget go on as `MemoryBudget.readerResumption` says.
+    /// Readers paused for the budget go on as `MemoryBudget.readerResumption` says. Readers let
+    /// through to finish their frames count with the paused ones (their bytes cannot shrink
+    /// either until their clients send the rest).
     private func resumeBudgetPausedReaders(totalBytes: Int) {
         guard !budgetPausedReaders.isEmpty else { return }
-        let pausedBytes = budgetPausedReaders.reduce(0) { $0 + (connections[$1]?.inboundHeld ?? 0) }
+        func held(_ id: SessionID) -> Int { connections[id]?.inboundHeld ?? 0 }
+        let pausedBytes = budgetPausedReaders.reduce(0) { $0 + held($1) } + budgetPassingReaders.keys.reduce(0) { $0 + held($1) }
         switch budget.readerResumption(totalBytes: totalBytes, pausedReadersBytes: pausedBytes) {
         case .none:
             return
@@ -144,11 +147,17 @@ extension Node {
             for id in budgetPausedReaders { connections[id]?.resumeReading(.memoryBudget) }
             budgetPausedReaders.removeAll()
         case .largestAlone:
-            guard budgetPassingReader == nil,
-                  let largest = budgetPausedReaders.max(by: { (connections[$0]?.inboundHeld ?? 0) < (connections[$1]?.inboundHeld ?? 0) })
-            else { return }
+            // One let through that has read nothing since the last look is waiting for its client:
+            // the next one goes too, so one slow sender cannot hold the others until their deadline.
+            var allStalled = true
+            for (id, before) in budgetPassingReaders {
+                let now = held(id)
+                if now != before { allStalled = false }
+                budgetPassingReaders[id] = now
+            }
+            guard allStalled, let largest = budgetPausedReaders.max(by: { held($0) < held($1) }) else { return }
             budgetPausedReaders.remove(largest)
-            budgetPassingReader = largest
+            budgetPassingReaders[largest] = held(largest)
             connections[largest]?.resumeReading(.memoryBudget)
         }
     }

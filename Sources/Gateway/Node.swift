@@ -72,9 +72,10 @@ public final class Node {
     /// Connections not read because their partial frames held more than their share while the
     /// node was above the high watermark (`MemoryBudget.shouldPauseReader`).
     var budgetPausedReaders: Set<SessionID> = []
-    /// The one reader let through to finish its frame while paused partial frames alone keep the
-    /// node above the high watermark (`ReaderResumption.largestAlone`).
-    var budgetPassingReader: SessionID?
+    /// Readers let through to finish their frames while paused partial frames alone keep the
+    /// node above the high watermark (`ReaderResumption.largestAlone`), with the bytes each held
+    /// at the last look (to see whether it is still reading).
+    var budgetPassingReaders: [SessionID: Int] = [:]
     /// The largest output backlog among the subscribers the current SEND reached, and whose.
     @exclusivity(unchecked) var slowestDelivery: (bytes: Int, session: SessionID) = (0, 0)
     /// Loop time and total of the last budget enforcement (it scans connections).
@@ -372,7 +373,7 @@ public final class Node {
         echoMessages[connection.id] = nil
         uncountUser(of: connection)
         budgetPausedReaders.remove(connection.id)
-        if budgetPassingReader == connection.id { budgetPassingReader = nil }
+        budgetPassingReaders[connection.id] = nil
         forgetSession(connection.id)
         if connection.wasConnected { notifyDisconnected(connection) }
         var metadata: Logger.Metadata = ["peer": "\(connection.tcp.peerAddress)", "stomp.session": "\(connection.id)"]
