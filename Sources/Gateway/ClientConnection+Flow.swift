@@ -65,11 +65,14 @@ extension ClientConnection {
         terminate(message, closeCode: WebSocketCloseCode.policyViolation)
     }
 
-    /// Reading resumes after a pause of the node's (flow control, budget): the frame deadline
-    /// does not count the time the node held the client back.
+    /// Reading resumes after a pause of the node's. After flow control (a publisher between
+    /// frames or inside one) the frame deadline does not count the time the node held the client
+    /// back. After a budget pause it does: that pause is for partial frames holding more than
+    /// their share, and a client inside a big frame must still finish within the deadline of its
+    /// first byte, or hundreds stalled on purpose would each get a fresh deadline when let through.
     func resumeReading(_ reason: ReadPauses) {
         tcp.resumeReading(reason)
-        partialFrame.restart(now: node.now)
+        if reason != .memoryBudget { partialFrame.restart(now: node.now) }
     }
 }
 
