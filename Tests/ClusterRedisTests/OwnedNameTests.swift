@@ -39,9 +39,7 @@ final class OwnedNameTests: XCTestCase {
         let redis = try RedisServerProcess.started()
         defer { redis.stop() }
         let loop = try EventLoop()
-        let buses = ["a", "b"].map { RedisClusterBus(loop: loop, settings: .init(nodeID: $0, endpoint: redis.endpoint)) }
-        for bus in buses { bus.start() }
-        spin(loop) { buses.allSatisfy { $0.state == .connected } }
+        let buses = connectedBuses(["a", "b"], redis: redis, loop: loop)
         claimScenario(buses[0], buses[1]) { condition in XCTAssertTrue(spin(loop, until: condition)) }
         for bus in buses { bus.stop() }
         idle(loop, milliseconds: 50)

@@ -59,7 +59,7 @@ private func check(subscribe destination: String, user: String, victim: String, 
         "/topic/chat.\(user).x.y", "/topic/chat.\(user)", "/topic/chat..\(user).x", "/topic//chat.\(user).x",
         "/user/\(victim)/queue/x", "/user/\(victim).queue.x", "/user/\(victim)/queue.x", "/user/\(victim)/topic/x",
     ]
-    probes.append(contentsOf: probes.map { $0.replacingAll(user, with: victim) })
+    probes.append(contentsOf: probes.map { $0.split(separator: user, omittingEmptySubsequences: false).joined(separator: victim) })
     for probe in probes {
         guard let deliveries = try? broker.publish(destination: probe, headers: [], body: []) else { continue }
         for delivery in deliveries where delivery.subscription == key {
@@ -102,17 +102,4 @@ private func mayRead(_ destination: String, user: String) -> Bool {
     if segments[2] == "public" { return true }
     let plainUser = !user.utf8.contains(where: isSeparator) && !["*", "#", "**"].contains(user)
     return plainUser && segments.count == 5 && segments[2] == "chat" && segments[3] == user
-}
-
-extension String {
-    fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = self[...]
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound] + replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
-    }
 }
