@@ -68,8 +68,9 @@ final class ClusterProcessTests: XCTestCase {
             XCTAssertEqual(try client.receive().command, .CONNECTED)
             return client
         }
+        func aliceOnNode1() -> String? { try? redis.command(["HGET", "stampede:users-of:node1", "alice"]).string }
         var held = [try login(nodes[0], "alice"), try login(nodes[0], "alice")]
-        Thread.sleep(forTimeInterval: 0.6)  // node1's next report carries alice's 2 sessions
+        XCTAssertTrue(eventually(within: 5) { aliceOnNode1() == "2" }, "node1's next report carries alice's 2 sessions")
 
         let third = try login(nodes[1], "alice")
         let error = try third.expect(.ERROR, timeout: 3)
@@ -79,7 +80,7 @@ final class ClusterProcessTests: XCTestCase {
         XCTAssertThrowsError(try held[2].expect(.ERROR, timeout: 0.5), "another user is not limited by alice's sessions")
 
         held.removeFirst()  // one of node1's alice sessions closes
-        Thread.sleep(forTimeInterval: 0.6)
+        XCTAssertTrue(eventually(within: 5) { aliceOnNode1() == "1" })
         let again = try login(nodes[1], "alice")
         XCTAssertThrowsError(try again.expect(.ERROR, timeout: 1), "the slot freed on node1 can be taken on node2")
         withExtendedLifetime(held) {}
