@@ -28,11 +28,21 @@ public struct DestinationPatterns: Sendable {
 
     /// Every destination `destination` (possibly a pattern) stands for is named by `rule`.
     public func covers(rule: String, destination: String) -> Bool {
-        let r = segments(rule), d = segments(destination)
-        var memo: [Int: Bool] = [:]
+        covers(rule: segments(rule), destination: segments(destination))
+    }
+
+    /// Some destination is named by both `rule` and `destination` (either may be a pattern).
+    public func overlaps(rule: String, destination: String) -> Bool {
+        overlaps(rule: segments(rule), destination: segments(destination))
+    }
+
+    /// `covers` on segments split beforehand. Memoised in a flat array (one byte per pair of
+    /// positions): a `#` may reach the same pair many ways.
+    func covers(rule r: [Segment], destination d: [Segment]) -> Bool {
+        var memo = [UInt8](repeating: 0, count: (r.count + 1) * (d.count + 1))
         func go(_ i: Int, _ j: Int) -> Bool {
             let key = i * (d.count + 1) + j
-            if let known = memo[key] { return known }
+            if memo[key] != 0 { return memo[key] == 2 }
             let result: Bool
             if i == r.count {
                 result = j == d.count
@@ -47,19 +57,18 @@ public struct DestinationPatterns: Sendable {
                 default: result = false
                 }
             }
-            memo[key] = result
+            memo[key] = result ? 2 : 1
             return result
         }
         return go(0, 0)
     }
 
-    /// Some destination is named by both `rule` and `destination` (either may be a pattern).
-    public func overlaps(rule: String, destination: String) -> Bool {
-        let a = segments(rule), b = segments(destination)
-        var memo: [Int: Bool] = [:]
+    /// `overlaps` on segments split beforehand (memoised as `covers` is).
+    func overlaps(rule a: [Segment], destination b: [Segment]) -> Bool {
+        var memo = [UInt8](repeating: 0, count: (a.count + 1) * (b.count + 1))
         func go(_ i: Int, _ j: Int) -> Bool {
             let key = i * (b.count + 1) + j
-            if let known = memo[key] { return known }
+            if memo[key] != 0 { return memo[key] == 2 }
             let result: Bool
             if i < a.count, a[i] == .multi {
                 result = go(i + 1, j) || (j < b.count && go(i, j + 1))
@@ -73,7 +82,7 @@ public struct DestinationPatterns: Sendable {
                 default: result = go(i + 1, j + 1)
                 }
             }
-            memo[key] = result
+            memo[key] = result ? 2 : 1
             return result
         }
         return go(0, 0)
