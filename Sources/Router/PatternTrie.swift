@@ -75,11 +75,9 @@ struct PatternTrie: Sendable {
     @usableFromInline func matches(_ segments: [Substring]) -> [Int] {
         var found: [Int] = []
         var expanded = Set<Int>()
+        // Each (node, index) pair is visited once (see `collect`), so no node is found twice.
         collect(from: 0, segments: segments, at: 0, into: &found, expanded: &expanded)
-        guard found.count > 1 else { return found }
-        // A `#` can reach the same node along several paths; keep the first.
-        var seen = Set<Int>()
-        return found.filter { seen.insert($0).inserted }
+        return found
     }
 
     /// Number of live nodes, root included (for tests of pruning).
