@@ -66,8 +66,9 @@ public struct SessionReply: Sendable, Equatable {
     }
 
     /// The session reply a SEND asks for: nil when it carries neither header; a refusal when
-    /// the sender is not a service or the headers are malformed.
-    public static func parse(_ headers: [STOMPHeader], senderIsService: Bool) -> Result<SessionReply?, Refusal> {
+    /// the sender is not a service or the headers are malformed. Whether the sender is a
+    /// service is asked only when a reply header is there (not on every SEND).
+    public static func parse(_ headers: [STOMPHeader], senderIsService: @autoclosure () -> Bool) -> Result<SessionReply?, Refusal> {
         var session: String?
         var subscription: String?
         for header in headers {
@@ -75,7 +76,7 @@ public struct SessionReply: Sendable, Equatable {
             if subscription == nil, header.name == ApplicationHeaders.replySubscription { subscription = header.value }
         }
         if session == nil && subscription == nil { return .success(nil) }
-        guard senderIsService else { return .failure(.notAService) }
+        guard senderIsService() else { return .failure(.notAService) }
         guard let session else { return .failure(.subscriptionWithoutSession) }
         guard let address = SessionAddress(session) else { return .failure(.malformedSession(session)) }
         return .success(SessionReply(session: address, subscription: subscription))

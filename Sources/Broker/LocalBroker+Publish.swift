@@ -28,11 +28,16 @@ extension LocalBroker {
 
     /// Puts a publication into queue `destination`; its deliveries (none when buffered).
     mutating func enqueue(_ publication: Publication, queue destination: String) throws(BrokerError) -> [Delivery] {
-            if queues[destination] == nil { queues[destination] = makeQueue() }
-            let outcome = queues[destination]!.enqueue(publication)
+            // One hash of the name per message: the queue is changed through its index.
+            var index = queues.index(forKey: destination)
+            if index == nil {
+                queues[destination] = makeQueue()
+                index = queues.index(forKey: destination)
+            }
+            let outcome = queues.values[index!].enqueue(publication)
             switch outcome {
             case .assigned(let assignment):
-                return deliveries(from: [assignment])
+                return [delivery(from: assignment)]
             case .buffered:
                 return []
             case .bufferedDroppingOldest(let dropped):
@@ -84,6 +89,6 @@ extension LocalBroker {
         counters.published += 1
         return Publication(
             destination: destination, headers: headers, body: body,
-            messageID: messageIDPrefix + String(lastMessageNumber), queue: queue)
+            messageIDPrefix: messageIDPrefix, number: lastMessageNumber, queue: queue)
     }
 }

@@ -190,22 +190,25 @@ public struct LocalBroker: Sendable {
     mutating func deliveries(from assignments: [Queue.Assignment]) -> [Delivery] {
         var out: [Delivery] = []
         out.reserveCapacity(assignments.count)
-        for assignment in assignments {
-            let ackID = assignment.token.map {
-                AckID.format(serial: assignment.consumer.serial, sequence: $0.rawValue)
-            }
-            if assignment.redelivered { counters.redelivered += 1 }
-            if assignment.token == nil, let entry = assignment.message.clusterEntry {
-                settledClusterEntries.append(SettledEntry(queue: assignment.message.queueName, entry: entry))
-            }
-            out.append(Delivery(
-                subscription: assignment.consumer.key,
-                publication: assignment.message,
-                destination: assignment.message.destination,
-                ackID: ackID,
-                redelivered: assignment.redelivered))
-        }
-        counters.delivered += UInt64(assignments.count)
+        for assignment in assignments { out.append(delivery(from: assignment)) }
         return out
+    }
+
+    /// The delivery of one assignment (counted as delivered).
+    mutating func delivery(from assignment: Queue.Assignment) -> Delivery {
+        let ackID = assignment.token.map {
+            AckID.format(serial: assignment.consumer.serial, sequence: $0.rawValue)
+        }
+        if assignment.redelivered { counters.redelivered += 1 }
+        if assignment.token == nil, let entry = assignment.message.clusterEntry {
+            settledClusterEntries.append(SettledEntry(queue: assignment.message.queueName, entry: entry))
+        }
+        counters.delivered += 1
+        return Delivery(
+            subscription: assignment.consumer.key,
+            publication: assignment.message,
+            destination: assignment.message.destination,
+            ackID: ackID,
+            redelivered: assignment.redelivered)
     }
 }

@@ -53,8 +53,8 @@ final class ClientConnection: TCPConnectionDelegate {
     @exclusivity(unchecked) var inboundHeld = 0
     /// Frames (and WebSocket messages) completed so far: progress for the frame deadline.
     @exclusivity(unchecked) var framesCompleted: UInt64 = 0
-    /// The destination of the last SEND the access rules allowed (see `Node.authorizeSend`).
-    var lastAllowedSend: String?
+    /// The previous SEND's destination as the node judged it (see `Node.judgeSend`).
+    var lastSend: RememberedSend?
     /// Since when the output has been over `limits.max-output-buffer-bytes` (nil: it is not).
     var overLimitSince: UInt64?
     /// The subscriber whose backlog paused this publisher (publisher flow control), if paused.
@@ -230,9 +230,9 @@ final class ClientConnection: TCPConnectionDelegate {
         }
     }
 
-    func receive(_ frame: STOMPFrame, authenticator: some Authenticator) {
+    func receive(_ frame: STOMPFrame, authenticator: @autoclosure () -> any Authenticator) {
         let connectedBefore = session.state == .connected
-        var actions = session.receive(frame, authenticator: authenticator, now: node.now)
+        var actions = session.receive(frame, authenticator: authenticator(), now: node.now)
         decoder.version = session.version
         if !connectedBefore, session.state != .connected {
             node.counters.authenticationsRefused += 1

@@ -101,7 +101,8 @@ struct MessageEncoder {
         if stompHead.count > reserved { stompHead.removeSubrange(reserved...) }
         STOMPEncoder.encodeMessageHead(
             subscription: delivery.subscription.id,
-            messageID: delivery.publication.messageID,
+            messageID: delivery.publication.messageIDText,
+            messageNumber: delivery.publication.messageNumber,
             ack: delivery.ackID,
             version: version,
             into: &stompHead

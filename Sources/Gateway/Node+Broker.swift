@@ -22,7 +22,8 @@ extension Node {
     func perform(_ operation: BrokerOperation, receipt: String? = nil, for connection: ClientConnection) throws(BrokerError) -> OperationOutcome {
         let session = connection.id
         defer { settleClusterEntries() }
-        let identity = connection.identity ?? .anonymous(session: session, endpoint: connection.endpointName)
+        // Computed, not stored: a SEND whose destination was judged before needs no identity.
+        var identity: Identity { connection.identity ?? .anonymous(session: session, endpoint: connection.endpointName) }
         switch operation {
         case .subscribe(let id, let destination, let ackMode, let prefetch):
             try authorize(.subscribe, destination, for: identity)
@@ -47,15 +48,22 @@ extension Node {
             noteLeave(id: id, session: session)
             leaveCluster(subscriptionRoutes[session]?.removeValue(forKey: id))
         case .send(let destination, let clientHeaders, let body):
-            try authorizeSend(destination, for: identity, from: connection)
-            let headers = try stampSender(clientHeaders, identity: identity)
-            if applicationRouter.isApplicationDestination(destination) {
+            let judged = try judgeSend(destination, for: identity, from: connection)
+            let headers = try stampSender(clientHeaders, user: connection.identity?.user)
+            if judged.isApplication {
                 try sendApplication(destination: destination, headers: headers, body: body, receipt: receipt, from: connection)
                 return .done
             }
             if let reply = try sessionReply(in: headers, from: connection) {
                 try routeReply(ApplicationReply(destination: destination, headers: headers, body: body, toSession: reply))
                 return .done
+            }
+            let target: SendDestination
+            if let known = judged.target {
+                target = known
+            } else {
+                target = try broker.sendDestination(destination)
+                connection.lastSend?.target = target
             }
             counters.messagesPublished += 1
             slowestDelivery = (0, 0)
@@ -64,7 +72,7 @@ extension Node {
             // gets an ERROR instead.
             var waiting = false
             var refusal: String?
-            let storing = try send(destination: destination, headers: headers, body: body, whenSettled: receipt == nil || offline == nil ? nil : { [weak connection] failure in
+            let storing = try send(to: target, headers: headers, body: body, whenSettled: receipt == nil || offline == nil ? nil : { [weak connection] failure in
                 guard waiting else { return refusal = failure }
                 if let failure { connection?.failAfterCluster(failure, receipt: receipt) } else { connection?.resumeAfterCluster() }
             })
@@ -105,30 +113,33 @@ extension Node {
         throw .refused("Access denied: may not \(action.rawValue) '\(destination)'")
     }
 
-    /// `authorize(.send, …)` decided once per run of SENDs to one destination (issue 13): the
-    /// connection remembers the last destination it was allowed to send to. Identity and rules
-    /// are fixed for a connection's life, so the answer cannot change. Without rules the
-    /// default policy answers at once and nothing is remembered.
-    func authorizeSend(_ destination: String, for identity: Identity, from connection: ClientConnection) throws(BrokerError) {
-        guard connection.lastAllowedSend != destination else { return }
-        try authorize(.send, destination, for: identity)
-        if !access.policy.rules.isEmpty { connection.lastAllowedSend = destination }
+    /// What a SEND's destination is, decided once per run of SENDs to one destination (issue
+    /// 13): the connection remembers the last one judged, so the next SEND there costs one
+    /// string comparison instead of the application-prefix test, the authorization and the
+    /// destination-table lookup. Identity, rules and prefixes are fixed for a connection's life,
+    /// so the judgement cannot change. Only allowed destinations are remembered.
+    func judgeSend(_ destination: String, for identity: @autoclosure () -> Identity, from connection: ClientConnection) throws(BrokerError) -> RememberedSend {
+        if let remembered = connection.lastSend, remembered.destination == destination { return remembered }
+        try authorize(.send, destination, for: identity())
+        let judged = RememberedSend(destination: destination, isApplication: applicationRouter.isApplicationDestination(destination))
+        connection.lastSend = judged
+        return judged
     }
 
     /// The SEND's headers with the broker's `user-id` (the session's user; none for anonymous
     /// sessions). A client copy naming anyone else is refused; other nodes trust the header
     /// because only nodes write envelopes.
-    func stampSender(_ headers: [STOMPHeader], identity: Identity) throws(BrokerError) -> [STOMPHeader] {
+    func stampSender(_ headers: [STOMPHeader], user: String?) throws(BrokerError) -> [STOMPHeader] {
         var stamped = headers
         // Only a SEND that names a sender pays for the removal (it copies the array).
         if headers.contains(where: { $0.name == Self.senderHeader }) {
             stamped.removeAll { header in header.name == Self.senderHeader }
-            guard let user = identity.user, headers.allSatisfy({ $0.name != Self.senderHeader || $0.value == user }) else {
+            guard let user, headers.allSatisfy({ $0.name != Self.senderHeader || $0.value == user }) else {
                 counters.forgedSenders += 1
                 throw .refused("The \(Self.senderHeader) header must be your own user name: the broker sets it")
             }
         }
-        if let user = identity.user { stamped.append(STOMPHeader(name: Self.senderHeader, value: user)) }
+        if let user { stamped.append(STOMPHeader(name: Self.senderHeader, value: user)) }
         return stamped
     }
 
@@ -164,10 +175,16 @@ extension Node {
     /// (`whenSettled` runs when it does, with the reason if the message was not kept).
     @discardableResult
     func send(destination: String, headers: [STOMPHeader], body: [UInt8], whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
+        // Parsed once per distinct destination, not per message (issue 13).
+        try send(to: broker.sendDestination(destination), headers: headers, body: body, whenSettled: whenSettled)
+    }
+
+    /// `send(destination:…)` to a destination already looked up.
+    @discardableResult
+    func send(to target: SendDestination, headers: [STOMPHeader], body: [UInt8], whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
         let sampleStart = beginDeliverySample(), deliveredBefore = counters.messagesOut
         defer { if sampleStart != 0 { endDeliverySample(sampleStart, cluster: false, deliveredBefore: deliveredBefore) } }
-        // Parsed once per distinct destination, not per message (issue 13).
-        let target = try broker.sendDestination(destination)
+        let destination = target.name
         let route = target.route
         if offline != nil, case .user = route, let storing = sendOffline(target, headers: headers, body: body, whenSettled: whenSettled) {
             return storing
@@ -256,4 +273,12 @@ extension Node {
         case .queue(let name): .destination(name)
         }
     }
+}
+
+/// A SEND destination as `Node.judgeSend` found it: allowed, and an application destination
+/// or one for the broker (its table entry, once looked up).
+struct RememberedSend {
+    let destination: String
+    let isApplication: Bool
+    var target: SendDestination?
 }

@@ -44,8 +44,9 @@ public struct STOMPSession: Sendable {
 
     // MARK: Events
 
-    /// A decoded frame arrived.
-    public mutating func receive(_ frame: STOMPFrame, authenticator: some Authenticator, now: UInt64) -> [SessionAction] {
+    /// A decoded frame arrived. The authenticator is asked for only when a CONNECT is judged:
+    /// building one per frame cost the per-message path a struct copy and an existential.
+    public mutating func receive(_ frame: STOMPFrame, authenticator: @autoclosure () -> any Authenticator, now: UInt64) -> [SessionAction] {
         heartBeat.noteReceived(now: now)
         switch state {
         case .closed:
@@ -54,7 +55,7 @@ public struct STOMPSession: Sendable {
             guard frame.command == .CONNECT || frame.command == .STOMP else {
                 return fail("expected CONNECT or STOMP, got \(frame.command.rawValue)", receipt: frame["receipt"])
             }
-            return connect(frame, authenticator: authenticator, now: now)
+            return connect(frame, authenticator: authenticator(), now: now)
         case .connected:
             return handleConnected(frame)
         }
@@ -132,13 +133,13 @@ public struct STOMPSession: Sendable {
     // MARK: Connected
 
     private mutating func handleConnected(_ frame: STOMPFrame) -> [SessionAction] {
+        if frame.command == .SEND { return send(frame) }
         let receipt = frame["receipt"]
         switch frame.command {
         case .CONNECT, .STOMP:
             return fail("already connected", receipt: receipt)
         case .SEND:
-            guard let destination = required(frame, "destination") else { return missing("destination", frame) }
-            return inTransactionOrNow(frame, .send(destination: destination, headers: forwardedHeaders(frame), body: frame.body))
+            return send(frame)  // taken above
         case .SUBSCRIBE:
             return subscribe(frame)
         case .UNSUBSCRIBE:
@@ -157,6 +158,27 @@ public struct STOMPSession: Sendable {
         case .CONNECTED, .MESSAGE, .RECEIPT, .ERROR:
             return fail("\(frame.command.rawValue) is a server frame", receipt: receipt)
         }
+    }
+
+    /// A SEND, read in one pass over its headers: the per-message path.
+    private mutating func send(_ frame: STOMPFrame) -> [SessionAction] {
+        var destination: String?, receipt: String?, transaction: String?
+        var forwarded: [STOMPHeader] = []
+        forwarded.reserveCapacity(frame.headers.count)
+        for header in frame.headers {
+            // The first of repeated headers counts; what only concerns the SEND is not passed on.
+            switch header.name {
+            case "destination": if destination == nil { destination = header.value }
+            case "receipt": if receipt == nil { receipt = header.value }
+            case "transaction": if transaction == nil { transaction = header.value }
+            case "content-length", "message-id", "subscription", "ack": break
+            default: forwarded.append(header)
+            }
+        }
+        guard let destination, !destination.isEmpty else { return missing("destination", frame) }
+        let operation = BrokerOperation.send(destination: destination, headers: forwarded, body: frame.body)
+        guard let transaction else { return perform(operation, receipt: receipt) }
+        return inTransaction(transaction, operation, receipt: receipt)
     }
 
     private mutating func subscribe(_ frame: STOMPFrame) -> [SessionAction] {
@@ -226,6 +248,10 @@ public struct STOMPSession: Sendable {
     private mutating func inTransactionOrNow(_ frame: STOMPFrame, _ operation: BrokerOperation) -> [SessionAction] {
         let receipt = frame["receipt"]
         guard let name = frame["transaction"] else { return perform(operation, receipt: receipt) }
+        return inTransaction(name, operation, receipt: receipt)
+    }
+
+    private mutating func inTransaction(_ name: String, _ operation: BrokerOperation, receipt: String?) -> [SessionAction] {
         if case .failure(let failure) = transactions.append(operation, to: name) {
             return fail(failure.message, receipt: receipt)
         }
@@ -245,18 +271,6 @@ public struct STOMPSession: Sendable {
 
     private mutating func missing(_ header: String, _ frame: STOMPFrame) -> [SessionAction] {
         fail("\(frame.command.rawValue) requires a '\(header)' header", receipt: frame["receipt"])
-    }
-
-    /// Headers a SEND passes on to its MESSAGEs: everything but what only concerns the SEND itself.
-    private func forwardedHeaders(_ frame: STOMPFrame) -> [STOMPHeader] {
-        frame.headers.filter { header in
-            switch header.name {
-            case "destination", "transaction", "receipt", "content-length", "message-id", "subscription", "ack":
-                return false
-            default:
-                return true
-            }
-        }
     }
 
     /// ERROR with `message` (and `receipt-id`), then close. The session is dead afterwards.

@@ -30,13 +30,16 @@ public enum STOMPEncoder {
 
     /// MESSAGE frames are encoded in two parts so the big part is shared by every subscriber:
     /// head = "MESSAGE\n" + per-subscriber headers; tail = shared header lines + content-length + "\n" + body + "\0".
-    public static func encodeMessageHead(subscription: String, messageID: String, ack: String?, version: STOMPVersion, into out: inout [UInt8]) {
+    /// With `messageNumber`, the message id is `messageID` followed by that number in decimal,
+    /// written here without building the String.
+    public static func encodeMessageHead(subscription: String, messageID: String, messageNumber: UInt64? = nil, ack: String?, version: STOMPVersion, into out: inout [UInt8]) {
         // Runs once per subscriber: the fixed text goes in three appends, not nine.
         let escaping = HeaderEscaping(command: .MESSAGE, version: version)
         WireText.append("MESSAGE\nsubscription:", to: &out)
         escaping.append(subscription, to: &out)
         WireText.append("\nmessage-id:", to: &out)
         escaping.append(messageID, to: &out)
+        if let messageNumber { appendDecimal(Int(truncatingIfNeeded: messageNumber), to: &out) }
         if let ack {
             WireText.append("\nack:", to: &out)
             escaping.append(ack, to: &out)

@@ -128,4 +128,12 @@ final class EncoderTests: XCTestCase {
         STOMPEncoder.encodeMessageHead(subscription: "s", messageID: "m", ack: "a", version: .v1_2, into: &out)
         XCTAssertEqual(out, bytes("MESSAGE\nsubscription:s\nmessage-id:m\nack:a\n"))
     }
+
+    func testMessageHeadWritesTheMessageNumberAfterTheEscapedPrefix() {
+        for (number, digits) in [(0, "0"), (7, "7"), (10, "10"), (1_234_567_890_123, "1234567890123")] as [(UInt64, String)] {
+            var out: [UInt8] = []
+            STOMPEncoder.encodeMessageHead(subscription: "s", messageID: "node:a-", messageNumber: number, ack: nil, version: .v1_2, into: &out)
+            XCTAssertEqual(out, bytes("MESSAGE\nsubscription:s\nmessage-id:node\\ca-\(digits)\n"))
+        }
+    }
 }
