@@ -5,12 +5,12 @@ extension LocalBroker {
     /// Publishes a message; returns the deliveries it causes (none for a queue that buffers it).
     /// Throws for an unknown prefix, a wildcard destination, or a full reject-new queue.
     public mutating func publish(destination: String, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) -> [Delivery] {
-        try publish(to: sendDestination(destination), headers: headers, body: body)
+        try publish(to: sendDestination(destination), headers: headers, body: body).deliveries
     }
 
     /// Publishes to a destination parsed once by `sendDestination(_:)`: no prefix test or
-    /// wildcard scan of its string again.
-    public mutating func publish(to target: SendDestination, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) -> [Delivery] {
+    /// wildcard scan of its string again. The deliveries are made as the caller reads them.
+    public mutating func publish(to target: SendDestination, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) -> Fanout {
         let destination = target.name
         switch target.kind {
         case .topic, .user:
@@ -18,16 +18,21 @@ extension LocalBroker {
             guard !subscribers.isEmpty else {
                 // Nobody listens: accepted, but no publication is built.
                 counters.published += 1
-                return []
+                return .none
             }
-            return fanOut(makePublication(destination, headers, body), to: subscribers)
+            return topicFanout(makePublication(destination, headers, body), to: subscribers)
         case .queue:
-            return try enqueue(makePublication(destination, headers, body), queue: destination)
+            return try enqueueOne(makePublication(destination, headers, body), queue: destination)
         }
     }
 
     /// Puts a publication into queue `destination`; its deliveries (none when buffered).
     mutating func enqueue(_ publication: Publication, queue destination: String) throws(BrokerError) -> [Delivery] {
+        try enqueueOne(publication, queue: destination).deliveries
+    }
+
+    /// `enqueue` for the per-message path: at most one delivery, and no array for it.
+    mutating func enqueueOne(_ publication: Publication, queue destination: String) throws(BrokerError) -> Fanout {
             // One hash of the name per message: the queue is changed through its index.
             var index = queues.index(forKey: destination)
             if index == nil {
@@ -37,15 +42,15 @@ extension LocalBroker {
             let outcome = queues.values[index!].enqueue(publication)
             switch outcome {
             case .assigned(let assignment):
-                return [delivery(from: assignment)]
+                return .one(delivery(from: assignment))
             case .buffered:
-                return []
+                return .none
             case .bufferedDroppingOldest(let dropped):
                 counters.dropped += UInt64(dropped)
-                return []
+                return .none
             case .dropped:
                 counters.dropped += 1
-                return []
+                return .none
             case .rejected:
                 counters.published -= 1
                 counters.rejected += 1
@@ -56,19 +61,19 @@ extension LocalBroker {
 
     /// One delivery per subscriber sharing `publication`; ack ids only for client-ack ones.
     mutating func fanOut(_ publication: Publication, to subscribers: [TopicSubscriber]) -> [Delivery] {
-        var out: [Delivery] = []
-        out.reserveCapacity(subscribers.count)
-        for subscriber in subscribers {
-            let ackID = subscriber.tracksAcks ? trackTopicDelivery(publication, serial: subscriber.serial) : nil
-            out.append(Delivery(
-                subscription: subscriber.key,
-                publication: publication,
-                destination: subscriber.shownDestination ?? publication.destination,
-                ackID: ackID,
-                redelivered: false))
+        topicFanout(publication, to: subscribers).deliveries
+    }
+
+    /// `fanOut` with the deliveries left to be made as they are written; the ack ids of
+    /// client-ack subscribers are taken now (an array only when there are some).
+    mutating func topicFanout(_ publication: Publication, to subscribers: [TopicSubscriber]) -> Fanout {
+        var ackIDs: [String?] = []
+        for (index, subscriber) in subscribers.enumerated() where subscriber.tracksAcks {
+            if ackIDs.isEmpty { ackIDs = Array(repeating: nil, count: subscribers.count) }
+            ackIDs[index] = trackTopicDelivery(publication, serial: subscriber.serial)
         }
         counters.delivered += UInt64(subscribers.count)
-        return out
+        return .topic(publication, subscribers, ackIDs: ackIDs)
     }
 
     /// Remembers a client-ack topic delivery so its ACK/NACK is valid; the oldest is forgotten

@@ -45,6 +45,10 @@ struct MessageEncoder {
     /// with `WebSocketFrameEncoder.maxHeaderLength` bytes kept for the WebSocket header.
     private var head: [UInt8] = []
     private var stompHead: [UInt8] = []
+    /// The current publication's `message-id` value as written for `messageIDVersion` (nil:
+    /// not yet), shared by its subscribers' heads; the buffer is reused, not reallocated.
+    private var messageIDField: [UInt8] = []
+    private var messageIDVersion: STOMPVersion?
 
     /// One deflater for the node: every message is compressed on its own (server_no_context_takeover).
     private var deflater: MessageDeflater?
@@ -73,6 +77,7 @@ struct MessageEncoder {
     /// destination and version (a slot, not the tail: returning it copied the tail per delivery).
     mutating func tailSlot(for delivery: Delivery, version: STOMPVersion) -> Int {
         if publication !== delivery.publication || destination != delivery.destination {
+            if publication !== delivery.publication { messageIDVersion = nil }
             publication = delivery.publication
             destination = delivery.destination
             tails = Tails()
@@ -99,10 +104,14 @@ struct MessageEncoder {
         let slot = tailSlot(for: delivery, version: version)
         let reserved = WebSocketFrameEncoder.maxHeaderLength
         if stompHead.count > reserved { stompHead.removeSubrange(reserved...) }
+        if messageIDVersion != version {
+            STOMPEncoder.writeMessageIDField(
+                delivery.publication.messageIDText, messageNumber: delivery.publication.messageNumber, version: version, into: &messageIDField)
+            messageIDVersion = version
+        }
         STOMPEncoder.encodeMessageHead(
             subscription: delivery.subscription.id,
-            messageID: delivery.publication.messageIDText,
-            messageNumber: delivery.publication.messageNumber,
+            messageIDField: messageIDField,
             ack: delivery.ackID,
             version: version,
             into: &stompHead

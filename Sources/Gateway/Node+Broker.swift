@@ -49,7 +49,7 @@ extension Node {
             leaveCluster(subscriptionRoutes[session]?.removeValue(forKey: id))
         case .send(let destination, let clientHeaders, let body):
             let judged = try judgeSend(destination, for: identity, from: connection)
-            let headers = try stampSender(clientHeaders, user: connection.identity?.user)
+            let headers = try stampSender(clientHeaders, user: connection.session.user)
             if judged.isApplication {
                 try sendApplication(destination: destination, headers: headers, body: body, receipt: receipt, from: connection)
                 return .done
@@ -159,14 +159,30 @@ extension Node {
         let now = self.now
         let outputLimit = slowConsumerRule.limitBytes
         var written: UInt64 = 0
-        for delivery in deliveries {
-            let session = delivery.subscription.session
-            guard let held = connections[session]?.deliver(delivery, encoder: &encoder, now: now, outputLimit: outputLimit) else { continue }
-            written += 1
-            // For publisher flow control: the subscriber furthest behind that this publication reached.
-            if held > slowestDelivery.bytes { slowestDelivery = (held, session) }
+        for delivery in deliveries where deliver(delivery, now: now, outputLimit: outputLimit) { written += 1 }
+        counters.messagesOut += written
+    }
+
+    /// `dispatch` of a SEND's deliveries, each made as it is written (see `Fanout`).
+    func dispatch(_ fanout: Fanout) {
+        guard !fanout.isEmpty else { return }
+        let now = self.now
+        let outputLimit = slowConsumerRule.limitBytes
+        var written: UInt64 = 0
+        fanout.forEach { delivery in
+            if deliver(delivery, now: now, outputLimit: outputLimit) { written += 1 }
         }
         counters.messagesOut += written
+    }
+
+    /// Writes one delivery to its connection; false when it was not written (connection gone
+    /// or a slow consumer cut).
+    private func deliver(_ delivery: Delivery, now: UInt64, outputLimit: Int) -> Bool {
+        let session = delivery.subscription.session
+        guard let held = connections[session]?.deliver(delivery, encoder: &encoder, now: now, outputLimit: outputLimit) else { return false }
+        // For publisher flow control: the subscriber furthest behind that this publication reached.
+        if held > slowestDelivery.bytes { slowestDelivery = (held, session) }
+        return true
     }
 
     // MARK: SEND

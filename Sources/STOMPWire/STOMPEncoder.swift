@@ -33,18 +33,41 @@ public enum STOMPEncoder {
     /// With `messageNumber`, the message id is `messageID` followed by that number in decimal,
     /// written here without building the String.
     public static func encodeMessageHead(subscription: String, messageID: String, messageNumber: UInt64? = nil, ack: String?, version: STOMPVersion, into out: inout [UInt8]) {
+        encodeMessageHead(
+            subscription: subscription, messageIDField: messageIDField(messageID, messageNumber: messageNumber, version: version),
+            ack: ack, version: version, into: &out)
+    }
+
+    /// `encodeMessageHead` with the message id already in its wire form (`messageIDField`),
+    /// which a publication's subscribers share: per subscriber, only the subscription and ack
+    /// are escaped.
+    public static func encodeMessageHead(subscription: String, messageIDField: [UInt8], ack: String?, version: STOMPVersion, into out: inout [UInt8]) {
         // Runs once per subscriber: the fixed text goes in three appends, not nine.
         let escaping = HeaderEscaping(command: .MESSAGE, version: version)
         WireText.append("MESSAGE\nsubscription:", to: &out)
         escaping.append(subscription, to: &out)
         WireText.append("\nmessage-id:", to: &out)
-        escaping.append(messageID, to: &out)
-        if let messageNumber { appendDecimal(Int(truncatingIfNeeded: messageNumber), to: &out) }
+        out.append(contentsOf: messageIDField)
         if let ack {
             WireText.append("\nack:", to: &out)
             escaping.append(ack, to: &out)
         }
         out.append(ASCII.lf)
+    }
+
+    /// The value of a `message-id` header as written on the wire in `version`: `messageID`
+    /// escaped, then `messageNumber` in decimal if given.
+    public static func messageIDField(_ messageID: String, messageNumber: UInt64?, version: STOMPVersion) -> [UInt8] {
+        var field: [UInt8] = []
+        writeMessageIDField(messageID, messageNumber: messageNumber, version: version, into: &field)
+        return field
+    }
+
+    /// `messageIDField` into a buffer the caller reuses (emptied first).
+    public static func writeMessageIDField(_ messageID: String, messageNumber: UInt64?, version: STOMPVersion, into field: inout [UInt8]) {
+        field.removeAll(keepingCapacity: true)
+        HeaderEscaping(command: .MESSAGE, version: version).append(messageID, to: &field)
+        if let messageNumber { appendDecimal(messageNumber, to: &field) }
     }
 
     /// The shared part of a MESSAGE frame; see `encodeMessageHead`. Head + tail equals `encode` of
@@ -104,11 +127,21 @@ public enum STOMPEncoder {
 
     /// Writes the digits of a non-negative integer without building a String.
     static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
-        while divisor > 0 {
-            out.append(UInt8(truncatingIfNeeded: 0x30 + (value / divisor) % 10))
-            divisor /= 10
+        appendDecimal(UInt64(max(0, value)), to: &out)
+    }
+
+    /// The digits are made from the right into a fixed buffer: one division per digit.
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var rest = value
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(truncatingIfNeeded: 0x30 &+ rest % 10)
+                rest /= 10
+            } while rest > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
         }
     }
 }

@@ -87,9 +87,9 @@ final class SendDestinationTests: XCTestCase {
         try broker.sub(1, "q", "/queue/jobs")
         try broker.sub(2, "u", "/user/queue/inbox", user: "bob")
         let queue = try broker.sendDestination("/queue/jobs")
-        XCTAssertEqual(summaries(try broker.publish(to: queue, headers: [], body: Array("j".utf8))), ["1/q:j"])
+        XCTAssertEqual(summaries(try broker.publish(to: queue, headers: [], body: Array("j".utf8)).deliveries), ["1/q:j"])
         let user = try broker.sendDestination("/user/bob/queue/inbox")
-        let deliveries = try broker.publish(to: user, headers: [], body: Array("hi".utf8))
+        let deliveries = try broker.publish(to: user, headers: [], body: Array("hi".utf8)).deliveries
         XCTAssertEqual(summaries(deliveries), ["2/u:hi"])
         XCTAssertEqual(deliveries.first?.destination, "/user/queue/inbox")
     }

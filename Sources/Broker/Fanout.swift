@@ -1,0 +1,54 @@
+/// The deliveries one SEND causes, as the per-message path hands them to the node.
+///
+/// A topic publication keeps its subscribers (the index's cached array) and the publication,
+/// and each `Delivery` is made when the node writes it: no array of deliveries is built and
+/// destroyed per publication. Building, copying and destroying that array was the largest cost
+/// per fan-out delivery after the write itself (issue 13). A queue message is one delivery
+/// or none, so it needs no array either.
+public struct Fanout: Sendable {
+    /// The topic publication, when there is one; its deliveries go to `subscribers`.
+    let publication: Publication?
+    let subscribers: [TopicSubscriber]
+    /// One per subscriber when some subscriber acknowledges topic messages; else empty.
+    let ackIDs: [String?]
+    /// A queue message's delivery.
+    let single: Delivery?
+
+    static let none = Fanout(publication: nil, subscribers: [], ackIDs: [], single: nil)
+
+    static func one(_ delivery: Delivery) -> Fanout {
+        Fanout(publication: nil, subscribers: [], ackIDs: [], single: delivery)
+    }
+
+    static func topic(_ publication: Publication, _ subscribers: [TopicSubscriber], ackIDs: [String?]) -> Fanout {
+        Fanout(publication: publication, subscribers: subscribers, ackIDs: ackIDs, single: nil)
+    }
+
+    /// How many deliveries there are.
+    public var count: Int { publication == nil ? (single == nil ? 0 : 1) : subscribers.count }
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// Calls `body` with each delivery in order, made just before.
+    public func forEach(_ body: (Delivery) -> Void) {
+        if let single { return body(single) }
+        guard let publication else { return }
+        let hasAckIDs = !ackIDs.isEmpty
+        for index in subscribers.indices {
+            body(Delivery(
+                subscription: subscribers[index].key,
+                publication: publication,
+                destination: subscribers[index].shownDestination ?? publication.destination,
+                ackID: hasAckIDs ? ackIDs[index] : nil,
+                redelivered: false))
+        }
+    }
+
+    /// All of them, in order, as an array (for paths that are not per message).
+    public var deliveries: [Delivery] {
+        var out: [Delivery] = []
+        out.reserveCapacity(count)
+        forEach { out.append($0) }
+        return out
+    }
+}
