@@ -360,11 +360,15 @@ final class ClientConnection: TCPConnectionDelegate {
     /// it was not written), which publisher flow control compares. `now` and `outputLimit` come
     /// from the caller, once per publication: every read of `node` (an unowned reference) costs
     /// a strong retain and release per delivery.
-    func deliver(_ delivery: Delivery, encoder: inout MessageEncoder, now: UInt64, outputLimit: Int) -> Int? {
+    func deliver(_ delivery: Delivery, alone: Bool = false, encoder: inout MessageEncoder, now: UInt64, outputLimit: Int) -> Int? {
         guard isOpen, session.state == .connected else { return nil }
         if tcp.heldOutputBytes > outputLimit, isSlowConsumer(now: now) { return nil }
         if json != nil { return deliverJSON(delivery, now: now) }  // the one branch for JSON clients
-        encoder.write(delivery, version: session.version, webSocket: webSocket != nil, compressFrom: compressFrom, to: tcp)
+        if alone {
+            encoder.writeAlone(delivery, version: session.version, webSocket: webSocket != nil, compressFrom: compressFrom, to: tcp)
+        } else {
+            encoder.write(delivery, version: session.version, webSocket: webSocket != nil, compressFrom: compressFrom, to: tcp)
+        }
         session.noteSent(now: now)
         return tcp.heldOutputBytes
     }

@@ -76,12 +76,7 @@ struct MessageEncoder {
     /// The slot of this delivery's tail in `tails`, built at most once per publication,
     /// destination and version (a slot, not the tail: returning it copied the tail per delivery).
     mutating func tailSlot(for delivery: Delivery, version: STOMPVersion) -> Int {
-        if publication !== delivery.publication || destination != delivery.destination {
-            if publication !== delivery.publication { messageIDVersion = nil }
-            publication = delivery.publication
-            destination = delivery.destination
-            tails = Tails()
-        }
+        select(delivery)
         let slot = version == .v1_0 ? 0 : (version == .v1_1 ? 1 : 2)
         if tails[slot] != nil { return slot }
         let bytes = STOMPEncoder.encodeMessageTail(
@@ -90,18 +85,19 @@ struct MessageEncoder {
         return slot
     }
 
-    /// Writes head + shared tail to a connection, framed for WebSocket when `webSocket` is set.
-    ///
-    /// The per-subscriber head is encoded after `WebSocketFrameEncoder.maxHeaderLength` reserved
-    /// bytes, the WebSocket header written into the end of that space, and both go out as one
-    /// copy, followed by a reference to the shared tail.
-    ///
-    /// With `compressFrom` (permessage-deflate negotiated) and a tail at least that long, the
-    /// message goes out compressed without compressing anything per subscriber: the small head as
-    /// a deflate stored block, then the tail deflated once per publication (a stored block and an
-    /// independently compressed stream concatenate into one valid deflate stream).
-    mutating func write(_ delivery: Delivery, version: STOMPVersion, webSocket: Bool, compressFrom: Int? = nil, to tcp: TCPConnection) {
-        let slot = tailSlot(for: delivery, version: version)
+    /// Makes `delivery`'s publication and destination the current ones (their tails and
+    /// message id are built afresh when they change).
+    private mutating func select(_ delivery: Delivery) {
+        guard publication !== delivery.publication || destination != delivery.destination else { return }
+        if publication !== delivery.publication { messageIDVersion = nil }
+        publication = delivery.publication
+        destination = delivery.destination
+        tails = Tails()
+    }
+
+    /// Starts the per-subscriber head in `stompHead`, after the space kept for the WebSocket
+    /// header: MESSAGE, subscription, message-id, ack, redelivered.
+    private mutating func writeHead(_ delivery: Delivery, version: STOMPVersion) {
         let reserved = WebSocketFrameEncoder.maxHeaderLength
         if stompHead.count > reserved { stompHead.removeSubrange(reserved...) }
         if messageIDVersion != version {
@@ -117,6 +113,51 @@ struct MessageEncoder {
             into: &stompHead
         )
         if delivery.redelivered || delivery.publication.redelivered { stompHead.append(contentsOf: "redelivered:true\n".utf8) }
+    }
+
+    /// Bodies up to this size go out in one copy when a publication has a single subscriber.
+    static let aloneBodyLimit = 4096
+
+    /// Writes a MESSAGE that no other subscriber shares (a queue message, a topic with one
+    /// subscriber): head and tail encoded into one reused buffer and copied out once, with no
+    /// shared tail to allocate and release per message (issue 13). Larger bodies, and
+    /// permessage-deflate connections, take the shared path (`write`).
+    mutating func writeAlone(_ delivery: Delivery, version: STOMPVersion, webSocket: Bool, compressFrom: Int? = nil, to tcp: TCPConnection) {
+        guard delivery.publication.body.count <= Self.aloneBodyLimit, !(webSocket && compressFrom != nil) else {
+            return write(delivery, version: version, webSocket: webSocket, compressFrom: compressFrom, to: tcp)
+        }
+        select(delivery)
+        writeHead(delivery, version: version)
+        let tailStart = stompHead.count
+        STOMPEncoder.encodeMessageTail(
+            destination: delivery.destination, headers: delivery.publication.headers, body: delivery.publication.body,
+            version: version, into: &stompHead)
+        let reserved = WebSocketFrameEncoder.maxHeaderLength
+        var start = reserved
+        if webSocket {
+            var validator = UTF8Validator()
+            let isUTF8 = stompHead.withUnsafeBytes { validator.feed(UnsafeRawBufferPointer(rebasing: $0[tailStart...])) } && validator.isAtBoundary
+            start = WebSocketFrameEncoder.writeHeader(
+                opcode: isUTF8 ? .text : .binary, payloadLength: stompHead.count - reserved, endingAt: reserved, in: &stompHead)
+        }
+        tcp.beginFrame()
+        stompHead.withUnsafeBytes { tcp.enqueue(copying: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+    }
+
+    /// Writes head + shared tail to a connection, framed for WebSocket when `webSocket` is set.
+    ///
+    /// The per-subscriber head is encoded after `WebSocketFrameEncoder.maxHeaderLength` reserved
+    /// bytes, the WebSocket header written into the end of that space, and both go out as one
+    /// copy, followed by a reference to the shared tail.
+    ///
+    /// With `compressFrom` (permessage-deflate negotiated) and a tail at least that long, the
+    /// message goes out compressed without compressing anything per subscriber: the small head as
+    /// a deflate stored block, then the tail deflated once per publication (a stored block and an
+    /// independently compressed stream concatenate into one valid deflate stream).
+    mutating func write(_ delivery: Delivery, version: STOMPVersion, webSocket: Bool, compressFrom: Int? = nil, to tcp: TCPConnection) {
+        let slot = tailSlot(for: delivery, version: version)
+        let reserved = WebSocketFrameEncoder.maxHeaderLength
+        writeHead(delivery, version: version)
         let headCount = stompHead.count - reserved
         let tail = tails[slot]!
         let isUTF8 = tail.isUTF8

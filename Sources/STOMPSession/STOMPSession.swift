@@ -163,8 +163,7 @@ public struct STOMPSession: Sendable {
     /// A SEND, read in one pass over its headers: the per-message path.
     private mutating func send(_ frame: STOMPFrame) -> [SessionAction] {
         var destination: String?, receipt: String?, transaction: String?
-        var forwarded: [STOMPHeader] = []
-        forwarded.reserveCapacity(frame.headers.count)
+        var forwarded: [STOMPHeader] = []  // allocated only when a header is passed on
         for header in frame.headers {
             // The first of repeated headers counts; what only concerns the SEND is not passed on.
             switch header.name {
@@ -172,7 +171,9 @@ public struct STOMPSession: Sendable {
             case "receipt": if receipt == nil { receipt = header.value }
             case "transaction": if transaction == nil { transaction = header.value }
             case "content-length", "message-id", "subscription", "ack": break
-            default: forwarded.append(header)
+            default:
+                if forwarded.isEmpty { forwarded.reserveCapacity(frame.headers.count) }
+                forwarded.append(header)
             }
         }
         guard let destination, !destination.isEmpty else { return missing("destination", frame) }

@@ -89,10 +89,19 @@ public enum STOMPEncoder {
     /// `encodeMessageTail(headers:body:version:)` of a `destination` header followed by `headers`,
     /// without building that header array (once per publication on the delivery path).
     public static func encodeMessageTail(destination: String, headers: [STOMPHeader], body: [UInt8], version: STOMPVersion) -> [UInt8] {
-        let escaping = HeaderEscaping(command: .MESSAGE, version: version)
         var out: [UInt8] = []
         out.reserveCapacity(estimatedSize(headers: headers, bodyCount: body.count) + destination.utf8.count + 13)
-        appendHeader("destination", destination, escaping, to: &out)
+        encodeMessageTail(destination: destination, headers: headers, body: body, version: version, into: &out)
+        return out
+    }
+
+    /// `encodeMessageTail(destination:…)` appended to `out` (a head already there, for a
+    /// MESSAGE that goes to one subscriber only and is written in one piece).
+    public static func encodeMessageTail(destination: String, headers: [STOMPHeader], body: [UInt8], version: STOMPVersion, into out: inout [UInt8]) {
+        let escaping = HeaderEscaping(command: .MESSAGE, version: version)
+        WireText.append("destination:", to: &out)
+        escaping.append(destination, to: &out)
+        out.append(ASCII.lf)
         for header in headers {
             appendHeader(header.name, header.value, escaping, to: &out)
         }
@@ -100,7 +109,6 @@ public enum STOMPEncoder {
         out.append(ASCII.lf)
         out.append(contentsOf: body)
         out.append(ASCII.nul)
-        return out
     }
 
     /// Bytes of the header lines, a possible content-length line, the blank line, body and NUL
