@@ -71,4 +71,22 @@ enum ByteSearch {
             if index >= count { return false }
         }
     }
+
+    /// Whether two byte buffers hold the same bytes; compares eight at a time.
+    static func equal(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = first.count
+        guard count == second.count else { return false }
+        guard count > 0, let a = first.baseAddress, let b = second.baseAddress else { return true }
+        let left = UnsafeRawPointer(a), right = UnsafeRawPointer(b)
+        var index = 0
+        while index + 8 <= count {
+            guard left.loadUnaligned(fromByteOffset: index, as: UInt64.self) == right.loadUnaligned(fromByteOffset: index, as: UInt64.self) else { return false }
+            index += 8
+        }
+        while index < count {
+            guard a[index] == b[index] else { return false }
+            index += 1
+        }
+        return true
+    }
 }

@@ -46,6 +46,10 @@ public struct STOMPDecoder: Sendable {
     private var receipt: String?
     /// The current frame's first `content-length` value, still unparsed.
     private var contentLengthText: String?
+    /// The last `destination` value decoded, handed out again while the client repeats it: a
+    /// run of SENDs to one destination builds and validates its String once (issue 13), and
+    /// the node's per-connection memo of the last destination compares it by identity.
+    private var lastDestination = ""
 
     /// A decoder enforcing `limits`.
     public init(limits: STOMPLimits = .init()) {
@@ -179,10 +183,12 @@ public struct STOMPDecoder: Sendable {
         }
         let escaping = HeaderEscaping(command: command, version: version)
         let header: STOMPHeader
+        var lastDestination = self.lastDestination
         do throws(HeaderLineError) {
             header = try buffer.withUnsafeBufferPointer { bytes throws(HeaderLineError) in
-                try Self.parseHeader(UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]), escaping)
+                try Self.parseHeader(UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]), escaping, lastDestination: &lastDestination)
             }
+            self.lastDestination = lastDestination
         } catch {
             switch error {
             case .missingColon:
@@ -214,7 +220,7 @@ public struct STOMPDecoder: Sendable {
     /// Splits `name:value` (line ending removed) at the first colon and decodes both parts;
     /// a well-known name costs no String building.
     private static func parseHeader(
-        _ line: UnsafeBufferPointer<UInt8>, _ escaping: HeaderEscaping
+        _ line: UnsafeBufferPointer<UInt8>, _ escaping: HeaderEscaping, lastDestination: inout String
     ) throws(HeaderLineError) -> STOMPHeader {
         guard let colon = ByteSearch.firstIndex(of: ASCII.colon, in: line) else { throw .missingColon }
         guard colon > 0 else { throw .emptyName }
@@ -228,7 +234,17 @@ public struct STOMPDecoder: Sendable {
             } else {
                 name = try escaping.decode(nameBytes)
             }
+            guard nameBytes.count == 11, name == "destination" else {
+                return STOMPHeader(name: name, value: try escaping.decode(valueBytes))
+            }
+            // Raw bytes without a backslash are their own decoding in every version.
+            if !ByteSearch.containsAny(ASCII.backslash, ASCII.backslash, ASCII.backslash, ASCII.backslash, in: valueBytes),
+               lastDestination.utf8.count == valueBytes.count,
+               WireText.withUTF8(lastDestination, { ByteSearch.equal($0, valueBytes) }) {
+                return STOMPHeader(name: name, value: lastDestination)
+            }
             let value = try escaping.decode(valueBytes)
+            lastDestination = value
             return STOMPHeader(name: name, value: value)
         } catch {
             throw .invalidEscape(error)

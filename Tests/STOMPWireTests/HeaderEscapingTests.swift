@@ -12,6 +12,25 @@ final class HeaderEscapingTests: XCTestCase {
         )
     }
 
+    /// The decoder hands out the previous `destination` String again when the bytes repeat
+    /// (issue 13); an escaped spelling of the same text, and any change, are decoded afresh.
+    func testRepeatedDestinationsDecodeTheSameAndEscapesStillCount() {
+        let long = "/queue/a-destination-longer-than-fifteen"
+        assertDecodes(
+            bytes("SEND\ndestination:\(long)\n\n\0SEND\ndestination:\(long)\n\n\0SEND\ndestination:/queue/a\\cb\n\n\0"
+                + "SEND\ndestination:/queue/a:b\n\n\0SEND\ndestination:/queue/a\\cb\n\n\0SEND\ndestination:\(long)x\n\n\0"),
+            version: .v1_2,
+            to: [
+                frameEvent(.SEND, [("destination", long)]),
+                frameEvent(.SEND, [("destination", long)]),
+                frameEvent(.SEND, [("destination", "/queue/a:b")]),
+                frameEvent(.SEND, [("destination", "/queue/a:b")]),
+                frameEvent(.SEND, [("destination", "/queue/a:b")]),
+                frameEvent(.SEND, [("destination", long + "x")]),
+            ]
+        )
+    }
+
     func testEscapesDecodeIn11IncludingLenientCR() {
         assertDecodes(
             bytes("MESSAGE\na\\cb:x\\\\y\\nz\\rw\n\n\0"),
