@@ -21,7 +21,11 @@ final class ClientConnection: TCPConnectionDelegate {
     }
 
     let tcp: TCPConnection
-    unowned let node: Node
+    /// `unowned(unsafe)`: a safe `unowned` read costs a strong retain and release, several
+    /// times per frame (issue 13). Sound because the node outlives its connections: it holds
+    /// each in `connections` until its socket's close callback has run, and `Node.run` returns
+    /// only after the loop closed every handle.
+    unowned(unsafe) let node: Node
     let transport: Transport
     let acceptedAt: UInt64
     /// Why the session ended, for the "session closed" log line (the first reason wins).
@@ -163,7 +167,7 @@ final class ClientConnection: TCPConnectionDelegate {
 
     func readWebSocket(_ bytes: UnsafeRawBufferPointer) {
         webSocket!.feed(bytes)
-        while isOpen || webSocket?.state != .closed, let event = webSocket?.nextEvent() {
+        while isOpen || webSocket?.state != .closed, let event = webSocket?.nextEvent(reusing: &node.webSocketPayloadScratch) {
             switch event {
             case .data(let payload, let isText):
                 guard isOpen else { continue }

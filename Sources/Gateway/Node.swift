@@ -60,6 +60,10 @@ public final class Node {
     /// Conformance echo endpoint: compresses echoes for clients that negotiated permessage-deflate.
     lazy var echoDeflater = MessageDeflater(windowBits: configuration.perMessageDeflate.serverMaxWindowBits)
     @exclusivity(unchecked) var encoder = MessageEncoder()
+    /// The array every connection's WebSocket layer unmasks payloads into (see
+    /// `WebSocketConnection.nextEvent(reusing:)`): one per node, so no allocation per frame
+    /// and no memory per connection.
+    @exclusivity(unchecked) var webSocketPayloadScratch: [UInt8] = []
     /// The last publication's JSON message, shared by its JSON subscribers.
     var jsonFrames = JSONFrameCache()
     /// The node-wide budget for buffered bytes and its flow-control watermarks.

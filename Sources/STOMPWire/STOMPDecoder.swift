@@ -183,12 +183,14 @@ public struct STOMPDecoder: Sendable {
         }
         let escaping = HeaderEscaping(command: command, version: version)
         let header: STOMPHeader
-        var lastDestination = self.lastDestination
+        // Swapped out and back rather than copied: no reference counting per header line.
+        var lastDestination = ""
+        swap(&lastDestination, &self.lastDestination)
+        defer { swap(&lastDestination, &self.lastDestination) }
         do throws(HeaderLineError) {
             header = try buffer.withUnsafeBufferPointer { bytes throws(HeaderLineError) in
                 try Self.parseHeader(UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]), escaping, lastDestination: &lastDestination)
             }
-            self.lastDestination = lastDestination
         } catch {
             switch error {
             case .missingColon:
@@ -201,12 +203,12 @@ public struct STOMPDecoder: Sendable {
                 throw fail(.invalidEscape, message)
             }
         }
-        // Most frames have a handful of headers: one allocation instead of growing 1, 2, 4, 8.
-        if headers.isEmpty { headers.reserveCapacity(min(8, limits.maxHeaders)) }
-        headers.append(header)
         let nameLength = header.name.utf8.count
         if nameLength == 7 && receipt == nil && header.name == "receipt" { receipt = header.value }
         if nameLength == 14 && contentLengthText == nil && header.name == "content-length" { contentLengthText = header.value }
+        // Most frames have a handful of headers: one allocation instead of growing 1, 2, 4, 8.
+        if headers.isEmpty { headers.reserveCapacity(min(8, limits.maxHeaders)) }
+        headers.append(header)  // last use: moved, not copied
         consume(through: line.upperBound)
         return .continueParsing
     }
