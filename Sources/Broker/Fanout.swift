@@ -33,14 +33,24 @@ public struct Fanout: Sendable {
     public func forEach(_ body: (Delivery) -> Void) {
         if let single { return body(single) }
         guard let publication else { return }
+        guard let first = subscribers.first else { return }
         let hasAckIDs = !ackIDs.isEmpty
-        for index in subscribers.indices {
-            body(Delivery(
-                subscription: subscribers[index].key,
-                publication: publication,
-                destination: subscribers[index].shownDestination ?? publication.destination,
-                ackID: hasAckIDs ? ackIDs[index] : nil,
-                redelivered: false))
+        // One Delivery changed in place per subscriber: building a fresh one per subscriber
+        // cost a copy and two destructions each (measured, issue 13).
+        var delivery = Delivery(
+            subscription: first.key, publication: publication,
+            destination: first.shownDestination ?? publication.destination,
+            ackID: hasAckIDs ? ackIDs[0] : nil, redelivered: false)
+        body(delivery)
+        for index in subscribers.indices.dropFirst() {
+            delivery.subscription = subscribers[index].key
+            if let shown = subscribers[index].shownDestination {
+                delivery.destination = shown
+            } else if subscribers[index - 1].shownDestination != nil {
+                delivery.destination = publication.destination
+            }
+            if hasAckIDs { delivery.ackID = ackIDs[index] }
+            body(delivery)
         }
     }
 
