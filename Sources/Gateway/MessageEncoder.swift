@@ -140,8 +140,7 @@ struct MessageEncoder {
             start = WebSocketFrameEncoder.writeHeader(
                 opcode: isUTF8 ? .text : .binary, payloadLength: stompHead.count - reserved, endingAt: reserved, in: &stompHead)
         }
-        tcp.beginFrame()
-        stompHead.withUnsafeBytes { tcp.enqueue(copying: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        stompHead.withUnsafeBytes { tcp.enqueueFrame(copying: UnsafeRawBufferPointer(rebasing: $0[start...])) }
     }
 
     /// Writes head + shared tail to a connection, framed for WebSocket when `webSocket` is set.
@@ -167,16 +166,13 @@ struct MessageEncoder {
                 opcode: isUTF8 ? .text : .binary, payloadLength: 5 + headCount + deflated.count, into: &head)
             PerMessageDeflate.writeStoredBlockHeader(length: headCount, into: &head)
             head.append(contentsOf: stompHead[reserved...])
-            head.withUnsafeBytes { tcp.enqueue(copying: $0) }
-            tcp.enqueue(deflated)
+            head.withUnsafeBytes { tcp.enqueueFrame(copying: $0, sharing: deflated) }
             return
         }
         let start = webSocket
             ? WebSocketFrameEncoder.writeHeader(
                 opcode: isUTF8 ? .text : .binary, payloadLength: headCount + tail.bytes.count, endingAt: reserved, in: &stompHead)
             : reserved
-        tcp.beginFrame()
-        stompHead.withUnsafeBytes { tcp.enqueue(copying: UnsafeRawBufferPointer(rebasing: $0[start...])) }
-        tcp.enqueue(tail.bytes)
+        stompHead.withUnsafeBytes { tcp.enqueueFrame(copying: UnsafeRawBufferPointer(rebasing: $0[start...]), sharing: tail.bytes) }
     }
 }

@@ -125,8 +125,11 @@ final class OutputQueue {
         destination.copyMemory(from: source, byteCount: count)
         current.used += count
         pendingBytes += count
-        if !nextPieceStartsFrame, head < pieces.count, case .arena(let lastChunk) = pieces[pieces.count - 1].owner,
-            lastChunk === current,
+        // The last piece is in this chunk when it starts inside it (a piece never spans two
+        // blocks): decided from addresses, without binding (and retaining) the piece's owner.
+        let chunkStart = UnsafeRawPointer(current.base)
+        if !nextPieceStartsFrame, head < pieces.count,
+            pieces[pieces.count - 1].base >= chunkStart, pieces[pieces.count - 1].base < chunkStart + ArenaChunk.capacity,
             pieces[pieces.count - 1].base + pieces[pieces.count - 1].count == UnsafeRawPointer(destination)
         {
             pieces[pieces.count - 1].count += count

@@ -17,6 +17,20 @@ extension TCPConnection {
         markDirty()
     }
 
+    /// One frame: `head` copied, then `tail` by reference (what `beginFrame`, `enqueue(copying:)`
+    /// and `enqueue(_:)` do, with one look-up of the queue and one dirty mark: this runs once
+    /// per delivery).
+    public func enqueueFrame(copying head: UnsafeRawBufferPointer, sharing tail: SharedBytes? = nil) {
+        guard acceptsOutput else { return }
+        let output = outputForAppend()
+        output.markFrameStart()
+        var grown = head.isEmpty ? 0 : output.appendCopy(head, pool: loop.outputPool)
+        if let tail, tail.count > 0 { grown += output.append(tail) }
+        guard grown > 0 else { return }
+        loop.memory.outputBytes += grown
+        markDirty()
+    }
+
     /// The next bytes enqueued begin a new frame (a STOMP frame, or the WebSocket message
     /// carrying one): `discardUnstartedFrames()` may cut the queue there and no further back.
     public func beginFrame() {
