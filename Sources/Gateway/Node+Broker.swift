@@ -22,11 +22,9 @@ extension Node {
     func perform(_ operation: BrokerOperation, receipt: String? = nil, for connection: ClientConnection) throws(BrokerError) -> OperationOutcome {
         let session = connection.id
         defer { settleClusterEntries() }
-        // Computed, not stored: a SEND whose destination was judged before needs no identity.
-        var identity: Identity { connection.identity ?? .anonymous(session: session, endpoint: connection.endpointName) }
         switch operation {
         case .subscribe(let id, let destination, let ackMode, let prefetch):
-            try authorize(.subscribe, destination, for: identity)
+            try authorize(.subscribe, destination, for: identity(of: connection))
             if applicationRouter.isApplicationDestination(destination) {
                 return try subscribeApplication(id: id, destination: destination, ackMode: ackMode, prefetch: prefetch, receipt: receipt, for: connection)
             }
@@ -48,7 +46,8 @@ extension Node {
             noteLeave(id: id, session: session)
             leaveCluster(subscriptionRoutes[session]?.removeValue(forKey: id))
         case .send(let destination, let clientHeaders, let body):
-            let judged = try judgeSend(destination, for: identity, from: connection)
+            // The identity is made only when the destination was not judged before.
+            let judged = try judgeSend(destination, for: self.identity(of: connection), from: connection)
             let headers = try stampSender(clientHeaders, user: connection.session.user)
             if judged.isApplication {
                 try sendApplication(destination: destination, headers: headers, body: body, receipt: receipt, from: connection)
@@ -108,6 +107,11 @@ extension Node {
         guard storing else { return .done }
         waiting = true
         return .waitForCluster
+    }
+
+    /// The connection's identity for authorization: anonymous sessions get their own.
+    func identity(of connection: ClientConnection) -> Identity {
+        connection.identity ?? .anonymous(session: connection.id, endpoint: connection.endpointName)
     }
 
     /// The header every MESSAGE carries naming the authenticated sender (RabbitMQ's name).
