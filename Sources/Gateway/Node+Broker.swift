@@ -62,7 +62,7 @@ extension Node {
                 target = known
             } else {
                 target = try broker.sendDestination(destination)
-                connection.lastSend?.target = target
+                judged.target = target
             }
             counters.messagesPublished += 1
             slowestDelivery = (0, 0)
@@ -307,9 +307,15 @@ extension Node {
 }
 
 /// A SEND destination as `Node.judgeSend` found it: allowed, and an application destination
-/// or one for the broker (its table entry, once looked up).
-struct RememberedSend {
+/// or one for the broker (its table entry, once looked up). A class so that a connection pays
+/// one pointer for it, and nothing until its first SEND (idle memory per connection).
+final class RememberedSend {
     let destination: String
     let isApplication: Bool
     var target: SendDestination?
+
+    init(destination: String, isApplication: Bool) {
+        self.destination = destination
+        self.isApplication = isApplication
+    }
 }
