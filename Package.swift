@@ -94,6 +94,7 @@ let package = Package(
             name: "StampedeClient",
             dependencies: [
                 "STOMPClientSession", "STOMPWire",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

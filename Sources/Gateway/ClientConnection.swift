@@ -21,11 +21,12 @@ final class ClientConnection: TCPConnectionDelegate {
     }
 
     let tcp: TCPConnection
-    /// `unowned(unsafe)`: a safe `unowned` read costs a strong retain and release, several
-    /// times per frame (issue 13). Sound because the node outlives its connections: it holds
-    /// each in `connections` until its socket's close callback has run, and `Node.run` returns
-    /// only after the loop closed every handle.
-    unowned(unsafe) let node: Node
+    /// Strong, so that a use borrows it: an `unowned` read takes a strong reference every time,
+    /// several times per frame, and the node's references go through the slow side-table path
+    /// because the node is also referenced weakly (issue 13). The cycle this makes is broken
+    /// when the node drops the connection from `connections` after its socket's close callback,
+    /// which every connection reaches before `Node.run` returns.
+    let node: Node
     let transport: Transport
     let acceptedAt: UInt64
     /// Why the session ended, for the "session closed" log line (the first reason wins).

@@ -22,7 +22,10 @@ public actor StampedeClient {
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
     private var receiptWaiters: [String: CheckedContinuation<Void, any Error>] = [:]
     var requestWaiters: [String: CheckedContinuation<StampedeMessage, any Error>] = [:]
-    private var streams: [String: AsyncThrowingStream<StampedeMessage, any Error>.Continuation] = [:]
+    private var streams: [String: AsyncThrowingStream<[StampedeMessage], any Error>.Continuation] = [:]
+    /// Messages for one subscription collected while a batch of actions is applied, handed over
+    /// as one batch (see `StampedeSubscription.batches`).
+    private var pendingBatch: (subscription: String, messages: [StampedeMessage])?
     private var stateListeners: [Int: AsyncStream<ClientConnectionState>.Continuation] = [:]
     var replySubscriptionID: String?
     private var tickTask: Task<Void, Never>?
@@ -95,7 +98,7 @@ public actor StampedeClient {
     public func subscribe(_ destination: String, ack: AckMode = .auto, headers: [String: String] = [:]) async throws(StampedeClientError) -> StampedeSubscription {
         counter += 1
         let id = "sub-\(counter)"
-        let (stream, continuation) = AsyncThrowingStream<StampedeMessage, any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<[StampedeMessage], any Error>.makeStream()
         streams[id] = continuation
         continuation.onTermination = { _ in Task { await self.streamEnded(id) } }
         let subscription = ClientSubscription(id: id, destination: destination, ack: ack, headers: headers.sorted { $0.key < $1.key }.map { STOMPHeader(name: $0.key, value: $0.value) })
@@ -106,7 +109,7 @@ public actor StampedeClient {
             streams.removeValue(forKey: id)?.finish(throwing: error)
             throw error
         }
-        return StampedeSubscription(id: id, destination: destination, ack: ack, messages: stream)
+        return StampedeSubscription(id: id, destination: destination, ack: ack, batches: stream)
     }
 
     /// UNSUBSCRIBE (awaiting its receipt when connected); the subscription's sequence ends.
@@ -212,7 +215,15 @@ public actor StampedeClient {
     }
 
     func apply(_ actions: [ClientAction]) {
+        defer { flushPendingBatch() }
         for action in actions {
+            if case .deliver(let subscription, let frame) = action {
+                deliver(StampedeMessage(frame: frame, epoch: session.connectionEpoch), to: subscription)
+                continue
+            }
+            // Whatever else happens (an ERROR, the connection closing) comes after the
+            // messages that arrived before it.
+            flushPendingBatch()
             switch action {
             case .openTransport:
                 openTransport()
@@ -227,8 +238,8 @@ public actor StampedeClient {
                     guard !Task.isCancelled else { return }
                     self.reconnectDelayElapsed()
                 }
-            case .deliver(let subscription, let frame):
-                deliver(StampedeMessage(frame: frame, epoch: session.connectionEpoch), to: subscription)
+            case .deliver:
+                break  // handled above
             case .receipt(let id):
                 receiptWaiters.removeValue(forKey: id)?.resume()
             case .receiptsFailed(let ids, let error):
@@ -248,7 +259,18 @@ public actor StampedeClient {
             }
             return
         }
-        streams[subscription]?.yield(message)
+        if let pending = pendingBatch, pending.subscription != subscription { flushPendingBatch() }
+        if pendingBatch == nil {
+            pendingBatch = (subscription, [message])
+        } else {
+            pendingBatch!.messages.append(message)
+        }
+    }
+
+    private func flushPendingBatch() {
+        guard let pending = pendingBatch else { return }
+        pendingBatch = nil
+        streams[pending.subscription]?.yield(pending.messages)
     }
 
     private func serverError(_ error: ServerError) {

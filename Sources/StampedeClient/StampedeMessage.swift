@@ -29,15 +29,34 @@ public struct StampedeMessage: Sendable {
 /// (throwing the reason if it failed). Survives reconnects: the client resubscribes.
 public struct StampedeSubscription: AsyncSequence, Sendable {
     public typealias Element = StampedeMessage
-    public typealias AsyncIterator = AsyncThrowingStream<StampedeMessage, any Error>.AsyncIterator
 
     /// The STOMP subscription id.
     public let id: String
     public let destination: String
     public let ack: AckMode
-    let messages: AsyncThrowingStream<StampedeMessage, any Error>
+    /// The messages arrive in batches: all that one read from the socket brought for this
+    /// subscription. Handing them over one by one resumed the reading task once per message,
+    /// which bounded one subscription at a few tens of thousands of messages/s (issue 14).
+    let batches: AsyncThrowingStream<[StampedeMessage], any Error>
 
-    public func makeAsyncIterator() -> AsyncIterator { messages.makeAsyncIterator() }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(batches: batches.makeAsyncIterator()) }
+
+    /// Returns the messages of a batch without suspending, and waits only between batches.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var batches: AsyncThrowingStream<[StampedeMessage], any Error>.AsyncIterator
+        var batch: [StampedeMessage] = []
+        var index = 0
+
+        public mutating func next() async throws -> StampedeMessage? {
+            while index == batch.count {
+                guard let next = try await batches.next() else { return nil }
+                batch = next
+                index = 0
+            }
+            index += 1
+            return batch[index - 1]
+        }
+    }
 }
 
 /// An open transaction (BEGIN sent); pass it to `send`/`ack`, then `commit` or `abort`.
