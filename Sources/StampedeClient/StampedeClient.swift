@@ -1,5 +1,6 @@
 public import STOMPClientSession
 internal import STOMPWire
+internal import NIOConcurrencyHelpers
 
 /// An async/await STOMP client for Stampede (and any STOMP 1.1/1.2 broker) over WebSocket or TCP,
 /// with automatic reconnect.
@@ -30,6 +31,23 @@ public actor StampedeClient {
     var replySubscriptionID: String?
     private var tickTask: Task<Void, Never>?
     private var reconnectTask: Task<Void, Never>?
+    /// Sends without a receipt, made while connected, wait here outside the actor and reach the
+    /// session in bursts: one actor hop per burst instead of one per send (issue 14: the hop,
+    /// a thread wake-up each way, was most of a send's cost). Every other operation drains it
+    /// first, so the order of one caller's frames is kept.
+    private nonisolated let outbox = NIOLockedValueBox(Outbox())
+
+    struct Outbox {
+        var sends: [OutgoingSend] = []
+        var drainScheduled = false
+        /// Mirrors the session: only a connected client takes sends here (a send made while
+        /// disconnected goes through the actor, so a full queue is the caller's error).
+        var isConnected = false
+    }
+
+    /// Sends that may wait in the outbox; past this a send goes through the actor, which drains
+    /// the outbox first (back-pressure on a caller faster than the connection).
+    static let outboxLimit = 4_096
 
     /// A client for `url` (`ws://host:port/ws`, `wss://…`, `stomp://host:port`, `stomp+ssl://…`);
     /// nothing happens until `connect()`.
@@ -79,6 +97,7 @@ public actor StampedeClient {
 
     /// DISCONNECT with a receipt (everything sent before is processed), then close. Subscriptions end.
     public func disconnect() async {
+        drainOutbox()
         if case .closed = session.state { return }
         apply(session.disconnect(now: now))
         if case .closed = session.state { return }
@@ -125,16 +144,53 @@ public actor StampedeClient {
     /// SEND. With `receipt: true` it returns once the server has the message (RECEIPT) and throws
     /// its ERROR otherwise. While disconnected the send waits in a bounded queue for the next
     /// connection; past `maxQueuedSends` it throws `.sendQueueFull`.
-    public func send(_ body: [UInt8], to destination: String, headers: [String: String] = [:], receipt: Bool = false, transaction: StampedeTransaction? = nil) async throws(StampedeClientError) {
-        var headerList = headers.sorted { $0.key < $1.key }.map { STOMPHeader(name: $0.key, value: $0.value) }
+    ///
+    /// Without a receipt or transaction, on a connected client, the send returns once queued
+    /// for the connection (like a write into a socket) and frames go out in bursts.
+    public nonisolated(nonsending) func send(_ body: [UInt8], to destination: String, headers: [String: String] = [:], receipt: Bool = false, transaction: StampedeTransaction? = nil) async throws(StampedeClientError) {
+        var headerList = headers.isEmpty ? [] : headers.sorted { $0.key < $1.key }.map { STOMPHeader(name: $0.key, value: $0.value) }
+        if !receipt, transaction == nil {
+            let outgoing = OutgoingSend(destination: destination, headers: headerList, body: body, receipt: nil)
+            let queued: Bool? = outbox.withLockedValue { box in
+                guard box.isConnected, box.sends.count < Self.outboxLimit else { return nil }
+                box.sends.append(outgoing)
+                defer { box.drainScheduled = true }
+                return !box.drainScheduled
+            }
+            if let queued {
+                if queued { Task { await self.drainOutbox() } }
+                return
+            }
+        }
         if let transaction { headerList.append(STOMPHeader(name: "transaction", value: transaction.id)) }
+        try await sendThroughSession(destination: destination, headers: headerList, body: body, receipt: receipt)
+    }
+
+    private func sendThroughSession(destination: String, headers: [STOMPHeader], body: [UInt8], receipt: Bool) async throws(StampedeClientError) {
         let receiptID = receipt ? nextReceipt() : nil
-        let outgoing = OutgoingSend(destination: destination, headers: headerList, body: body, receipt: receiptID)
+        let outgoing = OutgoingSend(destination: destination, headers: headers, body: body, receipt: receiptID)
         try await perform(receipt: receiptID) { session, now in try session.send(outgoing, now: now) }
     }
 
+    /// Hands the outbox's sends to the session, in order, as one burst of writes.
+    private func drainOutbox() {
+        let sends = outbox.withLockedValue { box in
+            box.drainScheduled = false
+            defer { box.sends = [] }
+            return box.sends
+        }
+        guard !sends.isEmpty else { return }
+        let now = now
+        for send in sends {
+            // Connected when queued; if the connection dropped since, the session queues the
+            // send for the next one (or, past its bound, drops it as a lost connection would).
+            guard let actions = try? session.send(send, now: now) else { continue }
+            apply(actions)
+        }
+    }
+
     /// SEND of UTF-8 text.
-    public func send(_ text: String, to destination: String, headers: [String: String] = [:], receipt: Bool = false, transaction: StampedeTransaction? = nil) async throws(StampedeClientError) {
+    public nonisolated(nonsending) func send(_ text: String, to destination: String, headers: [String: String] = [:], receipt: Bool = false, transaction: StampedeTransaction? = nil) async throws(StampedeClientError) {
         try await send(Array(text.utf8), to: destination, headers: headers, receipt: receipt, transaction: transaction)
     }
 
@@ -194,6 +250,7 @@ public actor StampedeClient {
 
     /// Runs one session operation, applies its actions and, with a receipt, waits for it.
     func perform(receipt: String?, _ operation: (inout ClientSession, UInt64) throws -> [ClientAction]) async throws(StampedeClientError) {
+        drainOutbox()
         let actions: [ClientAction]
         do {
             actions = try operation(&session, now)
@@ -285,6 +342,8 @@ public actor StampedeClient {
     }
 
     private func stateChanged(_ state: ClientConnectionState) {
+        let connected = if case .connected = state { true } else { false }
+        outbox.withLockedValue { $0.isConnected = connected }
         for listener in stateListeners.values { listener.yield(state) }
         switch state {
         case .connected:
@@ -330,8 +389,8 @@ public actor StampedeClient {
                     transport.close()
                     return
                 }
-                for try await bytes in transport.inbound {
-                    self.received(bytes, generation: generation)
+                for try await _ in transport.inbound {
+                    self.received(transport.takeReceived(), generation: generation)
                 }
                 self.transportClosed(generation: generation, error: nil)
             } catch {

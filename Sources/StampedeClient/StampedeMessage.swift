@@ -1,4 +1,5 @@
 public import STOMPClientSession
+internal import NIOConcurrencyHelpers
 public import STOMPWire
 
 /// Every error of the client: a server ERROR is `.server(ServerError)` carrying its `message`.
@@ -34,27 +35,60 @@ public struct StampedeSubscription: AsyncSequence, Sendable {
     public let id: String
     public let destination: String
     public let ack: AckMode
-    /// The messages arrive in batches: all that one read from the socket brought for this
+    /// The messages arrive in batches: all that one burst from the socket brought for this
     /// subscription. Handing them over one by one resumed the reading task once per message,
     /// which bounded one subscription at a few tens of thousands of messages/s (issue 14).
     let batches: AsyncThrowingStream<[StampedeMessage], any Error>
+    /// The batch being read and how far: shared by every iterator of this subscription, so
+    /// a loop that stops mid-batch leaves the rest to the next loop, as a stream of single
+    /// messages would.
+    let current: NIOLockedValueBox<Cursor>
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(batches: batches.makeAsyncIterator()) }
+    struct Cursor {
+        var batch: [StampedeMessage] = []
+        var index = 0
+
+        mutating func take() -> StampedeMessage? {
+            guard index < batch.count else { return nil }
+            index += 1
+            return batch[index - 1]
+        }
+    }
+
+    init(id: String, destination: String, ack: AckMode, batches: AsyncThrowingStream<[StampedeMessage], any Error>) {
+        self.id = id
+        self.destination = destination
+        self.ack = ack
+        self.batches = batches
+        self.current = NIOLockedValueBox(Cursor())
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(batches: batches.makeAsyncIterator(), current: current)
+    }
 
     /// Returns the messages of a batch without suspending, and waits only between batches.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var batches: AsyncThrowingStream<[StampedeMessage], any Error>.AsyncIterator
-        var batch: [StampedeMessage] = []
-        var index = 0
+        let current: NIOLockedValueBox<Cursor>
 
         public mutating func next() async throws -> StampedeMessage? {
-            while index == batch.count {
-                guard let next = try await batches.next() else { return nil }
-                batch = next
-                index = 0
+            while true {
+                if let message = current.withLockedValue({ $0.take() }) { return message }
+                guard let batch = try await batches.next() else { return nil }
+                current.withLockedValue { $0 = Cursor(batch: batch) }
             }
-            index += 1
-            return batch[index - 1]
+        }
+
+        /// `next()` on the caller's actor (what `for try await` calls): the plain `next()`
+        /// left the caller's actor and came back for every message, two thread switches each.
+        @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, *)
+        public mutating func next(isolation actor: isolated (any Actor)? = #isolation) async throws(any Error) -> StampedeMessage? {
+            while true {
+                if let message = current.withLockedValue({ $0.take() }) { return message }
+                guard let batch = try await batches.next(isolation: actor) else { return nil }
+                current.withLockedValue { $0 = Cursor(batch: batch) }
+            }
         }
     }
 }

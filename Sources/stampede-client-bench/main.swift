@@ -5,6 +5,8 @@
 //   stampede-client-bench publish   --url stomp://127.0.0.1:61613 [--messages 500000] [--bytes 100]
 //   stampede-client-bench subscribe --url stomp://127.0.0.1:61613 [--messages 500000] [--bytes 100]
 //   stampede-client-bench idle      --url stomp://127.0.0.1:61613 [--connections 1000]
+//   stampede-client-bench receive   --url stomp://127.0.0.1:61613 --topic /topic/t [--messages 500000]
+//     (only subscribes: another process publishes, e.g. stampede-bench fanout --topic /topic/t)
 import Foundation
 import StampedeClient
 import STOMPWire
@@ -15,6 +17,7 @@ struct Arguments {
     var messages = 500_000
     var bytes = 100
     var connections = 1_000
+    var topic: String?
 
     init(_ arguments: [String]) {
         var rest = arguments.dropFirst()
@@ -26,14 +29,15 @@ struct Arguments {
             case "--messages": messages = Int(value) ?? messages
             case "--bytes": bytes = Int(value) ?? bytes
             case "--connections": connections = Int(value) ?? connections
+            case "--topic": topic = value
             default: Self.usage()
             }
         }
-        if !["publish", "subscribe", "idle"].contains(mode) { Self.usage() }
+        if !["publish", "subscribe", "receive", "idle"].contains(mode) { Self.usage() }
     }
 
     static func usage() -> Never {
-        print("usage: stampede-client-bench publish|subscribe|idle --url URL [--messages N] [--bytes B] [--connections N]")
+        print("usage: stampede-client-bench publish|subscribe|receive|idle --url URL [--messages N] [--bytes B] [--connections N] [--topic T]")
         exit(2)
     }
 }
@@ -53,7 +57,7 @@ func seconds(since start: ContinuousClock.Instant) -> Double {
 let arguments = Arguments(CommandLine.arguments)
 let body = [UInt8](repeating: UInt8(ascii: "x"), count: arguments.bytes)
 let options = StampedeClient.Options(heartBeat: .init(canSend: 0, wantsReceive: 0), maxQueuedSends: 10_000)
-let topic = "/topic/client-bench.\(getpid())"
+let topic = arguments.topic ?? "/topic/client-bench.\(getpid())"
 
 switch arguments.mode {
 case "publish":
@@ -91,6 +95,24 @@ case "subscribe":
                  received, arguments.bytes, elapsed, Double(max(received - 1, 1)) / elapsed))
     _ = try await sending.value
     await publisher.disconnect()
+    await subscriber.disconnect()
+case "receive":
+    // Another process publishes (its own pace and batching); the clock runs from the first
+    // message received to the last.
+    let subscriber = try StampedeClient(url: arguments.url, options: options)
+    try await subscriber.connect()
+    let messages = try await subscriber.subscribe(topic)
+    FileHandle.standardError.write(Data("subscribed to \(topic)\n".utf8))
+    var received = 0
+    var start: ContinuousClock.Instant?
+    for try await _ in messages {
+        if start == nil { start = .now }
+        received += 1
+        if received == arguments.messages { break }
+    }
+    let elapsed = seconds(since: start ?? .now)
+    print(String(format: "receive: %d messages received by one subscription in %.2f s: %.0f messages/s",
+                 received, elapsed, Double(max(received - 1, 1)) / elapsed))
     await subscriber.disconnect()
 default:
     let before = residentBytes()

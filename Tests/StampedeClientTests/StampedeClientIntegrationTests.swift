@@ -58,6 +58,25 @@ final class StampedeClientIntegrationTests: XCTestCase {
         guard case .closed(nil) = await subscriber.state else { return XCTFail("not closed cleanly") }
     }
 
+    /// Sends without a receipt return once queued and go out in bursts (issue 14); over both
+    /// transports they still arrive complete and in order, before a later send with a receipt
+    /// and before a later SUBSCRIBE's effect.
+    func testABurstOfSendsWithoutReceiptsArrivesCompleteAndInOrder() async throws {
+        let node = try StampedeNode()
+        let subscriber = try await client(node.stomp)
+        let subscription = try await subscriber.subscribe("/topic/burst")
+        for url in [node.stomp, node.ws] {
+            let publisher = try await client(url)
+            for number in 0..<5_000 { try await publisher.send("\(number)", to: "/topic/burst") }
+            try await publisher.send("last", to: "/topic/burst", receipt: true)
+            // Two loops: the first stops inside a batch, and the second goes on from there.
+            let messages = try await next(10, of: subscription) + next(4_991, of: subscription)
+            XCTAssertEqual(messages.map(\.bodyText), (0..<5_000).map { "\($0)" } + ["last"], url)
+            await publisher.disconnect()
+        }
+        await subscriber.disconnect()
+    }
+
     func testClientAckSettlesAndNackRedeliversOnAQueue() async throws {
         let node = try StampedeNode()
         let consumer = try await client(node.stomp)
