@@ -3,7 +3,12 @@ import CLibUV
 /// What keeps a piece's bytes alive until the kernel has them.
 enum PieceOwner {
     case shared(SharedBytes)
-    case arena(ArenaChunk)
+    /// Not a counted reference: a chunk with pieces out holds one retain for all of them,
+    /// taken at its first piece and dropped with its last (`outstandingPieces`). A reference
+    /// per piece cost a retain and a release per delivered frame (issue 13).
+    case arena(Unmanaged<ArenaChunk>)
+    /// A written slot: holds nothing.
+    case none
 }
 
 /// A contiguous run of bytes waiting to be written.
@@ -16,8 +21,8 @@ struct Piece {
     var startsFrame = false
 
     /// Overwrites written slots so they stop keeping their bytes alive.
-    static var written: Piece { Piece(base: emptyBytes.baseAddress, count: 0, owner: .shared(emptyBytes)) }
-    private static let emptyBytes = SharedBytes([])
+    /// (Its base is never read: any non-null address will do.)
+    static var written: Piece { Piece(base: UnsafeRawPointer(bitPattern: 1).unsafelyUnwrapped, count: 0, owner: .none) }
 }
 
 /// A block that small copies are appended to. It is reused once every piece cut from it has
@@ -134,7 +139,8 @@ final class OutputQueue {
         {
             pieces[pieces.count - 1].count += count
         } else {
-            pieces.append(Piece(base: UnsafeRawPointer(destination), count: count, owner: .arena(current), startsFrame: nextPieceStartsFrame))
+            if current.outstandingPieces == 0 { _ = Unmanaged.passRetained(current) }  // see PieceOwner.arena
+            pieces.append(Piece(base: UnsafeRawPointer(destination), count: count, owner: .arena(Unmanaged.passUnretained(current)), startsFrame: nextPieceStartsFrame))
             current.outstandingPieces += 1
         }
         nextPieceStartsFrame = false
@@ -248,15 +254,22 @@ final class OutputQueue {
 
     /// A piece leaves the queue; returns the overhead it stops costing.
     private func release(_ piece: Piece, pool: OutputPool) -> Int {
-        guard case .arena(let owner) = piece.owner else {
+        switch piece.owner {
+        case .shared:
             sharedPieces -= 1
             return Self.sharedPieceOverhead
+        case .arena(let unmanaged):
+            let drained = unmanaged._withUnsafeGuaranteedRef { owner -> Bool in
+                owner.outstandingPieces -= 1
+                guard owner.outstandingPieces == 0 else { return false }
+                if owner !== chunk { pool.recycle(owner) }
+                return true
+            }
+            if drained { unmanaged.release() }  // the pieces' one retain (PieceOwner.arena)
+            return 0
+        case .none:
+            return 0
         }
-        owner.outstandingPieces -= 1
-        if owner.outstandingPieces == 0 && owner !== chunk {
-            pool.recycle(owner)
-        }
-        return 0
     }
 
     /// Forgets written pieces: all at once when drained, otherwise when they are half the array.
