@@ -49,6 +49,18 @@ func residentBytes() -> Int {
     return kilobytes * 1_024
 }
 
+/// Counts `count` messages of `subscription`; the time from the first to the last.
+func receive(_ count: Int, of subscription: StampedeSubscription) async throws -> (received: Int, seconds: Double) {
+    var received = 0
+    var start: ContinuousClock.Instant?
+    for try await _ in subscription {
+        if start == nil { start = .now }
+        received += 1
+        if received == count { break }
+    }
+    return (received, seconds(since: start ?? .now))
+}
+
 func seconds(since start: ContinuousClock.Instant) -> Double {
     let elapsed = ContinuousClock.now - start
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -83,14 +95,7 @@ case "subscribe":
     let sending = Task {
         for _ in 0..<arguments.messages { try await publisher.send(body, to: topic) }
     }
-    var received = 0
-    var start: ContinuousClock.Instant?
-    for try await _ in messages {
-        if start == nil { start = .now }
-        received += 1
-        if received == arguments.messages { break }
-    }
-    let elapsed = seconds(since: start ?? .now)
+    let (received, elapsed) = try await receive(arguments.messages, of: messages)
     print(String(format: "subscribe: %d messages of %d bytes received by one subscription in %.2f s: %.0f messages/s",
                  received, arguments.bytes, elapsed, Double(max(received - 1, 1)) / elapsed))
     _ = try await sending.value
@@ -103,14 +108,7 @@ case "receive":
     try await subscriber.connect()
     let messages = try await subscriber.subscribe(topic)
     FileHandle.standardError.write(Data("subscribed to \(topic)\n".utf8))
-    var received = 0
-    var start: ContinuousClock.Instant?
-    for try await _ in messages {
-        if start == nil { start = .now }
-        received += 1
-        if received == arguments.messages { break }
-    }
-    let elapsed = seconds(since: start ?? .now)
+    let (received, elapsed) = try await receive(arguments.messages, of: messages)
     print(String(format: "receive: %d messages received by one subscription in %.2f s: %.0f messages/s",
                  received, elapsed, Double(max(received - 1, 1)) / elapsed))
     await subscriber.disconnect()
