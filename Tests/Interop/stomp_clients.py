@@ -7,11 +7,16 @@ from test_stomp_py import Collector, wait_receipt
 
 
 def connect(node, login, passcode="x", ws=False, wait=True):
-    """A connected stomp.py client (raw STOMP, or WebSocket with ws=True) and its Collector."""
+    """A connected stomp.py client of a test node (raw STOMP, or WebSocket with ws=True) and its Collector."""
+    return connect_port(node.ws_port if ws else node.stomp_port, login, passcode=passcode, ws=ws, wait=wait)
+
+
+def connect_port(port, login, passcode="x", ws=False, wait=True):
+    """A connected stomp.py client of 127.0.0.1:port (WebSocket on /ws with ws=True) and its Collector."""
     if ws:
-        conn = stomp.WSStompConnection([("127.0.0.1", node.ws_port)], ws_path="/ws")
+        conn = stomp.WSStompConnection([("127.0.0.1", port)], ws_path="/ws")
     else:
-        conn = stomp.Connection12([("127.0.0.1", node.stomp_port)])
+        conn = stomp.Connection12([("127.0.0.1", port)])
     listener = Collector()
     conn.set_listener("c", listener)
     conn.connect(login, passcode, wait=wait)

@@ -9,10 +9,9 @@ import urllib.request
 import uuid
 
 import pytest
-import stomp
 
 from conftest import ROOT
-from test_stomp_py import Collector, wait_receipt
+from stomp_clients import connect_port, subscribe
 
 HAPROXY_WS, HAPROXY_STOMP = 15674, 61613
 NODE_STOMP = {1: 61621, 2: 61622, 3: 61623}
@@ -38,20 +37,7 @@ def up():
 
 
 def connect(port, ws=False, login=None):
-    if ws:
-        conn = stomp.WSStompConnection([("127.0.0.1", port)], ws_path="/ws")
-    else:
-        conn = stomp.Connection12([("127.0.0.1", port)])
-    listener = Collector()
-    conn.set_listener("c", listener)
-    conn.connect(login or "guest", "x", wait=True)
-    return conn, listener
-
-
-def subscribe(conn, listener, dest, sid, **kw):
-    rid = "r-" + sid
-    conn.subscribe(dest, id=sid, headers={"receipt": rid}, **kw)
-    wait_receipt(listener, rid)
+    return connect_port(port, login or "guest", ws=ws)
 
 
 def admin(node, path):

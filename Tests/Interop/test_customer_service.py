@@ -8,11 +8,12 @@ import subprocess
 import sys
 
 import pytest
-import stomp
 
 from app_cluster import Cluster
 from conftest import ROOT
-from test_stomp_py import Collector, wait_receipt
+import stomp_clients
+from stomp_clients import get, subscribe
+from test_stomp_py import wait_receipt
 
 
 @pytest.fixture(scope="module")
@@ -30,20 +31,14 @@ def cluster(tmp_path_factory):
 
 
 def connect(node, login, ws=False):
-    conn = stomp.WSStompConnection([("127.0.0.1", node.ws_port)], ws_path="/ws") if ws else stomp.Connection12([("127.0.0.1", node.stomp_port)])
-    listener = Collector()
-    conn.set_listener("c", listener)
-    conn.connect(login, "x", wait=True)
-    conn.subscribe("/user/queue/messages", id="inbox", headers={"receipt": "inbox"})
-    wait_receipt(listener, "inbox")
+    """A client of `node` subscribed to its user's inbox, where the backend writes."""
+    conn, listener = stomp_clients.connect(node, login, ws=ws)
+    subscribe(conn, listener, "/user/queue/messages", "inbox")
     return conn, listener
 
 
 def next_json(listener, timeout=5):
-    try:
-        return json.loads(listener.messages.get(timeout=timeout).body)
-    except queue.Empty:
-        raise AssertionError("no message within %ss" % timeout)
+    return json.loads(get(listener.messages, timeout).body)
 
 
 def test_a_customer_without_an_agent_waits_and_the_next_agent_gets_the_conversation(cluster):

@@ -8,10 +8,9 @@ import subprocess
 import time
 
 import pytest
-import stomp
 
 from conftest import ROOT, free_port
-from test_stomp_py import Collector, wait_receipt
+from stomp_clients import connect_port, get, subscribe
 
 
 @pytest.fixture(scope="module")
@@ -35,23 +34,11 @@ def example():
 
 
 def connect(port, login, ws=False):
-    conn = stomp.WSStompConnection([("127.0.0.1", port)], ws_path="/ws") if ws else stomp.Connection12([("127.0.0.1", port)])
-    listener = Collector()
-    conn.set_listener("c", listener)
-    conn.connect(login, "x", wait=True)
-    return conn, listener
-
-
-def subscribe(conn, listener, destination, sid):
-    conn.subscribe(destination, id=sid, headers={"receipt": "r-" + sid})
-    wait_receipt(listener, "r-" + sid)
+    return connect_port(port, login, ws=ws)
 
 
 def message(listener, timeout=5):
-    try:
-        return listener.messages.get(timeout=timeout)
-    except queue.Empty:
-        raise AssertionError("no message within %ss" % timeout)
+    return get(listener.messages, timeout)
 
 
 def test_a_closure_answers_the_sending_session_only(example):
