@@ -156,7 +156,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // One StampedeClient connection's publish and receive rates and idle memory (issue 14).
-        .executableTarget(name: "stampede-client-bench", dependencies: ["StampedeClient", "STOMPWire"], swiftSettings: strict),
+        .executableTarget(name: "stampede-client-bench", dependencies: ["StampedeClient", "STOMPClientSession", "STOMPWire"], swiftSettings: strict),
         .executableTarget(name: "stampede-bench", dependencies: ["UVLoop", "TLS", "STOMPWire", "WebSocketWire", "WebSocketDeflate", "HTTPWire", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: strict),
 
         .testTarget(name: "TLSTests", dependencies: ["TLS", "UVLoop", "TestSupport"]),

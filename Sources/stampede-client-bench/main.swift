@@ -6,9 +6,13 @@
 //   stampede-client-bench subscribe --url stomp://127.0.0.1:61613 [--messages 500000] [--bytes 100]
 //   stampede-client-bench idle      --url stomp://127.0.0.1:61613 [--connections 1000]
 //   stampede-client-bench receive   --url stomp://127.0.0.1:61613 --topic /topic/t [--messages 500000]
+//   stampede-client-bench states    --url stomp://127.0.0.1:61613 [--messages N]
+//     (prints each connection state with the wall-clock time in ms until N reconnections; for timing
+//      reconnects around a node restart driven from outside)
 //     (only subscribes: another process publishes, e.g. stampede-bench fanout --topic /topic/t)
 import Foundation
 import StampedeClient
+import STOMPClientSession
 import STOMPWire
 
 struct Arguments {
@@ -33,11 +37,11 @@ struct Arguments {
             default: Self.usage()
             }
         }
-        if !["publish", "subscribe", "receive", "idle"].contains(mode) { Self.usage() }
+        if !["publish", "subscribe", "receive", "states", "idle"].contains(mode) { Self.usage() }
     }
 
     static func usage() -> Never {
-        print("usage: stampede-client-bench publish|subscribe|receive|idle --url URL [--messages N] [--bytes B] [--connections N] [--topic T]")
+        print("usage: stampede-client-bench publish|subscribe|receive|states|idle --url URL [--messages N] [--bytes B] [--connections N] [--topic T]")
         exit(2)
     }
 }
@@ -112,6 +116,18 @@ case "receive":
     print(String(format: "receive: %d messages received by one subscription in %.2f s: %.0f messages/s",
                  received, elapsed, Double(max(received - 1, 1)) / elapsed))
     await subscriber.disconnect()
+case "states":
+    var fast = options
+    fast.reconnect = ReconnectPolicy(initialDelayMilliseconds: 100, multiplier: 1, maxDelayMilliseconds: 100, jitter: 0)
+    let client = try StampedeClient(url: arguments.url, options: fast)
+    try await client.connect()
+    var connections = 0
+    for await state in await client.stateUpdates() {
+        print("\(Int(Date().timeIntervalSince1970 * 1_000)) \(state)")
+        if case .connected = state { connections += 1 }
+        if connections > arguments.messages { break }
+    }
+    await client.disconnect()
 default:
     let before = residentBytes()
     var clients: [StampedeClient] = []
