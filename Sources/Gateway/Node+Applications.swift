@@ -142,9 +142,20 @@ extension Node {
     /// A SEND that may be a service's reply: nil when it is an ordinary SEND; refused when a
     /// non-service uses the reply headers (or the node's internal ones).
     func sessionReply(in headers: [STOMPHeader], from connection: ClientConnection) throws(BrokerError) -> SessionReply? {
-        for header in headers where header.name.hasPrefix("stampede-to-") {
-            throw .refused("header '\(header.name)' is reserved for the node")
+        // One pass, deciding by the first byte on every SEND: the node's headers start with
+        // "s", the reply headers with "r"; only a SEND that may carry them pays for more.
+        var mayReply = false
+        for header in headers {
+            switch header.name.utf8.first {
+            case UInt8(ascii: "s"):
+                if header.name.hasPrefix("stampede-to-") { throw .refused("header '\(header.name)' is reserved for the node") }
+            case UInt8(ascii: "r"):
+                mayReply = true
+            default:
+                break
+            }
         }
+        guard mayReply else { return nil }
         switch SessionReply.parse(headers, senderIsService: isService(connection)) {
         case .success(let reply): return reply
         case .failure(let refusal): throw .refused(refusal.message)

@@ -166,15 +166,25 @@ public struct STOMPSession: Sendable {
         var forwarded: [STOMPHeader] = []  // allocated only when a header is passed on
         for header in frame.headers {
             // The first of repeated headers counts; what only concerns the SEND is not passed on.
-            switch header.name {
-            case "destination": if destination == nil { destination = header.value }
-            case "receipt": if receipt == nil { receipt = header.value }
-            case "transaction": if transaction == nil { transaction = header.value }
-            case "content-length", "message-id", "subscription", "ack": break
+            // The length picks the one name to compare with (a string switch tried them all).
+            let name = header.name
+            switch name.utf8.count {
+            case 11 where name == "destination":
+                if destination == nil { destination = header.value }
+                continue
+            case 11 where name == "transaction":
+                if transaction == nil { transaction = header.value }
+                continue
+            case 7 where name == "receipt":
+                if receipt == nil { receipt = header.value }
+                continue
+            case 14 where name == "content-length", 10 where name == "message-id", 12 where name == "subscription", 3 where name == "ack":
+                continue
             default:
-                if forwarded.isEmpty { forwarded.reserveCapacity(frame.headers.count) }
-                forwarded.append(header)
+                break
             }
+            if forwarded.isEmpty { forwarded.reserveCapacity(frame.headers.count) }
+            forwarded.append(header)
         }
         guard let destination, !destination.isEmpty else { return missing("destination", frame) }
         let operation = BrokerOperation.send(destination: destination, headers: forwarded, body: frame.body)
