@@ -101,6 +101,9 @@ public struct QueueDispatcher<Consumer: Hashable & Sendable, Message: Sendable>:
     public let maxUnackedPerConsumer: Int
 
     @usableFromInline var order: [Consumer]
+    /// `acknowledges` of `order[i]`, kept beside it: an auto-ack consumer always has room, so
+    /// handing it a message needs no look-up (and no hash) in `consumers` (issue 13).
+    @usableFromInline var orderAcknowledges: [Bool]
     @usableFromInline var consumers: [Consumer: ConsumerState]
     @usableFromInline var cursor: Int
     @usableFromInline var pending: RingBuffer<Pending>
@@ -115,6 +118,7 @@ public struct QueueDispatcher<Consumer: Hashable & Sendable, Message: Sendable>:
         self.overflow = overflow
         self.maxUnackedPerConsumer = max(1, maxUnackedPerConsumer)
         order = []
+        orderAcknowledges = []
         consumers = [:]
         cursor = 0
         pending = RingBuffer()
@@ -151,6 +155,7 @@ public struct QueueDispatcher<Consumer: Hashable & Sendable, Message: Sendable>:
         let limit = prefetch > 0 ? min(prefetch, maxUnackedPerConsumer) : maxUnackedPerConsumer
         consumers[consumer] = ConsumerState(acknowledges: acknowledges, limit: limit)
         order.append(consumer)
+        orderAcknowledges.append(acknowledges)
         var out: [Assignment] = []
         drain(into: &out)
         return out
@@ -164,6 +169,7 @@ public struct QueueDispatcher<Consumer: Hashable & Sendable, Message: Sendable>:
             guard let state = consumers.removeValue(forKey: consumer) else { continue }
             let index = order.firstIndex(of: consumer)!
             order.remove(at: index)
+            orderAcknowledges.remove(at: index)
             if index < cursor { cursor -= 1 }
             var log = state.unacked
             returned += log.removeAll()
@@ -304,7 +310,7 @@ public struct QueueDispatcher<Consumer: Hashable & Sendable, Message: Sendable>:
         for step in 0..<total {
             let index = (cursor + step) % total
             let consumer = order[index]
-            if consumer != excluded, consumers[consumer]!.hasCapacity {
+            if consumer != excluded, !orderAcknowledges[index] || consumers[consumer]!.hasCapacity {
                 cursor = (index + 1) % total
                 return index
             }
@@ -314,7 +320,7 @@ public struct QueueDispatcher<Consumer: Hashable & Sendable, Message: Sendable>:
 
     @inlinable mutating func assign(_ message: Message, redelivered: Bool, toConsumerAt index: Int) -> Assignment {
         let consumer = order[index]
-        guard consumers[consumer]!.acknowledges else {
+        guard orderAcknowledges[index] else {
             return Assignment(consumer: consumer, message: message, token: nil, redelivered: redelivered)
         }
         lastToken += 1
