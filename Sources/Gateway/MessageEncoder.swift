@@ -158,9 +158,15 @@ struct MessageEncoder {
         let reserved = WebSocketFrameEncoder.maxHeaderLength
         writeHead(delivery, version: version)
         let headCount = stompHead.count - reserved
-        let tail = tails[slot]!
-        let isUTF8 = tail.isUTF8
-        if webSocket, let compressFrom, tail.bytes.count >= compressFrom, let deflated = deflatedTail(for: delivery, version: version) {
+        // The tail is read where it is: copying the `Tail` cost two retains and releases per
+        // delivery (issue 13).
+        let isUTF8: Bool, tailCount: Int
+        switch slot {
+        case 0: (isUTF8, tailCount) = (tails.v1_0!.isUTF8, tails.v1_0!.bytes.count)
+        case 1: (isUTF8, tailCount) = (tails.v1_1!.isUTF8, tails.v1_1!.bytes.count)
+        default: (isUTF8, tailCount) = (tails.v1_2!.isUTF8, tails.v1_2!.bytes.count)
+        }
+        if webSocket, let compressFrom, tailCount >= compressFrom, let deflated = deflatedTail(for: delivery, version: version) {
             head.removeAll(keepingCapacity: true)
             WebSocketFrameEncoder.writeCompressedHeader(
                 opcode: isUTF8 ? .text : .binary, payloadLength: 5 + headCount + deflated.count, into: &head)
@@ -171,8 +177,15 @@ struct MessageEncoder {
         }
         let start = webSocket
             ? WebSocketFrameEncoder.writeHeader(
-                opcode: isUTF8 ? .text : .binary, payloadLength: headCount + tail.bytes.count, endingAt: reserved, in: &stompHead)
+                opcode: isUTF8 ? .text : .binary, payloadLength: headCount + tailCount, endingAt: reserved, in: &stompHead)
             : reserved
-        stompHead.withUnsafeBytes { tcp.enqueueFrame(copying: UnsafeRawBufferPointer(rebasing: $0[start...]), sharing: tail.bytes) }
+        stompHead.withUnsafeBytes { head in
+            let head = UnsafeRawBufferPointer(rebasing: head[start...])
+            switch slot {
+            case 0: tcp.enqueueFrame(copying: head, sharing: tails.v1_0!.bytes)
+            case 1: tcp.enqueueFrame(copying: head, sharing: tails.v1_1!.bytes)
+            default: tcp.enqueueFrame(copying: head, sharing: tails.v1_2!.bytes)
+            }
+        }
     }
 }
