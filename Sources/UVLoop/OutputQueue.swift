@@ -76,12 +76,15 @@ final class OutputQueue {
     @exclusivity(unchecked) private var sharedPieces = 0
     /// The next appended piece starts a frame (`markFrameStart`).
     @exclusivity(unchecked) private var nextPieceStartsFrame = false
-    @exclusivity(unchecked) private var chunk: ArenaChunk?
+    /// The chunk copies go into. Held with one manual retain and used through `Unmanaged`, so
+    /// a copy costs no reference counting (issue 13), like the pieces' references to it.
+    @exclusivity(unchecked) private var chunk: Unmanaged<ArenaChunk>?
     /// The request of the single `uv_write` a connection may have in flight.
     let writeRequest: UnsafeMutablePointer<uv_write_t> = .allocate(capacity: 1)
 
     deinit {
         // Only idle queues are dropped (never one with a write in flight).
+        chunk?.release()
         writeRequest.deallocate()
     }
 
@@ -118,30 +121,37 @@ final class OutputQueue {
         if count > ArenaChunk.largestCopy {
             return append(SharedBytes(count: count) { $0.copyMemory(from: bytes) })
         }
-        var current = chunk ?? pool.takeChunk()
-        if current.outstandingPieces == 0 { current.used = 0 }
-        if ArenaChunk.capacity - current.used < count {
-            // The full chunk stays alive through its pieces and returns to the pool when they
-            // are written (see `release`).
-            current = pool.takeChunk()
+        if chunk == nil { chunk = .passRetained(pool.takeChunk()) }
+        var current = chunk.unsafelyUnwrapped
+        let full = current._withUnsafeGuaranteedRef { chunk -> Bool in
+            if chunk.outstandingPieces == 0 { chunk.used = 0 }
+            return ArenaChunk.capacity - chunk.used < count
         }
-        chunk = current
-        let destination = current.base + current.used
-        destination.copyMemory(from: source, byteCount: count)
-        current.used += count
-        pendingBytes += count
-        // The last piece is in this chunk when it starts inside it (a piece never spans two
-        // blocks): decided from addresses, without binding (and retaining) the piece's owner.
-        let chunkStart = UnsafeRawPointer(current.base)
-        if !nextPieceStartsFrame, head < pieces.count,
-            pieces[pieces.count - 1].base >= chunkStart, pieces[pieces.count - 1].base < chunkStart + ArenaChunk.capacity,
-            pieces[pieces.count - 1].base + pieces[pieces.count - 1].count == UnsafeRawPointer(destination)
-        {
-            pieces[pieces.count - 1].count += count
-        } else {
-            if current.outstandingPieces == 0 { _ = Unmanaged.passRetained(current) }  // see PieceOwner.arena
-            pieces.append(Piece(base: UnsafeRawPointer(destination), count: count, owner: .arena(Unmanaged.passUnretained(current)), startsFrame: nextPieceStartsFrame))
-            current.outstandingPieces += 1
+        if full {
+            // The full chunk has pieces out (an empty one was reset above): it stays alive
+            // through their retain and returns to the pool when they are written (`release`).
+            current.release()
+            current = .passRetained(pool.takeChunk())
+            chunk = current
+        }
+        current._withUnsafeGuaranteedRef { arena in
+            let destination = arena.base + arena.used
+            destination.copyMemory(from: source, byteCount: count)
+            arena.used += count
+            pendingBytes += count
+            // The last piece is in this chunk when it starts inside it (a piece never spans two
+            // blocks): decided from addresses, without binding (and retaining) the piece's owner.
+            let chunkStart = UnsafeRawPointer(arena.base)
+            if !nextPieceStartsFrame, head < pieces.count,
+                pieces[pieces.count - 1].base >= chunkStart, pieces[pieces.count - 1].base < chunkStart + ArenaChunk.capacity,
+                pieces[pieces.count - 1].base + pieces[pieces.count - 1].count == UnsafeRawPointer(destination)
+            {
+                pieces[pieces.count - 1].count += count
+            } else {
+                if arena.outstandingPieces == 0 { _ = current.retain() }  // see PieceOwner.arena
+                pieces.append(Piece(base: UnsafeRawPointer(destination), count: count, owner: .arena(current), startsFrame: nextPieceStartsFrame))
+                arena.outstandingPieces += 1
+            }
         }
         nextPieceStartsFrame = false
         return count
@@ -248,7 +258,7 @@ final class OutputQueue {
         precondition(isIdle, "only idle output queues are pooled")
         if pieces.capacity > Self.retainedPieceCapacity { pieces = [] }
         if inFlight.capacity > Self.retainedPieceCapacity { inFlight = [] }
-        chunk?.used = 0
+        chunk?._withUnsafeGuaranteedRef { $0.used = 0 }
         nextPieceStartsFrame = false
     }
 
@@ -262,7 +272,7 @@ final class OutputQueue {
             let drained = unmanaged._withUnsafeGuaranteedRef { owner -> Bool in
                 owner.outstandingPieces -= 1
                 guard owner.outstandingPieces == 0 else { return false }
-                if owner !== chunk { pool.recycle(owner) }
+                if unmanaged.toOpaque() != chunk?.toOpaque() { pool.recycle(owner) }
                 return true
             }
             if drained { unmanaged.release() }  // the pieces' one retain (PieceOwner.arena)
