@@ -32,8 +32,7 @@ public struct Fanout: Sendable {
     /// Calls `body` with each delivery in order, made just before.
     public func forEach(_ body: (Delivery) -> Void) {
         if let single { return body(single) }
-        guard let publication else { return }
-        guard let first = subscribers.first else { return }
+        guard let publication, let first = subscribers.first else { return }
         let hasAckIDs = !ackIDs.isEmpty
         // One Delivery changed in place per subscriber: building a fresh one per subscriber
         // cost a copy and two destructions each (measured, issue 13).

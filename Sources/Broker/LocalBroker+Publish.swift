@@ -33,30 +33,30 @@ extension LocalBroker {
 
     /// `enqueue` for the per-message path: at most one delivery, and no array for it.
     mutating func enqueueOne(_ publication: Publication, queue destination: String) throws(BrokerError) -> Fanout {
-            // One hash of the name per message: the queue is changed through its index.
-            var index = queues.index(forKey: destination)
-            if index == nil {
-                queues[destination] = makeQueue()
-                index = queues.index(forKey: destination)
-            }
-            let outcome = queues.values[index!].enqueue(publication)
-            switch outcome {
-            case .assigned(let assignment):
-                return .one(delivery(from: assignment))
-            case .buffered:
-                return .none
-            case .bufferedDroppingOldest(let dropped):
-                counters.dropped += UInt64(dropped)
-                return .none
-            case .dropped:
-                counters.dropped += 1
-                return .none
-            case .rejected:
-                counters.published -= 1
-                counters.rejected += 1
-                if queues[destination]!.isIdle { queues[destination] = nil }
-                throw .queueFull(destination)
-            }
+        // One hash of the name per message: the queue is changed through its index.
+        var index = queues.index(forKey: destination)
+        if index == nil {
+            queues[destination] = makeQueue()
+            index = queues.index(forKey: destination)
+        }
+        let outcome = queues.values[index!].enqueue(publication)
+        switch outcome {
+        case .assigned(let assignment):
+            return .one(delivery(from: assignment))
+        case .buffered:
+            return .none
+        case .bufferedDroppingOldest(let dropped):
+            counters.dropped += UInt64(dropped)
+            return .none
+        case .dropped:
+            counters.dropped += 1
+            return .none
+        case .rejected:
+            counters.published -= 1
+            counters.rejected += 1
+            if queues[destination]!.isIdle { queues[destination] = nil }
+            throw .queueFull(destination)
+        }
     }
 
     /// One delivery per subscriber sharing `publication`; ack ids only for client-ack ones.

@@ -363,8 +363,8 @@ final class ClientConnection: TCPConnectionDelegate {
 
     /// Writes one MESSAGE; returns the output bytes the connection holds afterwards (nil when
     /// it was not written), which publisher flow control compares. `now` and `outputLimit` come
-    /// from the caller, once per publication: every read of `node` (an unowned reference) costs
-    /// a strong retain and release per delivery.
+    /// from the caller, once per publication. `alone`: no other delivery shares the publication
+    /// (see `MessageEncoder.writeAlone`).
     func deliver(_ delivery: Delivery, alone: Bool = false, encoder: inout MessageEncoder, now: UInt64, outputLimit: Int) -> Int? {
         guard isOpen, session.state == .connected else { return nil }
         if tcp.heldOutputBytes > outputLimit, isSlowConsumer(now: now) { return nil }

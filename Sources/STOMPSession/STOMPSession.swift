@@ -133,19 +133,18 @@ public struct STOMPSession: Sendable {
     // MARK: Connected
 
     private mutating func handleConnected(_ frame: STOMPFrame) -> [SessionAction] {
-        if frame.command == .SEND { return send(frame) }
-        let receipt = frame["receipt"]
+        // The receipt is looked up where it is needed: a SEND reads its headers in one pass.
         switch frame.command {
         case .CONNECT, .STOMP:
-            return fail("already connected", receipt: receipt)
+            return fail("already connected", receipt: frame["receipt"])
         case .SEND:
-            return send(frame)  // taken above
+            return send(frame)
         case .SUBSCRIBE:
             return subscribe(frame)
         case .UNSUBSCRIBE:
             let id = frame["id"] ?? (version == .v1_0 ? frame["destination"] : nil)
             guard let id else { return missing("id", frame) }
-            return perform(.unsubscribe(id: id), receipt: receipt)
+            return perform(.unsubscribe(id: id), receipt: frame["receipt"])
         case .ACK, .NACK:
             return acknowledge(frame)
         case .BEGIN, .COMMIT, .ABORT:
@@ -153,10 +152,10 @@ public struct STOMPSession: Sendable {
         case .DISCONNECT:
             transactions.removeAll()
             state = .closed
-            if let receipt { return [.send(STOMPFrame(.RECEIPT, headers: [("receipt-id", receipt)])), .close] }
+            if let receipt = frame["receipt"] { return [.send(STOMPFrame(.RECEIPT, headers: [("receipt-id", receipt)])), .close] }
             return [.close]
         case .CONNECTED, .MESSAGE, .RECEIPT, .ERROR:
-            return fail("\(frame.command.rawValue) is a server frame", receipt: receipt)
+            return fail("\(frame.command.rawValue) is a server frame", receipt: frame["receipt"])
         }
     }
 
