@@ -106,6 +106,10 @@ public final class Publication: Sendable {
     /// The queue holding it when that is not its destination: an application message
     /// (`/app/chat.send`) waits in its route's queue (`/app/chat.**`). Nil otherwise.
     public let queue: String?
+    /// The body is known to be valid UTF-8 (it came in a WebSocket text message, which the
+    /// node validated on the way in), so a MESSAGE of it is a text frame without validating
+    /// it again. False: not known, the encoder checks.
+    public let bodyIsKnownUTF8: Bool
 
     /// The queue this message is (or was) in, for queue messages.
     public var queueName: String { queue ?? destination }
@@ -117,8 +121,9 @@ public final class Publication: Sendable {
     }
 
     /// A publication whose message id is `messageIDPrefix` followed by `number` in decimal.
-    public init(destination: String, headers: [STOMPHeader], body: [UInt8], messageIDPrefix: String, number: UInt64?, clusterEntry: String? = nil, redelivered: Bool = false, queue: String? = nil) {
+    public init(destination: String, headers: [STOMPHeader], body: [UInt8], messageIDPrefix: String, number: UInt64?, clusterEntry: String? = nil, redelivered: Bool = false, queue: String? = nil, bodyIsKnownUTF8: Bool = false) {
         self.queue = queue
+        self.bodyIsKnownUTF8 = bodyIsKnownUTF8
         self.destination = destination
         self.headers = headers
         self.body = body

@@ -55,6 +55,7 @@ extension ClientConnection {
             }
             tcp.enqueue(response.encode())
             webSocket = WebSocketConnection(role: .server, limits: node.configuration.webSocket, inflater: inflater)
+            readsTextOnly = true
             if endpoint.wireProtocol == .json { startJSON() }
             if endpoint.name == NodeConfiguration.conformanceSockJSCloseEndpoint, let close = webSocket?.close(code: 3000, reason: "Go away!") {
                 tcp.enqueue(close)

@@ -41,6 +41,10 @@ final class ClientConnection: TCPConnectionDelegate {
     /// Boxed: the parser is about 160 bytes that every connection carried inline after the upgrade.
     var handshake: HandshakeInProgress?
     @exclusivity(unchecked) var webSocket: WebSocketConnection?
+    /// Everything read so far came in WebSocket text messages, which were validated as UTF-8 on
+    /// the way in: a SEND body from it needs no check on the way out (issue 13). False on raw
+    /// STOMP and from the first binary message on.
+    @exclusivity(unchecked) var readsTextOnly = false
     /// permessage-deflate negotiated: MESSAGEs whose shared tail reaches this size go out compressed.
     @exclusivity(unchecked) var compressFrom: Int?
     /// Set once the connection is on its way out; nothing more is read or delivered.
@@ -172,6 +176,7 @@ final class ClientConnection: TCPConnectionDelegate {
             switch event {
             case .data(let payload, let isText):
                 guard isOpen else { continue }
+                if !isText { readsTextOnly = false }
                 if json != nil {
                     collectJSON(payload, isText: isText)
                 } else if isEcho {
@@ -212,9 +217,13 @@ final class ClientConnection: TCPConnectionDelegate {
                 apply(session.decodingFailed(error))
                 return
             }
-            guard case .frame(let frame)? = event else {
-                if event == nil { return }
-                continue  // heart-beat: already noted
+            // Moved out of the event, not copied: a SEND's header array must stay unshared (see
+            // `STOMPSession.send`).
+            let frame: STOMPFrame
+            switch consume event {
+            case .frame(let decoded)?: frame = decoded
+            case .heartbeat?: continue  // already noted
+            case nil: return
             }
             node.counters.framesIn += 1
             framesCompleted &+= 1
@@ -231,13 +240,13 @@ final class ClientConnection: TCPConnectionDelegate {
                 if heldActions != nil { return }
                 continue
             }
-            receive(frame, authenticator: authenticator)
+            receive(consume frame, authenticator: authenticator)
         }
     }
 
-    func receive(_ frame: STOMPFrame, authenticator: @autoclosure () -> any Authenticator) {
+    func receive(_ frame: consuming STOMPFrame, authenticator: @autoclosure () -> any Authenticator) {
         let connectedBefore = session.state == .connected
-        var actions = session.receive(frame, authenticator: authenticator(), now: node.now)
+        var actions = session.receive(consume frame, authenticator: authenticator(), now: node.now)
         decoder.version = session.version
         if !connectedBefore, session.state != .connected {
             node.counters.authenticationsRefused += 1

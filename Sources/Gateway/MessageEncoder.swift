@@ -81,7 +81,7 @@ struct MessageEncoder {
         if tails[slot] != nil { return slot }
         let bytes = STOMPEncoder.encodeMessageTail(
             destination: delivery.destination, headers: delivery.publication.headers, body: delivery.publication.body, version: version)
-        tails[slot] = Tail(bytes: SharedBytes(bytes), isUTF8: UTF8Validator.isValid(bytes))
+        tails[slot] = Tail(bytes: SharedBytes(bytes), isUTF8: Self.isUTF8(bytes[...], of: delivery.publication))
         return slot
     }
 
@@ -115,6 +115,17 @@ struct MessageEncoder {
         if delivery.redelivered || delivery.publication.redelivered { stompHead.append(contentsOf: "redelivered:true\n".utf8) }
     }
 
+    /// Whether an encoded MESSAGE tail of `publication` is valid UTF-8 (a text frame). Every
+    /// header in it came from a String, which is valid UTF-8, and escaping adds ASCII only: the
+    /// body alone decides, and a body known to be UTF-8 is not read again.
+    private static func isUTF8(_ tail: ArraySlice<UInt8>, of publication: Publication) -> Bool {
+        if publication.bodyIsKnownUTF8 { return true }
+        return tail.withUnsafeBytes { bytes in
+            var validator = UTF8Validator()
+            return validator.feed(bytes) && validator.isAtBoundary
+        }
+    }
+
     /// Bodies up to this size go out in one copy when a publication has a single subscriber.
     static let aloneBodyLimit = 4096
 
@@ -135,8 +146,7 @@ struct MessageEncoder {
         let reserved = WebSocketFrameEncoder.maxHeaderLength
         var start = reserved
         if webSocket {
-            var validator = UTF8Validator()
-            let isUTF8 = stompHead.withUnsafeBytes { validator.feed(UnsafeRawBufferPointer(rebasing: $0[tailStart...])) } && validator.isAtBoundary
+            let isUTF8 = Self.isUTF8(stompHead[tailStart...], of: delivery.publication)
             start = WebSocketFrameEncoder.writeHeader(
                 opcode: isUTF8 ? .text : .binary, payloadLength: stompHead.count - reserved, endingAt: reserved, in: &stompHead)
         }

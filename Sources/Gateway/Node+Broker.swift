@@ -69,7 +69,7 @@ extension Node {
             if let receipt, offline != nil {
                 return try sendHoldingReceipt(to: target, headers: headers, body: body, receipt: receipt, from: connection)
             }
-            try send(to: target, headers: headers, body: body)
+            try send(to: target, headers: headers, body: body, bodyIsKnownUTF8: connection.readsTextOnly)
             applyFlowControl(publisher: connection)
             return .done  // a SEND makes no room for queue messages: no pull on the per-message path
         case .ack(let id):
@@ -98,7 +98,7 @@ extension Node {
     private func sendHoldingReceipt(to target: SendDestination, headers: [STOMPHeader], body: [UInt8], receipt: String, from connection: ClientConnection) throws(BrokerError) -> OperationOutcome {
         var waiting = false
         var refusal: String?
-        let storing = try send(to: target, headers: headers, body: body) { [weak connection] failure in
+        let storing = try send(to: target, headers: headers, body: body, bodyIsKnownUTF8: connection.readsTextOnly) { [weak connection] failure in
             guard waiting else { return refusal = failure }
             if let failure { connection?.failAfterCluster(failure, receipt: receipt) } else { connection?.resumeAfterCluster() }
         }
@@ -210,9 +210,10 @@ extension Node {
         try send(to: broker.sendDestination(destination), headers: headers, body: body, whenSettled: whenSettled)
     }
 
-    /// `send(destination:…)` to a destination already looked up.
+    /// `send(destination:…)` to a destination already looked up. `bodyIsKnownUTF8`: see
+    /// `Publication.bodyIsKnownUTF8`.
     @discardableResult
-    func send(to target: SendDestination, headers: [STOMPHeader], body: [UInt8], whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
+    func send(to target: SendDestination, headers: [STOMPHeader], body: [UInt8], bodyIsKnownUTF8: Bool = false, whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
         let sampleStart = beginDeliverySample(), deliveredBefore = counters.messagesOut
         defer { if sampleStart != 0 { endDeliverySample(sampleStart, cluster: false, deliveredBefore: deliveredBefore) } }
         let destination = target.name
@@ -224,13 +225,13 @@ extension Node {
             if case .degraded = bus.state {
                 // Redis is unreachable: keep the message here (local consumers get it now, the
                 // rest is handed to the shared queue when the link is back) rather than lose it.
-                dispatch(try broker.publish(to: target, headers: headers, body: body))
+                dispatch(try broker.publish(to: target, headers: headers, body: body, bodyIsKnownUTF8: bodyIsKnownUTF8))
                 return false
             }
             bus.enqueue(envelope(destination, headers, body), queue: name)
             return false
         }
-        dispatch(try broker.publish(to: target, headers: headers, body: body))
+        dispatch(try broker.publish(to: target, headers: headers, body: body, bodyIsKnownUTF8: bodyIsKnownUTF8))
         guard bus.isClustered else { return false }
         switch route {
         case .topic(let name, _): bus.publish(envelope(destination, headers, body), to: .destination(name))

@@ -220,13 +220,14 @@ public struct WebSocketConnection: Sendable {
 
     private func unmaskedPayload(_ header: FrameHeader, scratch: inout [UInt8]) -> [UInt8] {
         let range = readIndex..<(readIndex + header.length)
-        guard let key = header.maskKey else { return Array(buffer[range]) }
         guard header.length <= Self.reusedPayloadLimit, header.length > 0 else {
+            guard let key = header.maskKey else { return Array(buffer[range]) }
             return buffer.withUnsafeBytes { raw in Masking.unmask(UnsafeRawBufferPointer(rebasing: raw[range]), key: key) }
         }
+        // Unmasked frames (a client reading the server) are copied into the scratch too.
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: buffer[range])
-        scratch.withUnsafeMutableBytes { Masking.unmaskInPlace($0, key: key) }
+        if let key = header.maskKey { scratch.withUnsafeMutableBytes { Masking.unmaskInPlace($0, key: key) } }
         return scratch
     }
 

@@ -30,6 +30,10 @@ struct ClientSettings {
     var tls: TLSContext? = nil
     /// Offer permessage-deflate (`--deflate`) and inflate what the node compresses.
     var deflate = false
+    /// MESSAGE frames reach the handler as their bodies only, cut from the input without
+    /// decoding headers: receiving must cost the load generator less than delivering costs the
+    /// node, or the generator is what a fan-out run measures (issue 13).
+    var messageBodiesOnly = false
 
     /// Publishers of a JSON run speak STOMP over WebSocket on `publisherPath`.
     func publishing(on publisherPath: String) -> ClientSettings {
@@ -47,6 +51,8 @@ protocol BenchConnectionHandler: AnyObject {
     func connectionReady(_ connection: BenchConnection)
     /// A frame after CONNECTED. `now` is the time the read that carried it was handled.
     func connection(_ connection: BenchConnection, received frame: STOMPFrame, now: UInt64)
+    /// The body of a MESSAGE after CONNECTED (`messageBodiesOnly`), valid during the call only.
+    func connection(_ connection: BenchConnection, receivedMessageBody body: UnsafeRawBufferPointer, now: UInt64)
     /// One read's frames were all handled (a good moment to send more).
     func connectionDidProcessInput(_ connection: BenchConnection)
     /// The connection is gone; `wasReady` tells whether CONNECTED had arrived. `reason` is nil for a close of ours.
@@ -75,6 +81,10 @@ final class BenchConnection: TCPConnectionDelegate {
     private var closeRequested = false
     private var webSocket = WebSocketConnection(role: .client)
     private var decoder = STOMPDecoder(limits: STOMPLimits(maxFrameBytes: 16 << 20, maxBodyBytes: 16 << 20))
+    /// Finds frame boundaries first; only frames whose headers matter go to `decoder`.
+    private var splitter = STOMPFrameSplitter()
+    /// Receives each WebSocket payload, so reading a message allocates nothing.
+    private var payloadScratch: [UInt8] = []
     private var responseHead: [UInt8] = []
     private var maskState: UInt32
     /// JSON transport: the text message being read, and the receipt the last SUBSCRIBE asked for.
@@ -158,8 +168,7 @@ final class BenchConnection: TCPConnectionDelegate {
                 webSocket.feed(bytes)
                 drainWebSocket(now: now)
             } else {
-                decoder.feed(bytes)
-                drainSTOMP(now: now)
+                readSTOMP(bytes, now: now)
             }
         case .connecting, .closed:
             return
@@ -238,14 +247,13 @@ final class BenchConnection: TCPConnectionDelegate {
     // MARK: - Input
 
     private func drainWebSocket(now: UInt64) {
-        while let event = webSocket.nextEvent() {
+        while let event = webSocket.nextEvent(reusing: &payloadScratch) {
             switch event {
             case .data(let payload, _):
                 if settings.transport == .json {
                     jsonMessage += payload
                 } else {
-                    decoder.feed(payload)
-                    drainSTOMP(now: now)
+                    payload.withUnsafeBytes { readSTOMP($0, now: now) }
                 }
             case .messageEnd:
                 if settings.transport == .json { readJSONMessage(now: now) }
@@ -257,6 +265,21 @@ final class BenchConnection: TCPConnectionDelegate {
             }
             if phase == .closed { return }
         }
+    }
+
+    /// Cuts STOMP input into frames: MESSAGE bodies go straight to the handler when only they
+    /// matter, every other frame through the decoder.
+    private func readSTOMP(_ bytes: UnsafeRawBufferPointer, now: UInt64) {
+        splitter.split(bytes) { piece in
+            guard phase == .stompConnecting || phase == .ready, piece.bodyStart != nil else { return }  // heart-beat, or closed
+            if settings.messageBodiesOnly, phase == .ready, let body = piece.messageBody {
+                handler?.connection(self, receivedMessageBody: body, now: now)
+                return
+            }
+            decoder.feed(piece.bytes)
+            drainSTOMP(now: now)
+        }
+        if splitter.bufferedByteCount > 16 << 20 { fail("STOMP: frame over 16 MiB") }
     }
 
     private func drainSTOMP(now: UInt64) {

@@ -7,6 +7,8 @@ protocol ClientPoolDelegate: AnyObject {
     func clientReady(_ client: BenchConnection)
     /// A frame after CONNECTED; `now` is when its read was handled.
     func client(_ client: BenchConnection, received frame: STOMPFrame, now: UInt64)
+    /// A MESSAGE body (clients with `messageBodiesOnly`), valid during the call only.
+    func client(_ client: BenchConnection, receivedMessageBody body: UnsafeRawBufferPointer, now: UInt64)
     /// A read's frames were all handled.
     func clientDidProcessInput(_ client: BenchConnection)
     /// A client failed during setup or closed after it was ready.
@@ -87,6 +89,10 @@ final class ClientPool: BenchConnectionHandler {
 
     func connection(_ connection: BenchConnection, received frame: STOMPFrame, now: UInt64) {
         delegate?.client(connection, received: frame, now: now)
+    }
+
+    func connection(_ connection: BenchConnection, receivedMessageBody body: UnsafeRawBufferPointer, now: UInt64) {
+        delegate?.client(connection, receivedMessageBody: body, now: now)
     }
 
     func connectionDidProcessInput(_ connection: BenchConnection) {

@@ -88,6 +88,8 @@ final class IdleRun: ClientPoolDelegate {
         }
     }
 
+    func client(_ client: BenchConnection, receivedMessageBody body: UnsafeRawBufferPointer, now: UInt64) {}
+
     func clientDidProcessInput(_ client: BenchConnection) {}
 
     func clientLost(_ client: BenchConnection, wasReady: Bool) {

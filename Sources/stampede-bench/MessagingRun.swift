@@ -100,7 +100,10 @@ final class MessagingRun: ClientPoolDelegate {
             finish()
             pool.closeAll(immediately: true)
         }
-        receivers = pool.add(count: plan.receivers, settings: plan.receiverSettings)
+        // Services of an /app run read the calls' headers; every other receiver needs bodies only.
+        var receiverSettings = plan.receiverSettings
+        receiverSettings.messageBodiesOnly = plan.applicationRoundTrip == nil
+        receivers = pool.add(count: plan.receivers, settings: receiverSettings)
         setupTimer.start(afterMilliseconds: UInt64(setupSeconds * 1_000)) { [unowned self] in setupExpired() }
         driver.run()
         return report()
@@ -128,7 +131,7 @@ final class MessagingRun: ClientPoolDelegate {
         case .MESSAGE where plan.applicationRoundTrip != nil && receivers.contains(client.index):
             answer(frame, from: client)
         case .MESSAGE:
-            delivered(frame, to: client, now: now)
+            frame.body.withUnsafeBytes { delivered($0, to: client, now: now) }
         case .RECEIPT where client.tag == 0 && plan.applicationRoundTrip != nil && senders.contains(client.index):
             client.tag = 1
             if phase == .connectingSenders, senders.allSatisfy({ pool.connections[$0].tag == 1 }) { startWarmup() }
@@ -151,6 +154,10 @@ final class MessagingRun: ClientPoolDelegate {
             return
         }
         service.send(STOMPFrame(.SEND, headers: [("destination", "/user/\(user)\(app.replyQueue)"), ("reply-to-session", session)], body: call.body))
+    }
+
+    func client(_ client: BenchConnection, receivedMessageBody body: UnsafeRawBufferPointer, now: UInt64) {
+        delivered(body, to: client, now: now)
     }
 
     func clientDidProcessInput(_ client: BenchConnection) {
@@ -181,7 +188,9 @@ final class MessagingRun: ClientPoolDelegate {
     private func connectSenders() {
         guard subscribed > 0 else { return abort("no receiver could subscribe") }
         phase = .connectingSenders
-        senders = pool.add(count: plan.senders, settings: plan.senderSettings)
+        var senderSettings = plan.senderSettings
+        senderSettings.messageBodiesOnly = true  // the replies of an /app run
+        senders = pool.add(count: plan.senders, settings: senderSettings)
     }
 
     private func setupExpired() {
@@ -269,8 +278,8 @@ final class MessagingRun: ClientPoolDelegate {
         }
     }
 
-    private func delivered(_ frame: STOMPFrame, to client: BenchConnection, now: UInt64) {
-        guard let fields = Payload.read(frame.body), fields.producer < plan.senders else {
+    private func delivered(_ body: UnsafeRawBufferPointer, to client: BenchConnection, now: UInt64) {
+        guard let fields = Payload.read(body), fields.producer < plan.senders else {
             malformed += 1
             return
         }

@@ -34,16 +34,14 @@ enum Payload {
     }
 
     /// Reads the fields of a body; nil when it is not one of ours.
-    static func read(_ body: [UInt8]) -> Fields? {
-        guard body.count >= minimumBytes else { return nil }
-        return body.withUnsafeBytes { raw -> Fields? in
-            guard let sequence = readHex(raw, at: 0, digits: 16),
-                  let timestamp = readHex(raw, at: 16, digits: 16),
-                  let producer = readHex(raw, at: 32, digits: 4),
-                  sequence <= UInt64(Int.max)
-            else { return nil }
-            return Fields(sequence: Int(sequence), timestamp: timestamp, producer: Int(producer))
-        }
+    static func read(_ body: UnsafeRawBufferPointer) -> Fields? {
+        guard body.count >= minimumBytes,
+              let sequence = readHex(body, at: 0, digits: 16),
+              let timestamp = readHex(body, at: 16, digits: 16),
+              let producer = readHex(body, at: 32, digits: 4),
+              sequence <= UInt64(Int.max)
+        else { return nil }
+        return Fields(sequence: Int(sequence), timestamp: timestamp, producer: Int(producer))
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

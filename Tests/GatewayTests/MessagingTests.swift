@@ -97,6 +97,20 @@ final class MessagingTests: GatewayTestCase {
         XCTAssertGreaterThan(subscriber.binaryMessages, 0, "a body that is not UTF-8 goes out as a binary frame")
     }
 
+    func testABinaryMessageFromAPublisherThatSentTextBeforeIsCheckedAgain() throws {
+        let destination = unique("/topic")
+        let subscriber = try connectedClient(.webSocket)
+        try subscriber.subscribe(destination, id: "mixed")
+        let publisher = try connectedClient(.webSocket)
+        try publisher.send(STOMPFrame(.SEND, headers: [("destination", destination)], body: Array("text first".utf8)))
+        XCTAssertEqual(try subscriber.expect(.MESSAGE).body, Array("text first".utf8))
+        XCTAssertEqual(subscriber.binaryMessages, 0, "a body that came in a text message goes out as text")
+        let body: [UInt8] = [0xFF, 0xFE, 0x80]
+        try publisher.send(STOMPFrame(.SEND, headers: [("destination", destination)], body: body))
+        XCTAssertEqual(try subscriber.expect(.MESSAGE).body, body)
+        XCTAssertEqual(subscriber.binaryMessages, 1, "once the publisher sent a binary message its bodies are validated again")
+    }
+
     func testSeveralFramesInOneWebSocketMessage() throws {
         let destination = unique("/topic")
         let c = try client(.webSocket)

@@ -13,6 +13,27 @@ final class CommandTests: XCTestCase {
         ], body: [104, 105])])
     }
 
+    func testSendPassesOnUserHeadersInWireOrderWhereverTheTransportHeadersStand() {
+        var h = SessionHarness()
+        h.connect()
+        let actions = h.receive(.SEND, [
+            ("receipt", "r1"), ("x-a", "1"), ("destination", "/topic/a"), ("content-length", "0"), ("x-b", "2"),
+            ("receipt", "r2"), ("ack", "9"), ("x-c", "3"), ("destination", "/topic/ignored"),
+        ])
+        XCTAssertEqual(actions, [
+            .perform(.send(destination: "/topic/a", headers: [
+                STOMPHeader(name: "x-a", value: "1"), STOMPHeader(name: "x-b", value: "2"), STOMPHeader(name: "x-c", value: "3"),
+            ], body: []), receipt: "r1"),
+            .send(STOMPFrame(.RECEIPT, headers: [("receipt-id", "r1")])),
+        ], "the first destination and receipt count; user headers keep their order")
+    }
+
+    func testSendWithoutDestinationIsAnErrorWithTheFirstReceiptId() {
+        var h = SessionHarness()
+        h.connect()
+        assertError(h.receive(.SEND, [("x-a", "1"), ("receipt", "r1"), ("x-b", "2"), ("receipt", "r2")]), contains: "destination", receipt: "r1")
+    }
+
     func testSendWithoutDestinationIsAnErrorWithReceiptId() {
         var h = SessionHarness()
         h.connect()
