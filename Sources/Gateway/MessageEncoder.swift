@@ -45,10 +45,12 @@ struct MessageEncoder {
     /// with `WebSocketFrameEncoder.maxHeaderLength` bytes kept for the WebSocket header.
     private var head: [UInt8] = []
     private var stompHead: [UInt8] = []
-    /// The current publication's `message-id` value as written for `messageIDVersion` (nil:
-    /// not yet), shared by its subscribers' heads; the buffer is reused, not reallocated.
-    private var messageIDField: [UInt8] = []
+    /// `stompHead` starts with the current publication's "MESSAGE\nmessage-id:…\n" as written
+    /// for `messageIDVersion` (nil: not yet), up to `headPrefixEnd`: its subscribers' heads
+    /// share it and each only writes what follows. (A message id kept in an array of its own
+    /// was retained and released per delivery to be appended, issue 13.)
     private var messageIDVersion: STOMPVersion?
+    private var headPrefixEnd = 0
 
     /// One deflater for the node: every message is compressed on its own (server_no_context_takeover).
     private var deflater: MessageDeflater?
@@ -81,7 +83,7 @@ struct MessageEncoder {
         if tails[slot] != nil { return slot }
         let bytes = STOMPEncoder.encodeMessageTail(
             destination: delivery.destination, headers: delivery.publication.headers, body: delivery.publication.body, version: version)
-        tails[slot] = Tail(bytes: SharedBytes(bytes), isUTF8: Self.isUTF8(bytes[...], of: delivery.publication))
+        tails[slot] = Tail(bytes: SharedBytes(bytes), isUTF8: delivery.publication.bodyIsKnownUTF8 || Self.isUTF8(bytes[...]))
         return slot
     }
 
@@ -96,31 +98,27 @@ struct MessageEncoder {
     }
 
     /// Starts the per-subscriber head in `stompHead`, after the space kept for the WebSocket
-    /// header: MESSAGE, subscription, message-id, ack, redelivered.
+    /// header: MESSAGE, message-id (kept from the previous delivery of the publication),
+    /// subscription, ack, redelivered.
     private mutating func writeHead(_ delivery: Delivery, version: STOMPVersion) {
-        let reserved = WebSocketFrameEncoder.maxHeaderLength
-        if stompHead.count > reserved { stompHead.removeSubrange(reserved...) }
         if messageIDVersion != version {
-            STOMPEncoder.writeMessageIDField(
-                delivery.publication.messageIDText, messageNumber: delivery.publication.messageNumber, version: version, into: &messageIDField)
+            stompHead.removeSubrange(WebSocketFrameEncoder.maxHeaderLength...)
+            STOMPEncoder.encodeMessageHeadStart(
+                messageID: delivery.publication.messageIDText, messageNumber: delivery.publication.messageNumber, version: version, into: &stompHead)
+            headPrefixEnd = stompHead.count
             messageIDVersion = version
+        } else if stompHead.count > headPrefixEnd {
+            stompHead.removeSubrange(headPrefixEnd...)
         }
-        STOMPEncoder.encodeMessageHead(
-            subscription: delivery.subscription.id,
-            messageIDField: messageIDField,
-            ack: delivery.ackID,
-            version: version,
-            into: &stompHead
-        )
+        STOMPEncoder.encodeMessageHeadRest(subscription: delivery.subscription.id, ack: delivery.ackID, version: version, into: &stompHead)
         if delivery.redelivered || delivery.publication.redelivered { stompHead.append(contentsOf: "redelivered:true\n".utf8) }
     }
 
-    /// Whether an encoded MESSAGE tail of `publication` is valid UTF-8 (a text frame). Every
-    /// header in it came from a String, which is valid UTF-8, and escaping adds ASCII only: the
-    /// body alone decides, and a body known to be UTF-8 is not read again.
-    private static func isUTF8(_ tail: ArraySlice<UInt8>, of publication: Publication) -> Bool {
-        if publication.bodyIsKnownUTF8 { return true }
-        return tail.withUnsafeBytes { bytes in
+    /// Whether an encoded MESSAGE tail is valid UTF-8 (a text frame). Callers skip it when the
+    /// publication's body is known to be: every header came from a String, which is valid
+    /// UTF-8, and escaping adds ASCII only, so the body alone decides.
+    private static func isUTF8(_ tail: ArraySlice<UInt8>) -> Bool {
+        tail.withUnsafeBytes { bytes in
             var validator = UTF8Validator()
             return validator.feed(bytes) && validator.isAtBoundary
         }
@@ -146,7 +144,7 @@ struct MessageEncoder {
         let reserved = WebSocketFrameEncoder.maxHeaderLength
         var start = reserved
         if webSocket {
-            let isUTF8 = Self.isUTF8(stompHead[tailStart...], of: delivery.publication)
+            let isUTF8 = delivery.publication.bodyIsKnownUTF8 || Self.isUTF8(stompHead[tailStart...])
             start = WebSocketFrameEncoder.writeHeader(
                 opcode: isUTF8 ? .text : .binary, payloadLength: stompHead.count - reserved, endingAt: reserved, in: &stompHead)
         }
@@ -192,9 +190,10 @@ struct MessageEncoder {
         stompHead.withUnsafeBytes { head in
             let head = UnsafeRawBufferPointer(rebasing: head[start...])
             switch slot {
-            case 0: tcp.enqueueFrame(copying: head, sharing: tails.v1_0!.bytes)
-            case 1: tcp.enqueueFrame(copying: head, sharing: tails.v1_1!.bytes)
-            default: tcp.enqueueFrame(copying: head, sharing: tails.v1_2!.bytes)
+            // Unretained: `tails` keeps the tail alive during the call (issue 13).
+            case 0: tcp.enqueueFrame(copying: head, sharingUnretained: .passUnretained(tails.v1_0!.bytes))
+            case 1: tcp.enqueueFrame(copying: head, sharingUnretained: .passUnretained(tails.v1_1!.bytes))
+            default: tcp.enqueueFrame(copying: head, sharingUnretained: .passUnretained(tails.v1_2!.bytes))
             }
         }
     }

@@ -194,7 +194,10 @@ extension Node {
     /// `alone`: no other delivery shares its publication (written in one piece, see `MessageEncoder.writeAlone`).
     private func deliver(_ delivery: Delivery, alone: Bool, now: UInt64, outputLimit: Int) -> Bool {
         let session = delivery.subscription.session
-        guard let held = connections[session]?.deliver(delivery, alone: alone, encoder: &encoder, now: now, outputLimit: outputLimit) else { return false }
+        // Unretained (see `ConnectionTable`).
+        guard let written = connections.withConnection(session, { $0.deliver(delivery, alone: alone, encoder: &encoder, now: now, outputLimit: outputLimit) }),
+              let held = written
+        else { return false }
         // For publisher flow control: the subscriber furthest behind that this publication reached.
         if held > slowestDelivery.bytes { slowestDelivery = (held, session) }
         return true

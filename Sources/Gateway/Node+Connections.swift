@@ -35,7 +35,7 @@ extension Node {
         let connection = ClientConnection(
             tcp: tcp, node: self, transport: transport, endpoint: endpoint ?? (transport == .rawSTOMP ? stompEndpoint : nil), sessionID: id, now: now)
         connection.webSocketRoutes = routes
-        connections[id] = connection
+        connections.insert(connection)
         tcp.delegate = connection
         logger.debug("connection accepted", metadata: ["peer": "\(tcp.peerAddress)", "stomp.session": "\(id)"])
         return connection

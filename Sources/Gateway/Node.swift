@@ -52,7 +52,7 @@ public final class Node {
     public let bus: any ClusterBus
     /// When the cluster link last left `connected` (monotonic ns), for the recovery log line.
     var clusterDegradedSince: UInt64?
-    @exclusivity(unchecked) var connections: [SessionID: ClientConnection] = [:]
+    @exclusivity(unchecked) var connections = ConnectionTable()
     /// SockJS transports, when an endpoint says `sockjs=on`.
     var sockJS: SockJSServer?
     /// Conformance echo endpoint: the message each echo connection is collecting.

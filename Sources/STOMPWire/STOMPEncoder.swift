@@ -28,26 +28,25 @@ public enum STOMPEncoder {
         return out
     }
 
-    /// MESSAGE frames are encoded in two parts so the big part is shared by every subscriber:
-    /// head = "MESSAGE\n" + per-subscriber headers; tail = shared header lines + content-length + "\n" + body + "\0".
-    /// With `messageNumber`, the message id is `messageID` followed by that number in decimal,
-    /// written here without building the String.
-    public static func encodeMessageHead(subscription: String, messageID: String, messageNumber: UInt64? = nil, ack: String?, version: STOMPVersion, into out: inout [UInt8]) {
-        encodeMessageHead(
-            subscription: subscription, messageIDField: messageIDField(messageID, messageNumber: messageNumber, version: version),
-            ack: ack, version: version, into: &out)
+    /// MESSAGE frames are encoded in parts so the big part is shared by every subscriber:
+    /// head = "MESSAGE\n" + per-subscriber headers; tail = shared header lines + content-length +
+    /// "\n" + body + "\0" (`encodeMessageTail`). The head is written in two parts itself: the
+    /// start ("MESSAGE" and `message-id`, the same for every subscriber of a publication) and the
+    /// rest (`subscription`, `ack`). Start + rest + tail is a MESSAGE with the headers
+    /// message-id, subscription, ack (if any), then the tail's. With `messageNumber`, the
+    /// message id is `messageID` followed by that number in decimal, written without a String.
+    public static func encodeMessageHeadStart(messageID: String, messageNumber: UInt64?, version: STOMPVersion, into out: inout [UInt8]) {
+        WireText.append("MESSAGE\nmessage-id:", to: &out)
+        HeaderEscaping(command: .MESSAGE, version: version).append(messageID, to: &out)
+        if let messageNumber { appendDecimal(messageNumber, to: &out) }
+        out.append(ASCII.lf)
     }
 
-    /// `encodeMessageHead` with the message id already in its wire form (`messageIDField`),
-    /// which a publication's subscribers share: per subscriber, only the subscription and ack
-    /// are escaped.
-    public static func encodeMessageHead(subscription: String, messageIDField: [UInt8], ack: String?, version: STOMPVersion, into out: inout [UInt8]) {
-        // Runs once per subscriber: the fixed text goes in three appends, not nine.
+    /// The per-subscriber rest of a MESSAGE head; see `encodeMessageHeadStart`.
+    public static func encodeMessageHeadRest(subscription: String, ack: String?, version: STOMPVersion, into out: inout [UInt8]) {
         let escaping = HeaderEscaping(command: .MESSAGE, version: version)
-        WireText.append("MESSAGE\nsubscription:", to: &out)
+        WireText.append("subscription:", to: &out)
         escaping.append(subscription, to: &out)
-        WireText.append("\nmessage-id:", to: &out)
-        out.append(contentsOf: messageIDField)
         if let ack {
             WireText.append("\nack:", to: &out)
             escaping.append(ack, to: &out)
@@ -55,23 +54,8 @@ public enum STOMPEncoder {
         out.append(ASCII.lf)
     }
 
-    /// The value of a `message-id` header as written on the wire in `version`: `messageID`
-    /// escaped, then `messageNumber` in decimal if given.
-    public static func messageIDField(_ messageID: String, messageNumber: UInt64?, version: STOMPVersion) -> [UInt8] {
-        var field: [UInt8] = []
-        writeMessageIDField(messageID, messageNumber: messageNumber, version: version, into: &field)
-        return field
-    }
-
-    /// `messageIDField` into a buffer the caller reuses (emptied first).
-    public static func writeMessageIDField(_ messageID: String, messageNumber: UInt64?, version: STOMPVersion, into field: inout [UInt8]) {
-        field.removeAll(keepingCapacity: true)
-        HeaderEscaping(command: .MESSAGE, version: version).append(messageID, to: &field)
-        if let messageNumber { appendDecimal(messageNumber, to: &field) }
-    }
-
-    /// The shared part of a MESSAGE frame; see `encodeMessageHead`. Head + tail equals `encode` of
-    /// a MESSAGE whose headers are subscription, message-id, ack (if any), then `headers`.
+    /// The shared part of a MESSAGE frame. Head + tail equals `encode` of a MESSAGE whose
+    /// headers are message-id, subscription, ack (if any), then `headers`.
     public static func encodeMessageTail(headers: [STOMPHeader], body: [UInt8], version: STOMPVersion) -> [UInt8] {
         let escaping = HeaderEscaping(command: .MESSAGE, version: version)
         var out: [UInt8] = []

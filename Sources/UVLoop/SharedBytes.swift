@@ -5,10 +5,18 @@
 /// reading them from any thread is safe. The address is kept as an integer bit pattern so the
 /// class is `Sendable` without an unchecked annotation; it is turned back into a pointer only to
 /// build iovecs on the loop thread and to free the memory in `deinit`.
+///
+/// Output queues refer to it from their pieces without a counted reference each: the pieces of
+/// one loop hold a single retain between them, counted in `loopPieces` (see `PieceOwner.shared`).
+/// Its pieces must therefore be queued on one loop's connections only, which is how the node and
+/// the bench use it (one publication's tail, shared by the subscribers of one loop).
 public final class SharedBytes: Sendable {
     private let addressBits: UInt
     /// Number of bytes.
     public let count: Int
+    /// Output-queue pieces referring to these bytes that are not written yet. Read and written
+    /// on the owning loop's thread only.
+    nonisolated(unsafe) var loopPieces = 0
 
     /// Copies the array into stable memory.
     public convenience init(_ bytes: [UInt8]) {

@@ -20,15 +20,51 @@ extension TCPConnection {
     /// One frame: `head` copied, then `tail` by reference (what `beginFrame`, `enqueue(copying:)`
     /// and `enqueue(_:)` do, with one look-up of the queue and one dirty mark: this runs once
     /// per delivery).
-    public func enqueueFrame(copying head: UnsafeRawBufferPointer, sharing tail: SharedBytes? = nil) {
+    public func enqueueFrame(copying head: UnsafeRawBufferPointer, sharing tail: SharedBytes) {
+        enqueueFrame(copying: head, sharingUnretained: .passUnretained(tail))
+    }
+
+    /// `enqueueFrame(copying:sharing:)` for a caller that keeps `tail` alive during the call.
+    /// The per-delivery path: a counted reference was an atomic retain and release on the
+    /// publication's shared tail per subscriber, and the first atomic operation after the
+    /// copies waits for their stores (issue 13).
+    public func enqueueFrame(copying head: UnsafeRawBufferPointer, sharingUnretained tail: Unmanaged<SharedBytes>) {
         guard acceptsOutput else { return }
-        let output = outputForAppend()
-        output.markFrameStart()
-        var grown = head.isEmpty ? 0 : output.appendCopy(head, pool: loop.outputPool)
-        if let tail, tail.count > 0 { grown += output.append(tail) }
+        let grown = withOutputForAppend { output in
+            output.markFrameStart()
+            var grown = appendCopy(head, to: output)
+            if tail._withUnsafeGuaranteedRef({ $0.count }) > 0 { grown += output.append(unretained: tail) }
+            return grown
+        }
         guard grown > 0 else { return }
         loop.memory.outputBytes += grown
         markDirty()
+    }
+
+    /// `enqueueFrame(copying:sharing:)` of a frame that is all in `head`.
+    public func enqueueFrame(copying head: UnsafeRawBufferPointer) {
+        guard acceptsOutput else { return }
+        let grown = withOutputForAppend { output in
+            output.markFrameStart()
+            return appendCopy(head, to: output)
+        }
+        guard grown > 0 else { return }
+        loop.memory.outputBytes += grown
+        markDirty()
+    }
+
+    /// Calls `body` with the queue output goes to (`outputForAppend`), unretained when it is
+    /// `output` (see `outputStorage`): the per-delivery path.
+    @inline(__always)
+    private func withOutputForAppend<Result>(_ body: (OutputQueue) -> Result) -> Result {
+        if security == nil, let storage = outputStorage { return storage._withUnsafeGuaranteedRef(body) }
+        return body(outputForAppend())
+    }
+
+    /// The pool through an unretained reference (the loop owns it): a counted one was a retain
+    /// and a release per delivered frame (issue 13).
+    private func appendCopy(_ bytes: UnsafeRawBufferPointer, to output: OutputQueue) -> Int {
+        bytes.isEmpty ? 0 : Unmanaged.passUnretained(loop.outputPool)._withUnsafeGuaranteedRef { output.appendCopy(bytes, pool: $0) }
     }
 
     /// The next bytes enqueued begin a new frame (a STOMP frame, or the WebSocket message
@@ -52,7 +88,10 @@ extension TCPConnection {
 
     /// Every output byte this connection keeps alive (queued, or held by the in-flight write).
     /// Same as the loop's `memory.outputBytes` contribution: a counter, no system call.
-    public var heldOutputBytes: Int { (output?.heldBytes ?? 0) + (plaintextOutput?.heldBytes ?? 0) }
+    /// Read per delivery: `output` through its unretained storage.
+    public var heldOutputBytes: Int {
+        (outputStorage?._withUnsafeGuaranteedRef { $0.heldBytes } ?? 0) + (plaintextOutput?.heldBytes ?? 0)
+    }
 
     /// Queues a copy of the array (see `enqueue(copying:)`).
     public func enqueue(_ bytes: [UInt8]) {

@@ -57,7 +57,19 @@ public final class TCPConnection {
     /// Present only while there is output; comes from and returns to the loop's pool. With a
     /// security layer this holds the layer's output (ciphertext), and the delegate's plaintext
     /// waits in `plaintextOutput` until the flush seals it.
-    @exclusivity(unchecked) var output: OutputQueue?
+    var output: OutputQueue? {
+        get { outputStorage?.takeUnretainedValue() }
+        set {
+            if let newValue { _ = Unmanaged.passUnretained(newValue).retain() }
+            outputStorage?.release()
+            outputStorage = newValue.map(Unmanaged.passUnretained)
+        }
+    }
+    /// `output`, held with one manual retain so the per-delivery append can use it through an
+    /// unretained reference (`enqueueFrame`): returning a counted one cost an atomic retain
+    /// and release per delivered frame (issue 13). Released when `output` is set to nil, which
+    /// closing does.
+    @exclusivity(unchecked) var outputStorage: Unmanaged<OutputQueue>?
     /// The delegate's output on a secured connection, before the layer transforms it.
     @exclusivity(unchecked) var plaintextOutput: OutputQueue?
     /// TLS or another transform between socket and delegate (see `secure(with:)`).

@@ -72,19 +72,20 @@ final class BenchConnection: TCPConnectionDelegate {
     var tag = 0
     private let settings: ClientSettings
     /// Strong (a weak load per frame showed in profiles); cleared when the connection finishes,
-    /// which breaks the cycle with the pool.
-    private var handler: (any BenchConnectionHandler)?
-    private var tcp: TCPConnection?
-    private(set) var phase = Phase.connecting
+    /// which breaks the cycle with the pool. `@exclusivity(unchecked)` here and below: loop-thread
+    /// state read per message, never accessed overlapping (see MessagingRun).
+    @exclusivity(unchecked) private var handler: (any BenchConnectionHandler)?
+    @exclusivity(unchecked) private var tcp: TCPConnection?
+    @exclusivity(unchecked) private(set) var phase = Phase.connecting
     private var closeReason: String?
     /// `close()` came while the TCP connect was pending; the completion finishes the job.
     private var closeRequested = false
-    private var webSocket = WebSocketConnection(role: .client)
-    private var decoder = STOMPDecoder(limits: STOMPLimits(maxFrameBytes: 16 << 20, maxBodyBytes: 16 << 20))
+    @exclusivity(unchecked) private var webSocket = WebSocketConnection(role: .client)
+    @exclusivity(unchecked) private var decoder = STOMPDecoder(limits: STOMPLimits(maxFrameBytes: 16 << 20, maxBodyBytes: 16 << 20))
     /// Finds frame boundaries first; only frames whose headers matter go to `decoder`.
-    private var splitter = STOMPFrameSplitter()
+    @exclusivity(unchecked) private var splitter = STOMPFrameSplitter()
     /// Receives each WebSocket payload, so reading a message allocates nothing.
-    private var payloadScratch: [UInt8] = []
+    @exclusivity(unchecked) private var payloadScratch: [UInt8] = []
     private var responseHead: [UInt8] = []
     private var maskState: UInt32
     /// JSON transport: the text message being read, and the receipt the last SUBSCRIBE asked for.

@@ -22,7 +22,9 @@ final class ClientPool: BenchConnectionHandler {
     private let loop: EventLoop
     private let sources: SourceAddressPlan
     private let concurrency: Int
-    weak var delegate: (any ClientPoolDelegate)?
+    /// Unowned: the scenario owns its pool and outlives it; a weak reference cost an atomic
+    /// load per message received (issue 13).
+    unowned(unsafe) var delegate: (any ClientPoolDelegate)?
 
     /// Every connection created, in creation order (`BenchConnection.index` is the position).
     private(set) var connections: [BenchConnection] = []

@@ -65,14 +65,15 @@ final class EncoderTests: XCTestCase {
     ]
 
     private func fullMessage(ack: String?, body: [UInt8], headers: [STOMPHeader]? = nil) -> STOMPFrame {
-        var perSubscriber = [STOMPHeader(name: "subscription", value: "sub:1"), STOMPHeader(name: "message-id", value: "m\\42")]
+        var perSubscriber = [STOMPHeader(name: "message-id", value: "m\\42"), STOMPHeader(name: "subscription", value: "sub:1")]
         if let ack { perSubscriber.append(STOMPHeader(name: "ack", value: ack)) }
         return STOMPFrame(command: .MESSAGE, headers: perSubscriber + (headers ?? shared), body: body)
     }
 
     private func headAndTail(ack: String?, body: [UInt8], version: STOMPVersion, headers: [STOMPHeader]? = nil) -> [UInt8] {
         var out: [UInt8] = []
-        STOMPEncoder.encodeMessageHead(subscription: "sub:1", messageID: "m\\42", ack: ack, version: version, into: &out)
+        STOMPEncoder.encodeMessageHeadStart(messageID: "m\\42", messageNumber: nil, version: version, into: &out)
+        STOMPEncoder.encodeMessageHeadRest(subscription: "sub:1", ack: ack, version: version, into: &out)
         return out + STOMPEncoder.encodeMessageTail(headers: headers ?? shared, body: body, version: version)
     }
 
@@ -125,15 +126,16 @@ final class EncoderTests: XCTestCase {
 
     func testMessageHeadBytes() {
         var out: [UInt8] = []
-        STOMPEncoder.encodeMessageHead(subscription: "s", messageID: "m", ack: "a", version: .v1_2, into: &out)
-        XCTAssertEqual(out, bytes("MESSAGE\nsubscription:s\nmessage-id:m\nack:a\n"))
+        STOMPEncoder.encodeMessageHeadStart(messageID: "m", messageNumber: nil, version: .v1_2, into: &out)
+        STOMPEncoder.encodeMessageHeadRest(subscription: "s", ack: "a", version: .v1_2, into: &out)
+        XCTAssertEqual(out, bytes("MESSAGE\nmessage-id:m\nsubscription:s\nack:a\n"))
     }
 
-    func testMessageHeadWritesTheMessageNumberAfterTheEscapedPrefix() {
+    func testMessageHeadStartWritesTheMessageNumberAfterTheEscapedPrefix() {
         for (number, digits) in [(0, "0"), (7, "7"), (10, "10"), (1_234_567_890_123, "1234567890123")] as [(UInt64, String)] {
             var out: [UInt8] = []
-            STOMPEncoder.encodeMessageHead(subscription: "s", messageID: "node:a-", messageNumber: number, ack: nil, version: .v1_2, into: &out)
-            XCTAssertEqual(out, bytes("MESSAGE\nsubscription:s\nmessage-id:node\\ca-\(digits)\n"))
+            STOMPEncoder.encodeMessageHeadStart(messageID: "node:a-", messageNumber: number, version: .v1_2, into: &out)
+            XCTAssertEqual(out, bytes("MESSAGE\nmessage-id:node\\ca-\(digits)\n"))
         }
     }
 }

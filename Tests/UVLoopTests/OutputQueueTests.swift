@@ -57,6 +57,45 @@ final class OutputQueueTests: XCTestCase {
         XCTAssertEqual(UnsafeRawPointer(iovecs[2].base), shared.baseAddress)
     }
 
+    func testSharedBytesLiveUntilTheirLastPieceInAnyQueueIsWritten() {
+        let pool = OutputPool(retainedQueueLimit: 4, retainedChunkLimit: 4)
+        let first = pool.takeQueue(), second = pool.takeQueue()
+        weak var watched: SharedBytes?
+        do {
+            let shared = SharedBytes([1, 2, 3, 4])
+            watched = shared
+            first.append(shared)
+            first.append(shared)
+            second.append(shared)
+            XCTAssertEqual(shared.loopPieces, 3)
+        }
+        XCTAssertNotNil(watched, "queued pieces keep the bytes alive without the caller's reference")
+        first.consume(6, pool: pool)
+        XCTAssertEqual(watched?.loopPieces, 2, "a partly written piece still holds the bytes")
+        first.consume(2, pool: pool)
+        XCTAssertEqual(watched?.loopPieces, 1)
+        second.moveToInFlight(1)
+        XCTAssertNotNil(watched, "an in-flight write holds the bytes until it finishes")
+        second.finishWrite(pool: pool)
+        XCTAssertNil(watched, "freed with the last piece")
+    }
+
+    func testDiscardedSharedPiecesReleaseTheirBytes() {
+        let pool = OutputPool(retainedQueueLimit: 4, retainedChunkLimit: 4)
+        let queue = pool.takeQueue()
+        weak var watched: SharedBytes?
+        do {
+            let shared = SharedBytes([9, 9])
+            watched = shared
+            queue.markFrameStart()
+            queue.append(shared)
+            queue.markFrameStart()
+            queue.append(shared)
+        }
+        XCTAssertEqual(queue.discardUnstartedFrames(pool: pool), 2 * (2 + OutputQueue.sharedPieceOverhead))
+        XCTAssertNil(watched, "dropping a slow consumer's frames frees their shared bytes")
+    }
+
     func testPartialConsumeKeepsTheRestInOrder() {
         let pool = OutputPool(retainedQueueLimit: 4, retainedChunkLimit: 4)
         let queue = pool.takeQueue()
