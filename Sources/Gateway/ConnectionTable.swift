@@ -17,11 +17,11 @@ struct ConnectionTable {
         entries[session]?.takeUnretainedValue()
     }
 
-    /// Calls `body` with the connection of `session` without retaining it (the per-delivery
-    /// path); nil when there is none.
-    func withConnection<Result>(_ session: SessionID, _ body: (ClientConnection) -> Result) -> Result? {
-        guard let entry = entries[session] else { return nil }
-        return entry._withUnsafeGuaranteedRef(body)
+    /// The connection of `session` as an uncounted reference, for the per-delivery path
+    /// (use it with `_withUnsafeGuaranteedRef`). Returned rather than passed to a closure: a
+    /// call made while the table was being read retained the table's storage around it.
+    func unretained(_ session: SessionID) -> Unmanaged<ClientConnection>? {
+        entries[session]
     }
 
     mutating func insert(_ connection: ClientConnection) {

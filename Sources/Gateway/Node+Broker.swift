@@ -195,8 +195,8 @@ extension Node {
     private func deliver(_ delivery: Delivery, alone: Bool, now: UInt64, outputLimit: Int) -> Bool {
         let session = delivery.subscription.session
         // Unretained (see `ConnectionTable`).
-        guard let written = connections.withConnection(session, { $0.deliver(delivery, alone: alone, encoder: &encoder, now: now, outputLimit: outputLimit) }),
-              let held = written
+        guard let connection = connections.unretained(session),
+              let held = connection._withUnsafeGuaranteedRef({ $0.deliver(delivery, alone: alone, encoder: &encoder, now: now, outputLimit: outputLimit) })
         else { return false }
         // For publisher flow control: the subscriber furthest behind that this publication reached.
         if held > slowestDelivery.bytes { slowestDelivery = (held, session) }
