@@ -6,6 +6,8 @@
 #   callgrind instructions per delivered message, from two runs of different lengths under
 #             valgrind (the difference cancels start-up and connection set-up), a figure that
 #             does not move with the machine's noise
+# or, with --compare, the scenario's throughput against another build, alternating runs so
+# that both see the same machine noise.
 # docs/benchmarks.md explains the numbers; scripts/instructions-check.sh compares the callgrind
 # figure with the committed thresholds.
 set -euo pipefail
@@ -14,6 +16,7 @@ cd "$(dirname "$0")/.."
 usage() {
     cat <<'EOF'
 Usage: scripts/profile.sh [--perf-only | --callgrind-only] [--duration SECONDS] [--out DIR] SCENARIO
+       scripts/profile.sh --compare BASELINE_BIN [--rounds N] [--duration SECONDS] SCENARIO
 
 Scenarios:
   fanout   1 publisher -> 100 subscribers on one topic over WebSocket, window 1000
@@ -25,6 +28,11 @@ Scenarios:
 Options:
   --perf-only        skip the callgrind runs
   --callgrind-only   skip the perf profile
+  --compare BIN      no profile: run the scenario N times (--rounds, default 3) against BIN and
+                     against this build, alternately, each on a fresh node pinned as above, and
+                     print deliveries/s and node CPU per run, the medians and their ratio
+                     (BIN may be any earlier release build; its options must include --host,
+                     --port, --stomp-port and --admin-port)
   --duration S       seconds of load while perf records (default 8)
   --out DIR          where profiles, logs and the summary go (default run/profile)
 
@@ -37,12 +45,16 @@ EOF
 
 MODE=both
 DURATION=8
+BASELINE=
+ROUNDS=3
 OUT=run/profile
 SCENARIO=
 while [ $# -gt 0 ]; do
     case $1 in
         --perf-only) MODE=perf ;;
         --callgrind-only) MODE=callgrind ;;
+        --compare) MODE=compare; BASELINE=$2; shift ;;
+        --rounds) ROUNDS=$2; shift ;;
         --duration) DURATION=$2; shift ;;
         --out) OUT=$2; shift ;;
         -h | --help) usage; exit 0 ;;
@@ -65,6 +77,7 @@ if [ -z "${STAMPEDE_BIN:-}" ] || [ -z "${BENCH_BIN:-}" ]; then
     swift build -c release --product stampede-bench >&2
 fi
 [ -x "$STAMPEDE" ] && [ -x "$BENCH" ] || die "missing $STAMPEDE or $BENCH"
+[ "$MODE" != compare ] || [ -x "$BASELINE" ] || die "missing baseline binary $BASELINE"
 
 NODE_PID=
 cleanup() { [ -n "$NODE_PID" ] && kill -KILL "$NODE_PID" 2>/dev/null; true; }
@@ -108,7 +121,10 @@ esac
 # Starts the node (optionally under a wrapper such as valgrind) on CPU 0.
 start_node() {
     PORT=$(free_port)
-    taskset -c 0 "$@" "${STAMPEDE_RUN:-$STAMPEDE}" ${NODE_ARGS[@]+"${NODE_ARGS[@]}"} --host 127.0.0.1 --port "$PORT" --stomp-port off --admin-port off --api-port off \
+    local node=${STAMPEDE_RUN:-$STAMPEDE} extra=()
+    # Builds from before the HTTP API (issue 7) have no --api-port.
+    if "$node" --help 2>/dev/null | grep -q -- --api-port; then extra=(--api-port off); fi
+    taskset -c 0 "$@" "$node" ${NODE_ARGS[@]+"${NODE_ARGS[@]}"} --host 127.0.0.1 --port "$PORT" --stomp-port off --admin-port off ${extra[@]+"${extra[@]}"} \
         --max-connections 25000 --log-level warning </dev/null >"$OUT/node.log" 2>&1 &
     NODE_PID=$!
     wait_port "$PORT"
@@ -140,6 +156,31 @@ run_bench() { # $1 = messages, $2 = duration, $3 = report file
 demangle() { if command -v swift-demangle >/dev/null; then swift-demangle --simplified; else cat; fi; }
 
 json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
+if [ "$MODE" = compare ]; then
+    declare -a RATES_BASE RATES_NEW
+    for round in $(seq "$ROUNDS"); do
+        for which in baseline this; do
+            if [ "$which" = baseline ]; then STAMPEDE_RUN=$BASELINE; else STAMPEDE_RUN=$STAMPEDE; fi
+            start_node
+            run_bench 0 "$DURATION" "$OUT/compare-$which-$round.json"
+            stop_node
+            rate=$(json_field "$OUT/compare-$which-$round.json" delivery_rate)
+            echo "== round $round $which: deliveries/s $rate, node CPU $(json_field "$OUT/compare-$which-$round.json" node_cpu_percent) %," \
+                "bench CPU $(json_field "$OUT/compare-$which-$round.json" bench_cpu_percent) %"
+            if [ "$which" = baseline ]; then RATES_BASE+=("$rate"); else RATES_NEW+=("$rate"); fi
+        done
+    done
+    unset STAMPEDE_RUN
+    python3 - "${RATES_BASE[*]}" "${RATES_NEW[*]}" <<'PY'
+import statistics, sys
+base = [float(x) for x in sys.argv[1].split()]
+new = [float(x) for x in sys.argv[2].split()]
+b, n = statistics.median(base), statistics.median(new)
+print(f"== median deliveries/s: baseline {b:,.0f}, this build {n:,.0f}, ratio {n / b:.2f}")
+PY
+    exit 0
+fi
 
 if [ "$MODE" != callgrind ]; then
     command -v perf >/dev/null || die "perf is not installed (apt-get install linux-perf)"
