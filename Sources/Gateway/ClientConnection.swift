@@ -173,7 +173,7 @@ final class ClientConnection: TCPConnectionDelegate {
     func readWebSocket(_ bytes: UnsafeRawBufferPointer) {
         webSocket!.feed(bytes)
         while isOpen || webSocket?.state != .closed, let event = webSocket?.nextEvent(reusing: &node.webSocketPayloadScratch) {
-            switch event {
+            switch consume event {
             case .data(let payload, let isText):
                 guard isOpen else { continue }
                 if !isText { readsTextOnly = false }
@@ -184,6 +184,7 @@ final class ClientConnection: TCPConnectionDelegate {
                 } else {
                     payload.withUnsafeBytes { readSTOMP($0) }
                 }
+                node.webSocketPayloadScratch = payload  // moved back for the next message (see `nextEvent(reusing:)`)
             case .messageEnd:
                 framesCompleted &+= 1
                 if json != nil, isOpen { finishJSONMessage() } else if isEcho { finishEcho() }
@@ -263,7 +264,7 @@ final class ClientConnection: TCPConnectionDelegate {
                 if limit > 0 { checkSessionsElsewhere(of: user, limit: limit) }
             }
         }
-        apply(actions)
+        apply(consume actions)
         if !wasConnected, session.state == .connected {
             wasConnected = true
             node.notifySessionEvent(.connect, self)
@@ -290,9 +291,15 @@ final class ClientConnection: TCPConnectionDelegate {
     // MARK: Output
 
     /// Carries session actions out in order; a refused broker operation turns into an ERROR.
-    func apply(_ actions: [SessionAction]) {
-        for (index, action) in actions.enumerated() {
-            switch action {
+    func apply(_ actions: consuming [SessionAction]) {
+        var actions = actions
+        for index in actions.indices {
+            // Moved out of the array, its slot left holding nothing: a copy retained the SEND's
+            // header and body arrays and released them again (issue 13). Only later slots are
+            // read after this (`heldActions`).
+            var action = SessionAction.close
+            swap(&action, &actions[index])
+            switch consume action {
             case .send(let frame):
                 write(frame)
             case .sendHeartBeat:

@@ -112,22 +112,30 @@ public struct WebSocketConnection: Sendable {
         return nextEvent(reusing: &noScratch)
     }
 
-    /// `nextEvent()` that unmasks a data frame's payload into `scratch` and returns that array
-    /// as the event's payload. A caller that drops each event before asking for the next one
-    /// hands the array back unshared, so frames up to `reusedPayloadLimit` bytes allocate
-    /// nothing in steady state (issue 13: one allocation and free per SEND before). One scratch
-    /// can serve every connection of a loop.
+    /// `nextEvent()` that unmasks a data frame's payload into the array taken from `scratch`
+    /// (which is left empty) and returns it as the event's payload. A caller that puts the
+    /// payload back into `scratch` when done with it (`scratch = payload`) makes frames up to
+    /// `reusedPayloadLimit` bytes allocate nothing in steady state (issue 13: one allocation and
+    /// free per SEND before). One scratch can serve every connection of a loop. The array and
+    /// the events are moved, never copied: each copy was an atomic retain and release.
     public mutating func nextEvent(reusing scratch: inout [UInt8]) -> Event? {
         if eventIndex < events.count {
             eventIndex += 1
-            return events[eventIndex - 1]
+            return takeEvent(at: eventIndex - 1)
         }
         events.removeAll(keepingCapacity: true)
         eventIndex = 0
         while events.isEmpty && state != .closed && parseStep(scratch: &scratch) {}
         guard !events.isEmpty else { return nil }
         eventIndex = 1
-        return events[0]
+        return takeEvent(at: 0)
+    }
+
+    /// Moves an event out of `events`, leaving a placeholder that is never read.
+    private mutating func takeEvent(at index: Int) -> Event {
+        var event = Event.messageEnd
+        swap(&event, &events[index])
+        return event
     }
 
     /// Payloads up to this size are unmasked into the caller's scratch array.
@@ -225,13 +233,15 @@ public struct WebSocketConnection: Sendable {
             return buffer.withUnsafeBytes { raw in Masking.unmask(UnsafeRawBufferPointer(rebasing: raw[range]), key: key) }
         }
         // Unmasked frames (a client reading the server) are copied into the scratch too.
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: buffer[range])
-        if let key = header.maskKey { scratch.withUnsafeMutableBytes { Masking.unmaskInPlace($0, key: key) } }
-        return scratch
+        var payload: [UInt8] = []
+        swap(&payload, &scratch)
+        payload.removeAll(keepingCapacity: true)
+        payload.append(contentsOf: buffer[range])
+        if let key = header.maskKey { payload.withUnsafeMutableBytes { Masking.unmaskInPlace($0, key: key) } }
+        return payload
     }
 
-    private mutating func handleFrame(_ header: FrameHeader, payload framePayload: [UInt8]) {
+    private mutating func handleFrame(_ header: FrameHeader, payload framePayload: consuming [UInt8]) {
         switch header.opcode {
         case .text, .binary, .continuation:
             if header.opcode != .continuation {
@@ -240,9 +250,9 @@ public struct WebSocketConnection: Sendable {
                 textValidator = UTF8Validator()
                 messageBytes = 0
             }
-            var payload = framePayload
+            var payload = consume framePayload  // moved into the event below, not copied
             if messageCompressed, let inflater {
-                switch inflater.inflate(framePayload, endOfMessage: header.fin, limit: limits.maxMessageBytes - messageBytes) {
+                switch inflater.inflate(payload, endOfMessage: header.fin, limit: limits.maxMessageBytes - messageBytes) {
                 case .inflated(let bytes): payload = bytes
                 case .tooBig:
                     fail(WebSocketCloseCode.messageTooBig, "message too big")

@@ -249,13 +249,14 @@ final class BenchConnection: TCPConnectionDelegate {
 
     private func drainWebSocket(now: UInt64) {
         while let event = webSocket.nextEvent(reusing: &payloadScratch) {
-            switch event {
+            switch consume event {
             case .data(let payload, _):
                 if settings.transport == .json {
                     jsonMessage += payload
                 } else {
                     payload.withUnsafeBytes { readSTOMP($0, now: now) }
                 }
+                payloadScratch = payload  // back for the next message
             case .messageEnd:
                 if settings.transport == .json { readJSONMessage(now: now) }
             case .write(let bytes):
