@@ -38,6 +38,25 @@ final class WebSocketConnectionTests: XCTestCase {
         }
     }
 
+    func testAPayloadHandedBackIsReusedAndOneKeptIsNeverOverwritten() {
+        var connection = WebSocketConnection()
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(64)
+        connection.feed(clientFrame(.text, "first") + clientFrame(.text, "second") + clientFrame(.text, "third"))
+        guard case .data(let first, _)? = connection.nextEvent(reusing: &scratch) else { return XCTFail("no data") }
+        XCTAssertEqual(first, bytes("first"))
+        XCTAssertTrue(scratch.isEmpty, "the scratch array was taken")
+        let firstStorage = first.withUnsafeBufferPointer { $0.baseAddress }
+        scratch = consume first  // handed back
+        XCTAssertEqual(connection.nextEvent(reusing: &scratch), .messageEnd)
+        guard case .data(let second, _)? = connection.nextEvent(reusing: &scratch) else { return XCTFail("no data") }
+        XCTAssertEqual(second.withUnsafeBufferPointer { $0.baseAddress }, firstStorage, "the handed-back buffer is reused")
+        // Not handed back: the next payload goes elsewhere and the kept one stays as it was.
+        XCTAssertEqual(connection.nextEvent(reusing: &scratch), .messageEnd)
+        XCTAssertEqual(connection.nextEvent(reusing: &scratch), .data(bytes("third"), isText: true))
+        XCTAssertEqual(second, bytes("second"))
+    }
+
     func testEmptyDataFrameEmitsOnlyMessageEnd() {
         XCTAssertEqual(eventsBothWays(clientFrame(.text, "")), [.messageEnd])
     }
