@@ -31,7 +31,9 @@ public struct Fanout: Sendable {
 
     /// Calls `body` with each delivery in order, made just before.
     public func forEach(_ body: (Delivery) -> Void) {
-        if let single { return body(single) }
+        // Not `if let`: binding the optional copied the delivery (a retain and a release of its
+        // publication per queue message, issue 13); the unwrapped field is borrowed.
+        if single != nil { return body(single.unsafelyUnwrapped) }
         guard let publication, let first = subscribers.first else { return }
         let hasAckIDs = !ackIDs.isEmpty
         // One Delivery changed in place per subscriber: building a fresh one per subscriber
