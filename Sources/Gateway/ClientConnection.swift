@@ -41,10 +41,6 @@ final class ClientConnection: TCPConnectionDelegate {
     /// Boxed: the parser is about 160 bytes that every connection carried inline after the upgrade.
     var handshake: HandshakeInProgress?
     @exclusivity(unchecked) var webSocket: WebSocketConnection?
-    /// Everything read so far came in WebSocket text messages, which were validated as UTF-8 on
-    /// the way in: a SEND body from it needs no check on the way out (issue 13). False on raw
-    /// STOMP and from the first binary message on.
-    @exclusivity(unchecked) var readsTextOnly = false
     /// permessage-deflate negotiated: MESSAGEs whose shared tail reaches this size go out compressed.
     @exclusivity(unchecked) var compressFrom: Int?
     /// Set once the connection is on its way out; nothing more is read or delivered.
@@ -53,6 +49,11 @@ final class ClientConnection: TCPConnectionDelegate {
     var errorCloseCode: UInt16 = WebSocketCloseCode.policyViolation
     /// An ERROR went out: the WebSocket close carries `errorCloseCode` instead of 1000.
     var sentError = false
+    /// Everything read so far came in WebSocket text messages, which were validated as UTF-8 on
+    /// the way in: a SEND body from it needs no check on the way out (issue 13). False on raw
+    /// STOMP and from the first binary message on.
+    /// (Next to the other small fields, in their padding: no byte more per connection.)
+    @exclusivity(unchecked) var readsTextOnly = false
     /// Actions waiting for the cluster to confirm a new interest (e.g. the RECEIPT of a
     /// SUBSCRIBE); input waits too, so frames keep their order.
     var heldActions: [SessionAction]?
