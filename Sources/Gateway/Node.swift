@@ -61,8 +61,8 @@ public final class Node {
     lazy var echoDeflater = MessageDeflater(windowBits: configuration.perMessageDeflate.serverMaxWindowBits)
     @exclusivity(unchecked) var encoder = MessageEncoder()
     /// The array every connection's WebSocket layer unmasks payloads into (see
-    /// `WebSocketConnection.nextEvent(reusing:)`): one per node, so no allocation per frame
-    /// and no memory per connection.
+    /// `WebSocketConnection.nextEvent(reusing:)`; the connection hands it back after each
+    /// message): one per node, so no allocation per frame and no memory per connection.
     @exclusivity(unchecked) var webSocketPayloadScratch: [UInt8] = []
     /// The last publication's JSON message, shared by its JSON subscribers.
     var jsonFrames = JSONFrameCache()
