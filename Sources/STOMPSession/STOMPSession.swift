@@ -196,7 +196,7 @@ public struct STOMPSession: Sendable {
         }
         if kept < forwarded.count { forwarded.removeSubrange(kept...) }
         let operation = BrokerOperation.send(destination: destination, headers: forwarded, body: frame.body)
-        guard let transaction else { return perform(operation, receipt: receipt) }
+        guard let transaction else { return perform(consume operation, receipt: receipt) }
         return inTransaction(transaction, operation, receipt: receipt)
     }
 
@@ -277,7 +277,9 @@ public struct STOMPSession: Sendable {
         return receipt.map { [.send(STOMPFrame(.RECEIPT, headers: [("receipt-id", $0)]))] } ?? []
     }
 
-    private func perform(_ operation: BrokerOperation, receipt: String?) -> [SessionAction] {
+    /// Consuming: a SEND's operation (its header and body arrays) is moved into the action, not
+    /// copied (a retain and release of each per SEND, issue 13).
+    private func perform(_ operation: consuming BrokerOperation, receipt: String?) -> [SessionAction] {
         var actions: [SessionAction] = [.perform(operation, receipt: receipt)]
         if let receipt { actions.append(.send(STOMPFrame(.RECEIPT, headers: [("receipt-id", receipt)]))) }
         return actions
