@@ -11,7 +11,7 @@ extension LocalBroker {
     /// Publishes to a destination parsed once by `sendDestination(_:)`: no prefix test or
     /// wildcard scan of its string again. The deliveries are made as the caller reads them.
     /// `bodyIsKnownUTF8`: see `Publication.bodyIsKnownUTF8`.
-    public mutating func publish(to target: SendDestination, headers: [STOMPHeader], body: [UInt8], bodyIsKnownUTF8: Bool = false) throws(BrokerError) -> Fanout {
+    public mutating func publish(to target: SendDestination, headers: consuming [STOMPHeader], body: consuming [UInt8], bodyIsKnownUTF8: Bool = false) throws(BrokerError) -> Fanout {
         let destination = target.name
         switch target.kind {
         case .topic, .user:
@@ -21,9 +21,9 @@ extension LocalBroker {
                 counters.published += 1
                 return .none
             }
-            return topicFanout(makePublication(destination, headers, body, bodyIsKnownUTF8: bodyIsKnownUTF8), to: subscribers)
+            return topicFanout(makePublication(destination, consume headers, consume body, bodyIsKnownUTF8: bodyIsKnownUTF8), to: subscribers)
         case .queue:
-            return try enqueueOne(makePublication(destination, headers, body, bodyIsKnownUTF8: bodyIsKnownUTF8), queue: destination)
+            return try enqueueOne(makePublication(destination, consume headers, consume body, bodyIsKnownUTF8: bodyIsKnownUTF8), queue: destination)
         }
     }
 
@@ -90,7 +90,7 @@ extension LocalBroker {
         return AckID.format(serial: serial, sequence: sequence)
     }
 
-    mutating func makePublication(_ destination: String, _ headers: [STOMPHeader], _ body: [UInt8], queue: String? = nil, bodyIsKnownUTF8: Bool = false) -> Publication {
+    mutating func makePublication(_ destination: String, _ headers: consuming [STOMPHeader], _ body: consuming [UInt8], queue: String? = nil, bodyIsKnownUTF8: Bool = false) -> Publication {
         lastMessageNumber += 1
         counters.published += 1
         return Publication(

@@ -23,9 +23,12 @@ extension ClientConnection {
                 writeRaw([0x0A])
             case .perform(let operation, let receipt):
                 do {
-                    let outcome = try node.perform(operation, receipt: receipt, for: self)
-                    if case .subscribe(let id, let destination, _, _) = operation {
-                        node.notifySessionEvent(.subscribe(destination: destination, subscription: id), self)
+                    var subscribed: (destination: String, id: String)?
+                    if case .subscribe(let id, let destination, _, _) = operation { subscribed = (destination, id) }
+                    // Moved in: a SEND's header and body arrays become the message's (issue 13).
+                    let outcome = try node.perform(consume operation, receipt: receipt, for: self)
+                    if let subscribed {
+                        node.notifySessionEvent(.subscribe(destination: subscribed.destination, subscription: subscribed.id), self)
                     }
                     if outcome == .waitForCluster {
                         heldActions = Array(actions[(index + 1)...])

@@ -19,10 +19,13 @@ extension Node {
     }
 
     /// Carries out a session's broker request; deliveries it causes go out right away.
-    func perform(_ operation: BrokerOperation, receipt: String? = nil, for connection: ClientConnection) throws(BrokerError) -> OperationOutcome {
+    /// The operation is consumed: a SEND's header and body arrays move into the publication.
+    func perform(_ operation: consuming BrokerOperation, receipt: String? = nil, for connection: ClientConnection) throws(BrokerError) -> OperationOutcome {
         let session = connection.id
         defer { settleClusterEntries() }
-        switch operation {
+        var isAck = false
+        if case .ackMessage = operation { isAck = true }
+        switch consume operation {
         case .subscribe(let id, let destination, let ackMode, let prefetch):
             try authorize(.subscribe, destination, for: identity(of: connection))
             if applicationRouter.isApplicationDestination(destination) {
@@ -48,7 +51,7 @@ extension Node {
         case .send(let destination, let clientHeaders, let body):
             // The identity is made only when the destination was not judged before.
             let judged = try judgeSend(destination, for: self.identity(of: connection), from: connection)
-            let headers = try stampSender(clientHeaders, user: connection.session.user)
+            let headers = try stampSender(consume clientHeaders, user: connection.session.user)
             if judged.isApplication {
                 try sendApplication(destination: destination, headers: headers, body: body, receipt: receipt, from: connection)
                 return .done
@@ -69,7 +72,7 @@ extension Node {
             if let receipt, offline != nil {
                 return try sendHoldingReceipt(to: target, headers: headers, body: body, receipt: receipt, from: connection)
             }
-            try send(to: target, headers: headers, body: body, bodyIsKnownUTF8: connection.readsTextOnly)
+            try send(to: target, headers: consume headers, body: consume body, bodyIsKnownUTF8: connection.readsTextOnly)
             applyFlowControl(publisher: connection)
             return .done  // a SEND makes no room for queue messages: no pull on the per-message path
         case .ack(let id):
@@ -80,7 +83,7 @@ extension Node {
             guard let ackID = broker.ackID(session: session, subscription: subscription ?? "", messageID: messageID) else {
                 throw BrokerError.unknownAck(messageID)
             }
-            if case .ackMessage = operation {
+            if isAck {
                 dispatch(try broker.ack(session: session, ackID: ackID))
             } else {
                 dispatch(try broker.nack(session: session, ackID: ackID))
@@ -141,15 +144,15 @@ extension Node {
     /// The SEND's headers with the broker's `user-id` (the session's user; none for anonymous
     /// sessions). A client copy naming anyone else is refused; other nodes trust the header
     /// because only nodes write envelopes.
-    func stampSender(_ headers: [STOMPHeader], user: String?) throws(BrokerError) -> [STOMPHeader] {
-        var stamped = headers
-        // Only a SEND that names a sender pays for the removal (it copies the array).
-        if headers.contains(where: { $0.name == Self.senderHeader }) {
-            stamped.removeAll { header in header.name == Self.senderHeader }
-            guard let user, headers.allSatisfy({ $0.name != Self.senderHeader || $0.value == user }) else {
+    func stampSender(_ headers: consuming [STOMPHeader], user: String?) throws(BrokerError) -> [STOMPHeader] {
+        var stamped = headers  // the SEND's own array, moved (issue 13)
+        // Only a SEND that names a sender pays for the removal.
+        if stamped.contains(where: { $0.name == Self.senderHeader }) {
+            guard let user, stamped.allSatisfy({ $0.name != Self.senderHeader || $0.value == user }) else {
                 counters.forgedSenders += 1
                 throw .refused("The \(Self.senderHeader) header must be your own user name: the broker sets it")
             }
+            stamped.removeAll { header in header.name == Self.senderHeader }
         }
         if let user { stamped.append(STOMPHeader(name: Self.senderHeader, value: user)) }
         return stamped
@@ -216,7 +219,7 @@ extension Node {
     /// `send(destination:…)` to a destination already looked up. `bodyIsKnownUTF8`: see
     /// `Publication.bodyIsKnownUTF8`.
     @discardableResult
-    func send(to target: SendDestination, headers: [STOMPHeader], body: [UInt8], bodyIsKnownUTF8: Bool = false, whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
+    func send(to target: SendDestination, headers: consuming [STOMPHeader], body: consuming [UInt8], bodyIsKnownUTF8: Bool = false, whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
         let sampleStart = beginDeliverySample(), deliveredBefore = counters.messagesOut
         defer { if sampleStart != 0 { endDeliverySample(sampleStart, cluster: false, deliveredBefore: deliveredBefore) } }
         let destination = target.name
@@ -234,8 +237,12 @@ extension Node {
             bus.enqueue(envelope(destination, headers, body), queue: name)
             return false
         }
-        dispatch(try broker.publish(to: target, headers: headers, body: body, bodyIsKnownUTF8: bodyIsKnownUTF8))
-        guard bus.isClustered else { return false }
+        guard bus.isClustered else {
+            // Alone: the arrays move into the publication (no one else needs them).
+            dispatch(try broker.publish(to: target, headers: consume headers, body: consume body, bodyIsKnownUTF8: bodyIsKnownUTF8))
+            return false
+        }
+        dispatch(try broker.publish(to: target, headers: copy headers, body: copy body, bodyIsKnownUTF8: bodyIsKnownUTF8))  // the envelope needs them too
         switch route {
         case .topic(let name, _): bus.publish(envelope(destination, headers, body), to: .destination(name))
         case .user(let name): bus.publish(envelope(destination, headers, body), to: .user(name))
