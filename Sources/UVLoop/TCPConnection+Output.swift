@@ -29,24 +29,23 @@ extension TCPConnection {
     /// publication's shared tail per subscriber, and the first atomic operation after the
     /// copies waits for their stores (issue 13).
     public func enqueueFrame(copying head: UnsafeRawBufferPointer, sharingUnretained tail: Unmanaged<SharedBytes>) {
-        guard acceptsOutput else { return }
-        let grown = withOutputForAppend { output in
-            output.markFrameStart()
-            var grown = appendCopy(head, to: output)
-            if tail._withUnsafeGuaranteedRef({ $0.count }) > 0 { grown += output.append(unretained: tail) }
-            return grown
-        }
-        guard grown > 0 else { return }
-        loop.memory.outputBytes += grown
-        markDirty()
+        enqueueFrame(copying: head, tail: tail)
     }
 
     /// `enqueueFrame(copying:sharing:)` of a frame that is all in `head`.
     public func enqueueFrame(copying head: UnsafeRawBufferPointer) {
+        enqueueFrame(copying: head, tail: nil)
+    }
+
+    /// The one frame append behind the public forms (an optional `Unmanaged` unwraps without
+    /// reference counting, unlike an optional `SharedBytes`).
+    private func enqueueFrame(copying head: UnsafeRawBufferPointer, tail: Unmanaged<SharedBytes>?) {
         guard acceptsOutput else { return }
         let grown = withOutputForAppend { output in
             output.markFrameStart()
-            return appendCopy(head, to: output)
+            var grown = appendCopy(head, to: output)
+            if let tail, tail._withUnsafeGuaranteedRef({ $0.count }) > 0 { grown += output.append(unretained: tail) }
+            return grown
         }
         guard grown > 0 else { return }
         loop.memory.outputBytes += grown
