@@ -279,7 +279,7 @@ public final class Node {
         for listener in endpointListeners.values { listener.close() }
         endpointListeners.removeAll()
         logger.info("shutting down", metadata: ["connections": "\(connections.count)"])
-        for connection in Array(connections.values) {
+        for connection in connections.values {
             connection.terminate("server shutting down, please reconnect", closeCode: WebSocketCloseCode.goingAway)
         }
         let timer = Timer(loop: loop)
@@ -316,7 +316,7 @@ public final class Node {
 
     private func tick() {
         let now = self.now
-        for connection in Array(connections.values) { connection.tick(now: now) }
+        for connection in connections.values { connection.tick(now: now) }
         sockJS?.tick()
         expireInterests()
         if bus.isClustered { pullQueuesWithRoom() }
