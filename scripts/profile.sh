@@ -214,7 +214,7 @@ if [ "$MODE" != perf ]; then
     objcopy --strip-debug "$STAMPEDE" "$STRIPPED"
     for messages in $SHORT $LONG; do
         say "callgrind: $SCENARIO, $messages messages"
-        STAMPEDE_RUN=$STRIPPED start_node valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.$messages.out"
+        STAMPEDE_RUN=$STRIPPED start_node valgrind --tool=callgrind ${CALLGRIND_FLAGS:-} --callgrind-out-file="$OUT/callgrind.$messages.out"
         run_bench "$messages" 600 "$OUT/callgrind-bench.$messages.json"
         stop_node
         TOTAL[$messages]=$(awk '/^(summary|totals):/ { print $2; exit }' "$OUT/callgrind.$messages.out")

@@ -140,18 +140,31 @@ public struct Delivery: Sendable {
     public var subscription: SubscriptionKey
     /// The shared message.
     public var publication: Publication
-    /// The `destination` header to show: for /user deliveries the subscribed form (`/user/queue/x`).
-    public var destination: String
+    /// The `destination` header when it is not the publication's: for /user deliveries the
+    /// subscribed form (`/user/queue/x`). Nil for most deliveries, which then hold no copy of
+    /// the destination (a retain and release per queue message, issue 13).
+    public var shownDestination: String?
     /// The `ack` header value; nil for auto ack. Unique per delivery within the broker.
     public var ackID: String?
     /// True if this message was delivered before and taken back (NACK, unsubscribe, disconnect).
     public var redelivered: Bool
 
+    /// The `destination` header to show.
+    public var destination: String {
+        get { shownDestination ?? publication.destination }
+        set { shownDestination = newValue }
+    }
+
     /// A delivery with every field given.
     public init(subscription: SubscriptionKey, publication: Publication, destination: String, ackID: String?, redelivered: Bool) {
+        self.init(subscription: subscription, publication: publication, shownDestination: destination, ackID: ackID, redelivered: redelivered)
+    }
+
+    /// A delivery showing `shownDestination`, or the publication's destination when it is nil.
+    public init(subscription: SubscriptionKey, publication: Publication, shownDestination: String?, ackID: String?, redelivered: Bool) {
         self.subscription = subscription
         self.publication = publication
-        self.destination = destination
+        self.shownDestination = shownDestination
         self.ackID = ackID
         self.redelivered = redelivered
     }

@@ -39,16 +39,13 @@ public struct Fanout: Sendable {
         // One Delivery changed in place per subscriber: building a fresh one per subscriber
         // cost a copy and two destructions each (measured, issue 13).
         var delivery = Delivery(
-            subscription: first.key, publication: publication,
-            destination: first.shownDestination ?? publication.destination,
+            subscription: first.key, publication: publication, shownDestination: first.shownDestination,
             ackID: hasAckIDs ? ackIDs[0] : nil, redelivered: false)
         body(delivery)
         for index in subscribers.indices.dropFirst() {
             delivery.subscription = subscribers[index].key
-            if let shown = subscribers[index].shownDestination {
-                delivery.destination = shown
-            } else if subscribers[index - 1].shownDestination != nil {
-                delivery.destination = publication.destination
+            if subscribers[index].shownDestination != nil || subscribers[index - 1].shownDestination != nil {
+                delivery.shownDestination = subscribers[index].shownDestination
             }
             if hasAckIDs { delivery.ackID = ackIDs[index] }
             body(delivery)

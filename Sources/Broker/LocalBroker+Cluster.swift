@@ -42,11 +42,11 @@ extension LocalBroker {
     }
 
     /// Every queue this node holds (with consumers or waiting messages).
-    public var queueNames: [String] { Array(queues.keys) }
+    public var queueNames: [String] { Array(queues.byName.keys) }
 
     /// The queue names with consumers on this node.
     public var queuesWithConsumers: [String] {
-        queues.compactMap { $0.value.consumerList.isEmpty ? nil : $0.key }
+        queues.byName.compactMap { $0.value.consumerList.isEmpty ? nil : $0.key }
     }
 
     /// Local subscribers per topic destination or pattern (for the cluster's admin view).

@@ -33,17 +33,14 @@ extension LocalBroker {
     }
 
     /// `enqueue` for the per-message path: at most one delivery, and no array for it.
-    mutating func enqueueOne(_ publication: Publication, queue destination: String) throws(BrokerError) -> Fanout {
-        // One hash of the name per message: the queue is changed through its index.
-        var index = queues.index(forKey: destination)
-        if index == nil {
-            queues[destination] = makeQueue()
-            index = queues.index(forKey: destination)
-        }
-        let outcome = queues.values[index!].enqueue(publication)
-        switch outcome {
+    mutating func enqueueOne(_ publication: consuming Publication, queue destination: String) throws(BrokerError) -> Fanout {
+        // No hash of the name while SENDs keep going to one queue (see `QueueTable`).
+        let limits = limits
+        let slot = queues.slot(of: destination) { Self.makeQueue(limits) }
+        let outcome = queues[slot: slot].enqueue(consume publication)
+        switch consume outcome {
         case .assigned(let assignment):
-            return .one(delivery(from: assignment))
+            return .one(delivery(from: consume assignment))
         case .buffered:
             return .none
         case .bufferedDroppingOldest(let dropped):

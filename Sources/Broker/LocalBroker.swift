@@ -24,7 +24,7 @@ public struct LocalBroker: Sendable {
     /// /user registrations: exact destinations only, kept apart from topics so no topic
     /// pattern can ever reach another user's destination.
     var userIndex: SubscriptionIndex<TopicSubscriber>
-    var queues: [String: Queue] = [:]
+    var queues = QueueTable()
     var records: [UInt64: SubscriptionRecord] = [:]
     var serialByKey: [SubscriptionKey: UInt64] = [:]
     /// Subscription ids of each session, in subscription order.
@@ -144,8 +144,8 @@ public struct LocalBroker: Sendable {
         stats.subscriptions = records.count
         stats.topicPatterns = topicIndex.patternCount + userIndex.patternCount
         stats.queues = queues.count
-        stats.queuedMessages = queues.values.reduce(0) { $0 + $1.pendingCount }
-        stats.unackedMessages = queues.values.reduce(0) { $0 + $1.unackedCount }
+        stats.queuedMessages = queues.byName.values.reduce(0) { $0 + $1.pendingCount }
+        stats.unackedMessages = queues.byName.values.reduce(0) { $0 + $1.unackedCount }
             + records.values.reduce(0) { $0 + $1.topicUnacked.count }
         return stats
     }
@@ -180,6 +180,10 @@ public struct LocalBroker: Sendable {
     }
 
     func makeQueue() -> Queue {
+        Self.makeQueue(limits)
+    }
+
+    static func makeQueue(_ limits: BrokerLimits) -> Queue {
         Queue(
             bufferCapacity: limits.queueBufferCapacity,
             overflow: limits.queueOverflow,
@@ -195,7 +199,7 @@ public struct LocalBroker: Sendable {
     }
 
     /// The delivery of one assignment (counted as delivered).
-    mutating func delivery(from assignment: Queue.Assignment) -> Delivery {
+    mutating func delivery(from assignment: consuming Queue.Assignment) -> Delivery {
         let ackID = assignment.token.map {
             AckID.format(serial: assignment.consumer.serial, sequence: $0.rawValue)
         }
@@ -207,7 +211,7 @@ public struct LocalBroker: Sendable {
         return Delivery(
             subscription: assignment.consumer.key,
             publication: assignment.message,
-            destination: assignment.message.destination,
+            shownDestination: nil,
             ackID: ackID,
             redelivered: assignment.redelivered)
     }

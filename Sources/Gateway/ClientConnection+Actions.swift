@@ -10,6 +10,12 @@ extension ClientConnection {
     /// Carries session actions out in order; a refused broker operation turns into an ERROR.
     func apply(_ actions: consuming [SessionAction]) {
         var actions = actions
+        carryOut(&actions)
+    }
+
+    /// `apply` of an array the caller keeps (and empties) afterwards; every action in it is
+    /// moved out and its slot left holding `.close`, which is never read.
+    func carryOut(_ actions: inout [SessionAction]) {
         for index in actions.indices {
             // Moved out of the array, its slot left holding nothing: a copy retained the SEND's
             // header and body arrays and released them again (issue 13). Only later slots are

@@ -248,7 +248,11 @@ final class ClientConnection: TCPConnectionDelegate {
 
     func receive(_ frame: consuming STOMPFrame, authenticator: @autoclosure () -> any Authenticator) {
         let connectedBefore = session.state == .connected
-        var actions = session.receive(consume frame, authenticator: authenticator(), now: node.now)
+        // The node's scratch array is taken, not shared: a nested receive (none is expected)
+        // would find it empty and allocate its own.
+        var actions: [SessionAction] = []
+        swap(&actions, &node.sessionActionScratch)
+        session.receive(consume frame, authenticator: authenticator(), now: node.now, into: &actions)
         decoder.version = session.version
         if !connectedBefore, session.state != .connected {
             node.counters.authenticationsRefused += 1
@@ -265,7 +269,9 @@ final class ClientConnection: TCPConnectionDelegate {
                 if limit > 0 { checkSessionsElsewhere(of: user, limit: limit) }
             }
         }
-        apply(consume actions)
+        carryOut(&actions)
+        actions.removeAll(keepingCapacity: true)
+        if node.sessionActionScratch.capacity == 0 && actions.capacity <= 16 { swap(&actions, &node.sessionActionScratch) }
         if !wasConnected, session.state == .connected {
             wasConnected = true
             node.notifySessionEvent(.connect, self)

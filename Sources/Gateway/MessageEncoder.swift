@@ -37,7 +37,8 @@ struct MessageEncoder {
 
     /// Held strongly: an ObjectIdentifier alone could be reused by the next publication's address.
     private var publication: Publication?
-    private var destination = ""
+    /// The current delivery's `shownDestination` (nil: the publication's destination).
+    private var shownDestination: String?
     /// Index 0: STOMP 1.0 (no escaping), 1: 1.1, 2: 1.2. Three fields, not an array: resetting
     /// them per publication allocates nothing.
     private var tails = Tails()
@@ -82,7 +83,8 @@ struct MessageEncoder {
         let slot = version == .v1_0 ? 0 : (version == .v1_1 ? 1 : 2)
         if tails[slot] != nil { return slot }
         let bytes = STOMPEncoder.encodeMessageTail(
-            destination: delivery.destination, headers: delivery.publication.headers, body: delivery.publication.body, version: version)
+            destination: delivery.shownDestination ?? delivery.publication.destination, headers: delivery.publication.headers,
+            body: delivery.publication.body, version: version)
         tails[slot] = Tail(bytes: SharedBytes(bytes), isUTF8: delivery.publication.bodyIsKnownUTF8 || Self.isUTF8(bytes[...]))
         return slot
     }
@@ -90,10 +92,10 @@ struct MessageEncoder {
     /// Makes `delivery`'s publication and destination the current ones (their tails and
     /// message id are built afresh when they change).
     private mutating func select(_ delivery: Delivery) {
-        guard publication !== delivery.publication || destination != delivery.destination else { return }
+        guard publication !== delivery.publication || shownDestination != delivery.shownDestination else { return }
         if publication !== delivery.publication { messageIDVersion = nil }
         publication = delivery.publication
-        destination = delivery.destination
+        shownDestination = delivery.shownDestination
         tails = Tails()
     }
 
@@ -135,12 +137,21 @@ struct MessageEncoder {
         guard delivery.publication.body.count <= Self.aloneBodyLimit, !(webSocket && compressFrom != nil) else {
             return write(delivery, version: version, webSocket: webSocket, compressFrom: compressFrom, to: tcp)
         }
-        select(delivery)
+        // Not made the current publication: it has no other delivery to share a tail or
+        // message id with, and holding it cost a retain and a release per message (issue 13).
+        // The head is written afresh, and the current publication's head prefix is not kept.
+        messageIDVersion = nil
+        defer { messageIDVersion = nil }
         writeHead(delivery, version: version)
         let tailStart = stompHead.count
-        STOMPEncoder.encodeMessageTail(
-            destination: delivery.destination, headers: delivery.publication.headers, body: delivery.publication.body,
-            version: version, into: &stompHead)
+        if let shown = delivery.shownDestination {
+            STOMPEncoder.encodeMessageTail(
+                destination: shown, headers: delivery.publication.headers, body: delivery.publication.body, version: version, into: &stompHead)
+        } else {
+            STOMPEncoder.encodeMessageTail(
+                destination: delivery.publication.destination, headers: delivery.publication.headers, body: delivery.publication.body,
+                version: version, into: &stompHead)
+        }
         let reserved = WebSocketFrameEncoder.maxHeaderLength
         var start = reserved
         if webSocket {

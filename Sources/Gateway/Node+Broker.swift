@@ -145,7 +145,7 @@ extension Node {
     /// sessions). A client copy naming anyone else is refused; other nodes trust the header
     /// because only nodes write envelopes.
     func stampSender(_ headers: consuming [STOMPHeader], user: String?) throws(BrokerError) -> [STOMPHeader] {
-        var stamped = headers  // the SEND's own array, moved (issue 13)
+        var stamped = consume headers  // the SEND's own array, moved (issue 13)
         // Only a SEND that names a sender pays for the removal.
         if stamped.contains(where: { $0.name == Self.senderHeader }) {
             guard let user, stamped.allSatisfy({ $0.name != Self.senderHeader || $0.value == user }) else {
@@ -222,12 +222,18 @@ extension Node {
     func send(to target: SendDestination, headers: consuming [STOMPHeader], body: consuming [UInt8], bodyIsKnownUTF8: Bool = false, whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
         let sampleStart = beginDeliverySample(), deliveredBefore = counters.messagesOut
         defer { if sampleStart != 0 { endDeliverySample(sampleStart, cluster: false, deliveredBefore: deliveredBefore) } }
-        let destination = target.name
-        let route = target.route
-        if offline != nil, case .user = route, let storing = sendOffline(target, headers: headers, body: body, whenSettled: whenSettled) {
+        if offline != nil, case .user = target.route, let storing = sendOffline(target, headers: headers, body: body, whenSettled: whenSettled) {
             return storing
         }
-        if case .queue(let name) = route, bus.isClustered {
+        guard bus.isClustered else {
+            // Alone: the arrays move into the publication (no one else needs them), and the
+            // destination's name and route are not copied (issue 13).
+            dispatch(try broker.publish(to: target, headers: consume headers, body: consume body, bodyIsKnownUTF8: bodyIsKnownUTF8))
+            return false
+        }
+        let destination = target.name
+        let route = target.route
+        if case .queue(let name) = route {
             if case .degraded = bus.state {
                 // Redis is unreachable: keep the message here (local consumers get it now, the
                 // rest is handed to the shared queue when the link is back) rather than lose it.
@@ -235,11 +241,6 @@ extension Node {
                 return false
             }
             bus.enqueue(envelope(destination, headers, body), queue: name)
-            return false
-        }
-        guard bus.isClustered else {
-            // Alone: the arrays move into the publication (no one else needs them).
-            dispatch(try broker.publish(to: target, headers: consume headers, body: consume body, bodyIsKnownUTF8: bodyIsKnownUTF8))
             return false
         }
         dispatch(try broker.publish(to: target, headers: copy headers, body: copy body, bodyIsKnownUTF8: bodyIsKnownUTF8))  // the envelope needs them too

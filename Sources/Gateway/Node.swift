@@ -64,6 +64,9 @@ public final class Node {
     /// `WebSocketConnection.nextEvent(reusing:)`; the connection hands it back after each
     /// message): one per node, so no allocation per frame and no memory per connection.
     @exclusivity(unchecked) var webSocketPayloadScratch: [UInt8] = []
+    /// The array a connection collects one frame's session actions in (see
+    /// `ClientConnection.receive`): taken and handed back emptied, so a SEND allocates none.
+    @exclusivity(unchecked) var sessionActionScratch: [SessionAction] = []
     /// The last publication's JSON message, shared by its JSON subscribers.
     var jsonFrames = JSONFrameCache()
     /// The node-wide budget for buffered bytes and its flow-control watermarks.

@@ -188,9 +188,9 @@ public struct QueueDispatcher<Consumer: Hashable & Sendable, Message: Sendable>:
     }
 
     /// Hands `message` to the next consumer with capacity, or buffers it.
-    @inlinable public mutating func enqueue(_ message: Message) -> EnqueueOutcome {
+    @inlinable public mutating func enqueue(_ message: consuming Message) -> EnqueueOutcome {
         if pending.isEmpty, let index = nextConsumerWithCapacity(excluding: nil) {
-            return .assigned(assign(message, redelivered: false, toConsumerAt: index))
+            return .assigned(assign(consume message, redelivered: false, toConsumerAt: index))
         }
         guard pending.count >= bufferCapacity else {
             pending.append(Pending(message: message, redelivered: false))
@@ -309,8 +309,9 @@ public struct QueueDispatcher<Consumer: Hashable & Sendable, Message: Sendable>:
         if cursor >= total { cursor = 0 }
         for step in 0..<total {
             let index = (cursor + step) % total
-            let consumer = order[index]
-            if consumer != excluded, !orderAcknowledges[index] || consumers[consumer]!.hasCapacity {
+            // Read in place: a copy of the consumer cost a retain and release per message.
+            if let excluded, order[index] == excluded { continue }
+            if !orderAcknowledges[index] || consumers[order[index]]!.hasCapacity {
                 cursor = (index + 1) % total
                 return index
             }
@@ -318,14 +319,14 @@ public struct QueueDispatcher<Consumer: Hashable & Sendable, Message: Sendable>:
         return nil
     }
 
-    @inlinable mutating func assign(_ message: Message, redelivered: Bool, toConsumerAt index: Int) -> Assignment {
+    @inlinable mutating func assign(_ message: consuming Message, redelivered: Bool, toConsumerAt index: Int) -> Assignment {
         let consumer = order[index]
         guard orderAcknowledges[index] else {
-            return Assignment(consumer: consumer, message: message, token: nil, redelivered: redelivered)
+            return Assignment(consumer: consumer, message: consume message, token: nil, redelivered: redelivered)
         }
         lastToken += 1
-        consumers[consumer]!.unacked.append(token: lastToken, Pending(message: message, redelivered: redelivered))
+        consumers[consumer]!.unacked.append(token: lastToken, Pending(message: copy message, redelivered: redelivered))
         storedUnackedCount += 1
-        return Assignment(consumer: consumer, message: message, token: DeliveryToken(rawValue: lastToken), redelivered: redelivered)
+        return Assignment(consumer: consumer, message: consume message, token: DeliveryToken(rawValue: lastToken), redelivered: redelivered)
     }
 }

@@ -62,6 +62,17 @@ public struct STOMPSession: Sendable {
         }
     }
 
+    /// `receive` appending its actions to `actions`: a caller that hands the same emptied array
+    /// back each time makes a SEND allocate nothing for its actions (an array allocated and
+    /// freed per SEND before, issue 13).
+    public mutating func receive(_ frame: consuming STOMPFrame, authenticator: @autoclosure () -> any Authenticator, now: UInt64, into actions: inout [SessionAction]) {
+        guard state == .connected, frame.command == .SEND else {
+            return actions.append(contentsOf: receive(consume frame, authenticator: authenticator(), now: now))
+        }
+        heartBeat.noteReceived(now: now)
+        send(consume frame, into: &actions)
+    }
+
     /// Any bytes arrived (heart-beat EOLs included).
     public mutating func noteReceived(now: UInt64) { heartBeat.noteReceived(now: now) }
 
@@ -162,28 +173,37 @@ public struct STOMPSession: Sendable {
 
     /// A SEND, read in one pass over its headers: the per-message path.
     private mutating func send(_ frame: consuming STOMPFrame) -> [SessionAction] {
+        var actions: [SessionAction] = []
+        send(consume frame, into: &actions)
+        return actions
+    }
+
+    private mutating func send(_ frame: consuming STOMPFrame, into actions: inout [SessionAction]) {
         var destination: String?, receipt: String?, transaction: String?
         // The frame's header array is taken, not copied, and becomes the message's headers: the
         // headers passed on are moved to its front and the rest dropped, in place (one array
-        // allocation and free less per SEND; issue 13).
+        // allocation and free less per SEND; issue 13). The values kept here are moved out of
+        // the headers that are dropped, and the body is moved too: no reference counting.
         var forwarded: [STOMPHeader] = []
         swap(&forwarded, &frame.headers)
+        var body: [UInt8] = []
+        swap(&body, &frame.body)
         var kept = 0
         for index in forwarded.indices {
             // The first of repeated headers counts; what only concerns the SEND is not passed on.
             // The length picks the one name to compare with (a string switch tried them all).
-            let name = forwarded[index].name
-            switch name.utf8.count {
-            case 11 where name == "destination":
-                if destination == nil { destination = forwarded[index].value }
+            switch forwarded[index].name.utf8.count {
+            case 11 where forwarded[index].name == "destination":
+                if destination == nil { destination = Self.takeValue(of: &forwarded[index]) }
                 continue
-            case 11 where name == "transaction":
-                if transaction == nil { transaction = forwarded[index].value }
+            case 11 where forwarded[index].name == "transaction":
+                if transaction == nil { transaction = Self.takeValue(of: &forwarded[index]) }
                 continue
-            case 7 where name == "receipt":
-                if receipt == nil { receipt = forwarded[index].value }
+            case 7 where forwarded[index].name == "receipt":
+                if receipt == nil { receipt = Self.takeValue(of: &forwarded[index]) }
                 continue
-            case 14 where name == "content-length", 10 where name == "message-id", 12 where name == "subscription", 3 where name == "ack":
+            case 14 where forwarded[index].name == "content-length", 10 where forwarded[index].name == "message-id",
+                 12 where forwarded[index].name == "subscription", 3 where forwarded[index].name == "ack":
                 continue
             default:
                 break
@@ -192,12 +212,19 @@ public struct STOMPSession: Sendable {
             kept += 1
         }
         guard let destination, !destination.isEmpty else {
-            return fail("SEND requires a 'destination' header", receipt: receipt)
+            return actions.append(contentsOf: fail("SEND requires a 'destination' header", receipt: receipt))
         }
         if kept < forwarded.count { forwarded.removeSubrange(kept...) }
-        let operation = BrokerOperation.send(destination: destination, headers: forwarded, body: frame.body)
-        guard let transaction else { return perform(consume operation, receipt: receipt) }
-        return inTransaction(transaction, operation, receipt: receipt)
+        let operation = BrokerOperation.send(destination: consume destination, headers: consume forwarded, body: consume body)
+        guard let transaction else { return perform(consume operation, receipt: receipt, into: &actions) }
+        actions.append(contentsOf: inTransaction(transaction, operation, receipt: receipt))
+    }
+
+    /// The value of a header that is dropped, moved out of it.
+    private static func takeValue(of header: inout STOMPHeader) -> String {
+        var value = ""
+        swap(&value, &header.value)
+        return value
     }
 
     private mutating func subscribe(_ frame: STOMPFrame) -> [SessionAction] {
@@ -280,9 +307,14 @@ public struct STOMPSession: Sendable {
     /// Consuming: a SEND's operation (its header and body arrays) is moved into the action, not
     /// copied (a retain and release of each per SEND, issue 13).
     private func perform(_ operation: consuming BrokerOperation, receipt: String?) -> [SessionAction] {
-        var actions: [SessionAction] = [.perform(operation, receipt: receipt)]
-        if let receipt { actions.append(.send(STOMPFrame(.RECEIPT, headers: [("receipt-id", receipt)]))) }
+        var actions: [SessionAction] = []
+        perform(consume operation, receipt: receipt, into: &actions)
         return actions
+    }
+
+    private func perform(_ operation: consuming BrokerOperation, receipt: String?, into actions: inout [SessionAction]) {
+        actions.append(.perform(consume operation, receipt: receipt))
+        if let receipt { actions.append(.send(STOMPFrame(.RECEIPT, headers: [("receipt-id", receipt)]))) }
     }
 
     private func required(_ frame: STOMPFrame, _ name: String) -> String? {

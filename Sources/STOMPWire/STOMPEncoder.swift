@@ -86,12 +86,14 @@ public enum STOMPEncoder {
         WireText.append("destination:", to: &out)
         escaping.append(destination, to: &out)
         out.append(ASCII.lf)
-        for header in headers {
-            appendHeader(header.name, header.value, escaping, to: &out)
+        // By index and through a pointer: iterating the header array and appending the body
+        // array each retained and released it per message (issue 13).
+        for index in headers.indices {
+            appendHeader(headers[index].name, headers[index].value, escaping, to: &out)
         }
         appendContentLengthIfMissing(headers: headers, bodyCount: body.count, to: &out)
         out.append(ASCII.lf)
-        out.append(contentsOf: body)
+        body.withUnsafeBufferPointer { out.append(contentsOf: $0) }
         out.append(ASCII.nul)
     }
 

@@ -236,7 +236,8 @@ public struct WebSocketConnection: Sendable {
         var payload: [UInt8] = []
         swap(&payload, &scratch)
         payload.removeAll(keepingCapacity: true)
-        payload.append(contentsOf: buffer[range])
+        // Through a pointer: a slice of `buffer` retained and released it per frame.
+        buffer.withUnsafeBufferPointer { payload.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
         if let key = header.maskKey { payload.withUnsafeMutableBytes { Masking.unmaskInPlace($0, key: key) } }
         return payload
     }
@@ -276,7 +277,7 @@ public struct WebSocketConnection: Sendable {
             messageInProgress = !header.fin
             // Data that arrives after we sent our close is dropped.
             guard state == .open else { return }
-            if !payload.isEmpty { events.append(.data(payload, isText: messageIsText)) }
+            if !payload.isEmpty { events.append(.data(consume payload, isText: messageIsText)) }
             if header.fin { events.append(.messageEnd) }
         case .ping:
             if state == .open { events.append(.write(frameToPeer(.pong, framePayload))) }
