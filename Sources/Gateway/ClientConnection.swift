@@ -270,7 +270,9 @@ final class ClientConnection: TCPConnectionDelegate {
             }
         }
         carryOut(&actions)
-        actions.removeAll(keepingCapacity: true)
+        // Emptied from the end (the carried-out slots hold placeholders): inlined, where
+        // `removeAll` destroyed them through the runtime.
+        while !actions.isEmpty { actions.removeLast() }
         if node.sessionActionScratch.capacity == 0 && actions.capacity <= 16 { swap(&actions, &node.sessionActionScratch) }
         if !wasConnected, session.state == .connected {
             wasConnected = true

@@ -29,7 +29,9 @@ public struct STOMPDecoder: Sendable {
 
     public let limits: STOMPLimits
     /// The negotiated version; governs CRLF and escaping. The session sets it after CONNECT.
-    public var version: STOMPVersion = .v1_2
+    public var version: STOMPVersion = .v1_2 {
+        didSet { if version != oldValue { repeatedLines.removeAll() } }
+    }
 
     private var state: State = .betweenFrames
     private var buffer: [UInt8] = []
@@ -50,6 +52,8 @@ public struct STOMPDecoder: Sendable {
     /// run of SENDs to one destination builds and validates its String once (issue 13), and
     /// the node's per-connection memo of the last destination compares it by identity.
     private var lastDestination = ""
+    /// The previous SEND's header lines, handed out again when repeated.
+    private var repeatedLines = RepeatedHeaderLines()
 
     /// A decoder enforcing `limits`.
     public init(limits: STOMPLimits = .init()) {
@@ -181,15 +185,21 @@ public struct STOMPDecoder: Sendable {
             consume(through: line.upperBound)
             return try beginBody(of: command)
         }
-        let escaping = HeaderEscaping(command: command, version: version)
+        let index = headers.count
+        let repeated = command == .SEND ? buffer.withUnsafeBufferPointer { bytes in
+            repeatedLines.header(at: index, line: UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]))
+        } : nil
         let header: STOMPHeader
-        // Swapped out and back rather than copied: no reference counting per header line.
-        var lastDestination = ""
-        swap(&lastDestination, &self.lastDestination)
-        defer { swap(&lastDestination, &self.lastDestination) }
         do throws(HeaderLineError) {
-            header = try buffer.withUnsafeBufferPointer { bytes throws(HeaderLineError) in
-                try Self.parseHeader(UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]), escaping, lastDestination: &lastDestination)
+            if let repeated {
+                header = repeated
+            } else {
+                header = try decodeHeader(line.lowerBound..<end, of: command)
+                if command == .SEND {
+                    buffer.withUnsafeBufferPointer { bytes in
+                        repeatedLines.remember(header, at: index, line: UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]))
+                    }
+                }
             }
         } catch {
             switch error {
@@ -211,6 +221,18 @@ public struct STOMPDecoder: Sendable {
         headers.append(header)  // last use: moved, not copied
         consume(through: line.upperBound)
         return .continueParsing
+    }
+
+    /// Decodes the header line at `range` (line ending removed).
+    private mutating func decodeHeader(_ range: Range<Int>, of command: STOMPCommand) throws(HeaderLineError) -> STOMPHeader {
+        let escaping = HeaderEscaping(command: command, version: version)
+        // Swapped out and back rather than copied: no reference counting per header line.
+        var lastDestination = ""
+        swap(&lastDestination, &self.lastDestination)
+        defer { swap(&lastDestination, &self.lastDestination) }
+        return try buffer.withUnsafeBufferPointer { bytes throws(HeaderLineError) in
+            try Self.parseHeader(UnsafeBufferPointer(rebasing: bytes[range]), escaping, lastDestination: &lastDestination)
+        }
     }
 
     /// Why a header line was refused.

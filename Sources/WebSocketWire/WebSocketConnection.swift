@@ -123,7 +123,9 @@ public struct WebSocketConnection: Sendable {
             eventIndex += 1
             return takeEvent(at: eventIndex - 1)
         }
-        events.removeAll(keepingCapacity: true)
+        // Emptied from the end: the taken events are placeholders, and dropping them one by one
+        // is inlined, where `removeAll` destroyed them through the runtime (issue 13).
+        while !events.isEmpty { events.removeLast() }
         eventIndex = 0
         while events.isEmpty && state != .closed && parseStep(scratch: &scratch) {}
         guard !events.isEmpty else { return nil }
