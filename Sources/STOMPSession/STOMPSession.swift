@@ -188,28 +188,33 @@ public struct STOMPSession: Sendable {
         swap(&forwarded, &frame.headers)
         var body: [UInt8] = []
         swap(&body, &frame.body)
-        var kept = 0
-        for index in forwarded.indices {
-            // The first of repeated headers counts; what only concerns the SEND is not passed on.
-            // The length picks the one name to compare with (a string switch tried them all).
-            switch forwarded[index].name.utf8.count {
-            case 11 where forwarded[index].name == "destination":
-                if destination == nil { destination = Self.takeValue(of: &forwarded[index]) }
-                continue
-            case 11 where forwarded[index].name == "transaction":
-                if transaction == nil { transaction = Self.takeValue(of: &forwarded[index]) }
-                continue
-            case 7 where forwarded[index].name == "receipt":
-                if receipt == nil { receipt = Self.takeValue(of: &forwarded[index]) }
-                continue
-            case 14 where forwarded[index].name == "content-length", 10 where forwarded[index].name == "message-id",
-                 12 where forwarded[index].name == "subscription", 3 where forwarded[index].name == "ack":
-                continue
-            default:
-                break
+        // Through a buffer pointer: reading a name through the array's subscript copied the
+        // header (a retain and release of both Strings) per comparison.
+        let kept = forwarded.withUnsafeMutableBufferPointer { headers in
+            var kept = 0
+            for index in headers.indices {
+                // The first of repeated headers counts; what only concerns the SEND is not passed
+                // on. The length picks the one name to compare with (a string switch tried them all).
+                switch headers[index].name.utf8.count {
+                case 11 where headers[index].name == "destination":
+                    if destination == nil { destination = Self.takeValue(of: &headers[index]) }
+                    continue
+                case 11 where headers[index].name == "transaction":
+                    if transaction == nil { transaction = Self.takeValue(of: &headers[index]) }
+                    continue
+                case 7 where headers[index].name == "receipt":
+                    if receipt == nil { receipt = Self.takeValue(of: &headers[index]) }
+                    continue
+                case 14 where headers[index].name == "content-length", 10 where headers[index].name == "message-id",
+                     12 where headers[index].name == "subscription", 3 where headers[index].name == "ack":
+                    continue
+                default:
+                    break
+                }
+                if kept != index { headers.swapAt(kept, index) }
+                kept += 1
             }
-            if kept != index { forwarded.swapAt(kept, index) }
-            kept += 1
+            return kept
         }
         guard let destination, !destination.isEmpty else {
             return actions.append(contentsOf: fail("SEND requires a 'destination' header", receipt: receipt))

@@ -20,15 +20,17 @@ struct RepeatedHeaderLines: Sendable {
     private var lengths: [Int] = []
     private var headers: [STOMPHeader] = []
 
-    /// The header decoded from the same bytes at `index` last time, or nil.
-    func header(at index: Int, line: UnsafeBufferPointer<UInt8>) -> STOMPHeader? {
-        guard index < lengths.count, lengths[index] == line.count else { return nil }
+    /// Whether `line` is the line remembered at `index`; its header is then `header(at:)`.
+    func matches(at index: Int, line: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard index < lengths.count, lengths[index] == line.count else { return false }
         let start = index * Self.maxLineBytes
-        let equal = bytes.withUnsafeBufferPointer { stored in
+        return bytes.withUnsafeBufferPointer { stored in
             ByteSearch.equal(UnsafeBufferPointer(rebasing: stored[start..<(start + line.count)]), line)
         }
-        return equal ? headers[index] : nil
     }
+
+    /// The header remembered at `index` (after `matches(at:line:)` said so).
+    func header(at index: Int) -> STOMPHeader { headers[index] }
 
     /// Remembers that `line` at `index` decoded to `header`.
     mutating func remember(_ header: STOMPHeader, at index: Int, line: UnsafeBufferPointer<UInt8>) {

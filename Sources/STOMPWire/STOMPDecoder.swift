@@ -186,39 +186,46 @@ public struct STOMPDecoder: Sendable {
             return try beginBody(of: command)
         }
         let index = headers.count
-        let repeated = command == .SEND ? buffer.withUnsafeBufferPointer { bytes in
-            repeatedLines.header(at: index, line: UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]))
-        } : nil
-        let header: STOMPHeader
-        do throws(HeaderLineError) {
-            if let repeated {
-                header = repeated
-            } else {
-                header = try decodeHeader(line.lowerBound..<end, of: command)
-                if command == .SEND {
-                    buffer.withUnsafeBufferPointer { bytes in
-                        repeatedLines.remember(header, at: index, line: UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]))
-                    }
-                }
-            }
-        } catch {
-            switch error {
-            case .missingColon:
-                throw fail(.malformedHeader, "header line without ':'")
-            case .emptyName:
-                throw fail(.malformedHeader, "header line with an empty name")
-            case .invalidEscape(let invalid):
-                let message = invalid.escapedByte.map { "invalid escape sequence '\\\(printable(byte: $0))' in header" }
-                    ?? "header ends with a lone backslash"
-                throw fail(.invalidEscape, message)
-            }
-        }
-        let nameLength = header.name.utf8.count
-        if nameLength == 7 && receipt == nil && header.name == "receipt" { receipt = header.value }
-        if nameLength == 14 && contentLengthText == nil && header.name == "content-length" { contentLengthText = header.value }
         // Most frames have a handful of headers: one allocation instead of growing 1, 2, 4, 8.
         if headers.isEmpty { headers.reserveCapacity(min(8, limits.maxHeaders)) }
-        headers.append(header)  // last use: moved, not copied
+        let isRepeated = command == .SEND && buffer.withUnsafeBufferPointer { bytes in
+            repeatedLines.matches(at: index, line: UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]))
+        }
+        if isRepeated {
+            // Copied once, straight from the remembered lines into the frame.
+            headers.append(repeatedLines.header(at: index))
+        } else {
+            let header: STOMPHeader
+            do throws(HeaderLineError) {
+                header = try decodeHeader(line.lowerBound..<end, of: command)
+            } catch {
+                switch error {
+                case .missingColon:
+                    throw fail(.malformedHeader, "header line without ':'")
+                case .emptyName:
+                    throw fail(.malformedHeader, "header line with an empty name")
+                case .invalidEscape(let invalid):
+                    let message = invalid.escapedByte.map { "invalid escape sequence '\\\(printable(byte: $0))' in header" }
+                        ?? "header ends with a lone backslash"
+                    throw fail(.invalidEscape, message)
+                }
+            }
+            if command == .SEND {
+                buffer.withUnsafeBufferPointer { bytes in
+                    repeatedLines.remember(header, at: index, line: UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]))
+                }
+            }
+            headers.append(header)  // last use: moved, not copied
+        }
+        // The two headers the decoder itself needs, told apart by their raw name (no String
+        // copied to look at it): `name:` is at the start of the line.
+        let raw = line.lowerBound
+        if receipt == nil, end - raw > 7, buffer[raw + 7] == ASCII.colon, headers[index].name == "receipt" {
+            receipt = headers[index].value
+        }
+        if contentLengthText == nil, end - raw > 14, buffer[raw + 14] == ASCII.colon, headers[index].name == "content-length" {
+            contentLengthText = headers[index].value
+        }
         consume(through: line.upperBound)
         return .continueParsing
     }
