@@ -81,7 +81,7 @@ extension Node: AdminDataSource {
     public func adminSessions(_ completion: @escaping (Result<[AdminSessionView], AdminError>) -> Void) {
         bus.clusterView { [self] result in
             let wallNow = Node.wallClockMilliseconds()
-            var views = connections.keys.sorted().compactMap { id in
+            var views = connections.sessions.sorted().compactMap { id in
                 connections[id].map { AdminSessionView(node: bus.nodeID, session: describe($0, wallNow: wallNow), wallNow: wallNow) }
             }
             // Without the cluster view (Redis unreachable) the local sessions are still listed.
