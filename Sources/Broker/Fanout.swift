@@ -16,8 +16,25 @@ public struct Fanout: Sendable {
 
     static let none = Fanout(publication: nil, subscribers: [], ackIDs: [], single: nil)
 
-    static func one(_ delivery: Delivery) -> Fanout {
-        Fanout(publication: nil, subscribers: [], ackIDs: [], single: delivery)
+    static func one(_ delivery: consuming Delivery) -> Fanout {
+        Fanout(single: delivery)
+    }
+
+    /// A queue message's delivery. Consuming, and an initializer rather than a static function:
+    /// the delivery was copied into the result and the original destroyed (a retain and
+    /// release of its publication and subscription id per queue message).
+    init(single delivery: consuming Delivery) {
+        publication = nil
+        subscribers = []
+        ackIDs = []
+        single = consume delivery
+    }
+
+    private init(publication: Publication?, subscribers: [TopicSubscriber], ackIDs: [String?], single: Delivery?) {
+        self.publication = publication
+        self.subscribers = subscribers
+        self.ackIDs = ackIDs
+        self.single = single
     }
 
     static func topic(_ publication: Publication, _ subscribers: [TopicSubscriber], ackIDs: [String?]) -> Fanout {

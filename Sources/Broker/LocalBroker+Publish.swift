@@ -40,7 +40,7 @@ extension LocalBroker {
         let outcome = queues[slot: slot].enqueue(consume publication)
         switch consume outcome {
         case .assigned(let assignment):
-            return .one(delivery(from: consume assignment))
+            return Fanout(single: delivery(from: consume assignment))
         case .buffered:
             return .none
         case .bufferedDroppingOldest(let dropped):

@@ -199,6 +199,7 @@ public struct LocalBroker: Sendable {
     }
 
     /// The delivery of one assignment (counted as delivered).
+    @inline(__always)
     mutating func delivery(from assignment: consuming Queue.Assignment) -> Delivery {
         let ackID = assignment.token.map {
             AckID.format(serial: assignment.consumer.serial, sequence: $0.rawValue)

@@ -36,7 +36,9 @@ enum HeaderEscaping: Sendable {
 
     var decodesEscapes: Bool { self != .raw }
 
-    /// Appends `text` to `out` in this escaping.
+    /// Appends `text` to `out` in this escaping. Inlined so that reading the String's bytes
+    /// borrows it rather than copying it (a call to retain and release it per header).
+    @inline(__always)
     func append(_ text: String, to out: inout [UInt8]) {
         WireText.withUTF8(text) { append($0, to: &out) }
     }

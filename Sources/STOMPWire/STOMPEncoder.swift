@@ -88,8 +88,10 @@ public enum STOMPEncoder {
         out.append(ASCII.lf)
         // By index and through a pointer: iterating the header array and appending the body
         // array each retained and released it per message (issue 13).
-        for index in headers.indices {
-            appendHeader(headers[index].name, headers[index].value, escaping, to: &out)
+        headers.withUnsafeBufferPointer { headers in
+            for index in headers.indices {
+                appendHeader(headers[index].name, headers[index].value, escaping, to: &out)
+            }
         }
         appendContentLengthIfMissing(headers: headers, bodyCount: body.count, to: &out)
         out.append(ASCII.lf)
@@ -105,6 +107,7 @@ public enum STOMPEncoder {
         return estimate
     }
 
+    @inline(__always)
     private static func appendHeader(_ name: String, _ value: String, _ escaping: HeaderEscaping, to out: inout [UInt8]) {
         escaping.append(name, to: &out)
         out.append(ASCII.colon)
