@@ -13,7 +13,8 @@ extension TCPConnection {
     /// iovec; no allocation in steady state). Pieces over 1 KiB get an allocation of their own.
     public func enqueue(copying bytes: UnsafeRawBufferPointer) {
         guard acceptsOutput, bytes.count > 0 else { return }
-        loop.memory.outputBytes += outputForAppend().appendCopy(bytes, pool: loop.outputPool)
+        // Queue and pool unretained, as for `enqueueFrame` (a client sends through here per message).
+        loop.memory.outputBytes += withOutputForAppend { appendCopy(bytes, to: $0) }
         markDirty()
     }
 

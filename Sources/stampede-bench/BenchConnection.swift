@@ -86,6 +86,8 @@ final class BenchConnection: TCPConnectionDelegate {
     @exclusivity(unchecked) private var splitter = STOMPFrameSplitter()
     /// Receives each WebSocket payload, so reading a message allocates nothing.
     @exclusivity(unchecked) private var payloadScratch: [UInt8] = []
+    /// Reused for every masked frame this connection sends (empty until it sends one).
+    @exclusivity(unchecked) private var maskedFrame: [UInt8] = []
     private var responseHead: [UInt8] = []
     private var maskState: UInt32
     /// JSON transport: the text message being read, and the receipt the last SUBSCRIBE asked for.
@@ -136,7 +138,12 @@ final class BenchConnection: TCPConnectionDelegate {
         case .tcp:
             tcp.enqueue(bytes)
         case .ws, .json:
-            tcp.enqueue(WebSocketFrameEncoder.maskedFrame(opcode: .text, fin: true, payload: bytes, maskKey: nextMaskKey()))
+            // Masked into one reused buffer and copied out (an array per frame was allocated and freed).
+            maskedFrame.removeAll(keepingCapacity: true)
+            bytes.withUnsafeBytes {
+                WebSocketFrameEncoder.appendMaskedFrame(opcode: .text, fin: true, payload: $0, maskKey: nextMaskKey(), to: &maskedFrame)
+            }
+            maskedFrame.withUnsafeBytes { tcp.enqueue(copying: $0) }
         }
     }
 

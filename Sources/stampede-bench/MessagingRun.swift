@@ -72,11 +72,19 @@ final class MessagingRun: ClientPoolDelegate {
     private var abortReason: String?
 
     /// Most bytes queued toward the node per sender before it waits (back-pressure).
-    private static let senderBacklogBytes = 1 << 20
+    private static var senderBacklogBytes: Int { 1 << 20 }
+    /// The pacing options as plain values: read through their `@Option` wrappers on every pump,
+    /// they cost generic metadata lookups that were a sixth of the generator's time.
+    private let rate: Int
+    private let window: Int
+    private let maxMessages: Int
 
     init(plan: MessagingPlan, connection: ConnectionOptions) throws {
         self.plan = plan
         let messages = plan.messages
+        rate = messages.rate
+        window = messages.window
+        maxMessages = messages.maxMessages
         let bound = connection.setupTimeout + Double(messages.warmupMilliseconds) / 1e3 + messages.duration + messages.drainTimeout + 30
         driver = try BenchDriver(maxRunSeconds: bound)
         pool = ClientPool(loop: driver.loop, sources: connection.sourcePlan, concurrency: connection.connectConcurrency)
@@ -233,23 +241,22 @@ final class MessagingRun: ClientPoolDelegate {
     private func pump() {
         guard phase == .publishing else { return }
         let now = MonotonicClock.now()
-        let messages = plan.messages
-        let perSenderRate = Double(messages.rate) / Double(plan.senders)
+        let perSenderRate = Double(rate) / Double(plan.senders)
         let fanout = plan.everyReceiverGetsEveryMessage ? max(1, subscribed) : 1
         for (position, index) in senders.enumerated() {
             let sender = pool.connections[index]
             guard sender.phase == .ready else { continue }
             var sent = sentBySender[position]
-            if messages.rate > 0 {
+            if rate > 0 {
                 let due = Int(Double(now - publishStart) * perSenderRate / 1e9) + 1
-                while sent < due, sentTotal < messages.maxMessages, sender.queuedByteCount < Self.senderBacklogBytes {
+                while sent < due, sentTotal < maxMessages, sender.queuedByteCount < Self.senderBacklogBytes {
                     let intended = publishStart + UInt64(Double(sent) * 1e9 / perSenderRate)
                     sender.send(encoded: templates[position].frame(sequence: sent, timestamp: intended))
                     sent += 1
                     sentTotal += 1
                 }
             } else {
-                while sentTotal < messages.maxMessages, sent - receivedBySender[position] / fanout < messages.window,
+                while sentTotal < maxMessages, sent - receivedBySender[position] / fanout < window,
                       sender.queuedByteCount < Self.senderBacklogBytes {
                     sender.send(encoded: templates[position].frame(sequence: sent, timestamp: now))
                     sent += 1
@@ -259,7 +266,7 @@ final class MessagingRun: ClientPoolDelegate {
             sentBySender[position] = sent
         }
         // A run bounded by --max-messages ends when they are all out, not at --duration.
-        if sentTotal >= messages.maxMessages { endPublishing() }
+        if sentTotal >= maxMessages { endPublishing() }
     }
 
     private func endPublishing() {

@@ -44,12 +44,11 @@ enum Payload {
         return Fields(sequence: Int(sequence), timestamp: timestamp, producer: Int(producer))
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
     private static func writeHex(_ value: UInt64, digits: Int, into raw: UnsafeMutableRawBufferPointer, at offset: Int) {
         var remaining = value
         for position in stride(from: offset + digits - 1, through: offset, by: -1) {
-            raw[position] = hexDigits[Int(remaining & 0xF)]
+            let digit = UInt8(remaining & 0xF)
+            raw[position] = digit < 10 ? 0x30 + digit : 0x57 + digit  // "0"..."9", "a"..."f"
             remaining >>= 4
         }
     }

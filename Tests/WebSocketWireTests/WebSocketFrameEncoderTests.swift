@@ -43,6 +43,20 @@ final class WebSocketFrameEncoderTests: XCTestCase {
         )
     }
 
+    func testEveryPayloadByteIsMaskedWithTheKeyByteOfItsPositionWhateverTheLength() {
+        let key: (UInt8, UInt8, UInt8, UInt8) = (0x12, 0x34, 0x56, 0x78)
+        let keyBytes: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        for length in [0, 1, 7, 8, 9, 16, 23, 126, 300] {
+            let payload = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            let frame = WebSocketFrameEncoder.maskedFrame(opcode: .binary, fin: true, payload: payload, maskKey: key)
+            let masked = Array(frame.suffix(length))
+            XCTAssertEqual(masked, payload.enumerated().map { $0.element ^ keyBytes[$0.offset % 4] }, "length \(length)")
+            var appended: [UInt8] = [0xEE]
+            payload.withUnsafeBytes { WebSocketFrameEncoder.appendMaskedFrame(opcode: .binary, fin: true, payload: $0, maskKey: key, to: &appended) }
+            XCTAssertEqual(appended, [0xEE] + frame, "appended after what the buffer held, length \(length)")
+        }
+    }
+
     func testCloseFrameCarriesBigEndianCodeAndReason() {
         XCTAssertEqual(WebSocketFrameEncoder.closeFrame(code: 1001, reason: "bye"), [0x88, 0x05, 0x03, 0xE9, 0x62, 0x79, 0x65])
     }
