@@ -205,8 +205,11 @@ public struct STOMPSession: Sendable {
                 case 7 where headers[index].name == "receipt":
                     if receipt == nil { receipt = Self.takeValue(of: &headers[index]) }
                     continue
+                // `content-type` has the length of `subscription`: the first byte tells them
+                // apart before a String comparison that is not by identity.
                 case 14 where headers[index].name == "content-length", 10 where headers[index].name == "message-id",
-                     12 where headers[index].name == "subscription", 3 where headers[index].name == "ack":
+                     12 where headers[index].name.utf8.first == UInt8(ascii: "s") && headers[index].name == "subscription",
+                     3 where headers[index].name == "ack":
                     continue
                 default:
                     break
@@ -219,7 +222,8 @@ public struct STOMPSession: Sendable {
         guard let destination, !destination.isEmpty else {
             return actions.append(contentsOf: fail("SEND requires a 'destination' header", receipt: receipt))
         }
-        if kept < forwarded.count { forwarded.removeSubrange(kept...) }
+        // From the end: the dropped headers are destroyed inline, not through the runtime.
+        while forwarded.count > kept { forwarded.removeLast() }
         let operation = BrokerOperation.send(destination: consume destination, headers: consume forwarded, body: consume body)
         guard let transaction else { return perform(consume operation, receipt: receipt, into: &actions) }
         actions.append(contentsOf: inTransaction(transaction, operation, receipt: receipt))
