@@ -36,7 +36,9 @@ Options:
   --duration S       seconds of load while perf records (default 8)
   --out DIR          where profiles, logs and the summary go (default run/profile)
 
-Environment: STAMPEDE_BIN and BENCH_BIN use prebuilt binaries instead of building.
+Environment: STAMPEDE_BIN and BENCH_BIN use prebuilt binaries instead of building;
+CALLGRIND_FLAGS adds valgrind options to the callgrind runs (docs/benchmarks.md shows how to
+count atomic reference-count operations per delivery with them).
 Needs perf (Debian: linux-perf) and valgrind; the script installs neither.
 Prints one line per figure; the last line is machine-readable:
   instructions-per-delivery SCENARIO N
