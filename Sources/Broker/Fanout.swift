@@ -16,13 +16,7 @@ public struct Fanout: Sendable {
 
     static let none = Fanout(publication: nil, subscribers: [], ackIDs: [], single: nil)
 
-    static func one(_ delivery: consuming Delivery) -> Fanout {
-        Fanout(single: delivery)
-    }
-
-    /// A queue message's delivery. Consuming, and an initializer rather than a static function:
-    /// the delivery was copied into the result and the original destroyed (a retain and
-    /// release of its publication and subscription id per queue message).
+    /// A queue message's delivery, moved in.
     init(single delivery: consuming Delivery) {
         publication = nil
         subscribers = []
