@@ -5,7 +5,11 @@
 /// the node routes to the cluster by its `route`. Authorization decisions can be cached per
 /// descriptor `id` too: the id changes whenever the table is emptied, so a cache keyed by it
 /// never outlives the table entry it was decided for.
-public struct SendDestination: Sendable, Equatable {
+///
+/// An immutable class: the per-SEND path copies it out of the connection's remembered
+/// judgement, and a struct copy retained and released both its name and its route's name
+/// (issue 13); a reference is one retain. Equality is by value.
+public final class SendDestination: Sendable, Equatable {
     /// The destination as the client wrote it.
     public let name: String
     /// Small number naming this entry while it is in the table (never reused).
@@ -14,6 +18,17 @@ public struct SendDestination: Sendable, Equatable {
     public let kind: DestinationKind
     /// Where the destination leads for the cluster layer.
     public let route: ClusterRoute
+
+    init(name: String, id: UInt64, kind: DestinationKind, route: ClusterRoute) {
+        self.name = name
+        self.id = id
+        self.kind = kind
+        self.route = route
+    }
+
+    public static func == (lhs: SendDestination, rhs: SendDestination) -> Bool {
+        lhs.name == rhs.name && lhs.id == rhs.id && lhs.kind == rhs.kind && lhs.route == rhs.route
+    }
 }
 
 /// The semantics chosen by a destination's prefix.
