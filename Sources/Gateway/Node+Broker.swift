@@ -146,8 +146,13 @@ extension Node {
     /// because only nodes write envelopes.
     func stampSender(_ headers: consuming [STOMPHeader], user: String?) throws(BrokerError) -> [STOMPHeader] {
         var stamped = consume headers  // the SEND's own array, moved (issue 13)
-        // Only a SEND that names a sender pays for the removal.
-        if stamped.contains(where: { $0.name == Self.senderHeader }) {
+        // Only a SEND that names a sender pays for the removal. Looked for through a buffer
+        // pointer (iterating the array retained it), the length first (most names differ in
+        // length, and a String comparison that is not by identity calls into the runtime).
+        let namesSender = stamped.withUnsafeBufferPointer { headers in
+            headers.contains { $0.name.utf8.count == Self.senderHeader.utf8.count && $0.name == Self.senderHeader }
+        }
+        if namesSender {
             guard let user, stamped.allSatisfy({ $0.name != Self.senderHeader || $0.value == user }) else {
                 counters.forgedSenders += 1
                 throw .refused("The \(Self.senderHeader) header must be your own user name: the broker sets it")
