@@ -11,8 +11,8 @@ struct QueueTable: Sendable {
     typealias Queue = LocalBroker.Queue
 
     private(set) var byName: [String: Queue] = [:]
-    /// Where `update` found its queue last; a dictionary index stays valid until a key is
-    /// added or removed (changing a value, even on a copied storage, keeps every bucket).
+    /// Where `slot(of:makingWith:)` found its queue last; a dictionary index stays valid until
+    /// a key is added or removed (changing a value, even on a copied storage, keeps every bucket).
     private var last: (name: String, index: Dictionary<String, Queue>.Index)?
 
     /// The queue named `name`, read or changed in place (setting nil removes it).

@@ -144,6 +144,8 @@ struct MessageEncoder {
         defer { messageIDVersion = nil }
         writeHead(delivery, version: version)
         let tailStart = stompHead.count
+        // Two calls rather than `shownDestination ?? publication.destination`: the coalesced
+        // String is a copy, one more atomic retain and release per queue message (measured).
         if let shown = delivery.shownDestination {
             STOMPEncoder.encodeMessageTail(
                 destination: shown, headers: delivery.publication.headers, body: delivery.publication.body, version: version, into: &stompHead)
