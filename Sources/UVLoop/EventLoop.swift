@@ -12,6 +12,9 @@ public struct WriteStatistics: Sendable, Equatable {
     public var writeRequestBytes = 0
     /// Flush passes (loop turns with at least one dirty connection).
     public var flushPasses = 0
+    /// Of those, the passes run right after a read callback that queued more than
+    /// `EventLoop.earlyFlushBytes` (see `flushIfMuchQueued`).
+    public var earlyFlushPasses = 0
 }
 
 /// One libuv loop and everything confined to its thread: the shared read buffer, the dirty list
@@ -20,8 +23,15 @@ public struct WriteStatistics: Sendable, Equatable {
 /// Create the loop and every handle on the thread that runs it. Handle objects keep the loop
 /// object alive; each handle keeps its own object alive until its close callback.
 public final class EventLoop {
-    /// Size of the one read buffer shared by every connection of the loop.
-    public static let readBufferSize = 64 * 1024
+    /// Size of the one read buffer shared by every connection of the loop. 32 KB rather than 64:
+    /// one read of a publisher fans out to every subscriber's queue, and the smaller the read,
+    /// the more of what it queued is still in the core's cache when the early flush below hands
+    /// it to the kernel (docs/benchmarks.md, "Flush while the bytes are in cache").
+    public static let readBufferSize = 32 * 1024
+    /// Output queued since the last flush pass beyond which a read callback is followed by a
+    /// flush pass at once instead of at the end of the turn. A quarter of the core's 1 MB L2:
+    /// the kernel copies bytes just written instead of fetching megabytes back from L3.
+    public static let earlyFlushBytes = 256 * 1024
 
     let loop: UnsafeMutablePointer<uv_loop_t>
     /// The raw loop, for other C libraries driven by it (hiredis) inside this package.
@@ -49,6 +59,8 @@ public final class EventLoop {
     @exclusivity(unchecked) public internal(set) var statistics = WriteStatistics()
     /// Bytes held for peers (output queues, inbound partial frames), counted incrementally.
     @exclusivity(unchecked) public var memory = BufferedMemory()
+    /// `memory.outputBytes` when the last flush pass ended (see `flushIfMuchQueued`).
+    @exclusivity(unchecked) private var outputBytesAtFlush = 0
 
     /// How long a gracefully closed connection waits for the peer's EOF after our FIN before it
     /// is closed anyway (closing with unread input would send RST and could destroy our last bytes).
@@ -195,11 +207,21 @@ public final class EventLoop {
         }
     }
 
+    /// Runs after each read callback: when it queued more than `earlyFlushBytes` (a publisher
+    /// with many subscribers), the flush pass runs now, between two libuv callbacks as it does
+    /// in the prepare phase, rather than after every other read of the turn.
+    func flushIfMuchQueued() {
+        guard memory.outputBytes - outputBytesAtFlush > Self.earlyFlushBytes, !dirty.isEmpty else { return }
+        statistics.earlyFlushPasses += 1
+        flushDirtyConnections()
+    }
+
     /// Runs in the prepare phase, i.e. after timers, pending and read callbacks of the turn and
     /// right before poll: whatever they enqueued leaves before the loop sleeps, with one writev
     /// per connection. Each connection gets at most one `uv_try_write` and one `uv_write` of
     /// `OutputQueue.maxPiecesPerCall` pieces per turn, so one huge queue cannot starve the rest.
     private func flushDirtyConnections() {
+        defer { outputBytesAtFlush = memory.outputBytes }
         swap(&dirty, &flushing)
         statistics.flushPasses += 1
         for connection in flushing {

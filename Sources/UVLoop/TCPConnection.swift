@@ -169,7 +169,9 @@ public final class TCPConnection {
                 buffer.unsafelyUnwrapped.pointee = uv_buf_init(
                     loop.readBuffer.assumingMemoryBound(to: CChar.self), UInt32(EventLoop.readBufferSize))
             }, { stream, count, _ in
-                TCPConnection.from(UnsafeMutableRawPointer(stream)).didRead(count)
+                let connection = TCPConnection.from(UnsafeMutableRawPointer(stream))
+                connection.didRead(count)
+                connection.loop.flushIfMuchQueued()
             })
             if status < 0 {
                 closeNow(error: UVError(code: status))

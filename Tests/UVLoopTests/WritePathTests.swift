@@ -212,3 +212,46 @@ final class WritePathTests: XCTestCase {
         assertLoopClosesCleanly(loop)
     }
 }
+
+/// A read that queues much output (a publisher's read fanned out) is flushed right after its
+/// callback, while the bytes are still in cache, instead of after every other read of the turn.
+final class EarlyFlushTests: XCTestCase {
+    override func setUp() {
+        ignoreSIGPIPE()
+    }
+
+    private func runRead(queuing bytesPerRead: Int) throws -> (early: Int, received: [UInt8], expected: [UInt8]) {
+        let loop = try EventLoop()
+        let server = try TestServer(loop: loop)
+        let publisher = connectClients(loop, port: server.port, count: 1)[0]
+        let subscriber = connectClients(loop, port: server.port, count: 1)[0]
+        spin(loop) { server.acceptedCount == 2 }
+        let fanout = SharedBytes(pattern(count: bytesPerRead, seed: 3))
+        // Whichever accepted connection the publisher is, its reads go to the other one.
+        for index in 0..<2 {
+            server.delegate(index).onRead = { _, _ in server.connection(1 - index).enqueue(fanout) }
+        }
+        let before = loop.statistics
+        publisher.connection.enqueue(Array("SEND".utf8))
+        spin(loop) { subscriber.delegate.received.count == bytesPerRead }
+        let early = loop.statistics.earlyFlushPasses - before.earlyFlushPasses
+
+        for client in [publisher, subscriber] { client.connection.close() }
+        spin(loop) { server.delegates.allSatisfy { $0.closeCount == 1 } }
+        server.listener.close()
+        assertLoopClosesCleanly(loop)
+        return (early, subscriber.delegate.received, pattern(count: bytesPerRead, seed: 3))
+    }
+
+    func testReadQueuingMoreThanTheThresholdIsFlushedRightAfterItsCallback() throws {
+        let result = try runRead(queuing: EventLoop.earlyFlushBytes + 1)
+        XCTAssertEqual(result.early, 1)
+        XCTAssertEqual(result.received, result.expected)
+    }
+
+    func testReadQueuingLessWaitsForTheEndOfTheTurn() throws {
+        let result = try runRead(queuing: 4_096)
+        XCTAssertEqual(result.early, 0)
+        XCTAssertEqual(result.received, result.expected)
+    }
+}
