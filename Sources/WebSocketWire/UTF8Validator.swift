@@ -69,12 +69,11 @@ public struct UTF8Validator: Sendable {
         Self.byteClass.withUnsafeBufferPointer { classes in
             Self.transitions.withUnsafeBufferPointer { table in
                 while index < count {
-                    // ASCII fast path: eight bytes at a time while at a boundary.
+                    // ASCII fast path while at a boundary: 32 bytes, then 8, at a time; a tail
+                    // shorter than 8 is checked as the buffer's last 8 bytes (they overlap bytes
+                    // already found ASCII). STOMP frames are mostly ASCII.
                     if current == Self.accept {
-                        while index + 8 <= count,
-                              bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
-                            index += 8
-                        }
+                        index = Self.asciiPrefixEnd(bytes, from: index)
                         if index == count { break }
                     }
                     let byteClass = Int(classes[Int(bytes[index])])
@@ -86,6 +85,24 @@ public struct UTF8Validator: Sendable {
         }
         state = current
         return current != Self.reject
+    }
+
+    /// Where the run of ASCII bytes from `start` ends, to a word: the index of a word holding a
+    /// non-ASCII byte (or of the tail before it), or `bytes.count` when all of it is ASCII.
+    @inline(__always)
+    private static func asciiPrefixEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let count = bytes.count
+        var index = start
+        @inline(__always) func word(_ offset: Int) -> UInt64 { bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
+        while index + 32 <= count, (word(index) | word(index + 8) | word(index + 16) | word(index + 24)) & highBits == 0 {
+            index += 32
+        }
+        while index + 8 <= count, word(index) & highBits == 0 {
+            index += 8
+        }
+        if index < count, count >= 8, index + 8 > count, word(count - 8) & highBits == 0 { return count }
+        return index
     }
 
     /// Consumes more bytes; false once any invalid sequence has been seen.

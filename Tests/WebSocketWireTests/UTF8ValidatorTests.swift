@@ -94,6 +94,29 @@ final class UTF8ValidatorTests: XCTestCase {
         }
     }
 
+    /// The ASCII fast path reads 32, then 8 bytes at a time, then the buffer's last 8 bytes
+    /// again for a short tail: a character or a bad byte anywhere in up to 80 bytes, fed whole or
+    /// in two parts, gets the standard library's answer.
+    func testCharactersAndBadBytesAroundEveryWordBoundaryAreFound() {
+        let inserts: [[UInt8]] = [[0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0x80], [0xC3], [0xED, 0xA0, 0x80], [0xFF]]
+        var mismatches: [String] = []
+        for length in 0...80 {
+            for insert in inserts {
+                for position in 0...length {
+                    var bytes = [UInt8](repeating: 0x61, count: length)
+                    bytes.insert(contentsOf: insert, at: position)
+                    let expected = String(validating: bytes, as: UTF8.self) != nil
+                    for split in [0, bytes.count / 3, position] {
+                        var validator = UTF8Validator()
+                        let accepted = validator.feed(Array(bytes[..<split])) && validator.feed(Array(bytes[split...])) && validator.isAtBoundary
+                        if accepted != expected { mismatches.append("\(insert) at \(position) of \(length), split \(split)") }
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(mismatches, [])
+    }
+
     /// Cross-checks against the standard library's own validation for every sequence of up to
     /// three bytes whose first byte is not ASCII, plus four-byte sequences around every boundary.
     func testAgreesWithStandardLibraryOnShortSequences() {
