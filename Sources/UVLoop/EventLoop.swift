@@ -13,7 +13,7 @@ public struct WriteStatistics: Sendable, Equatable {
     /// Flush passes (loop turns with at least one dirty connection).
     public var flushPasses = 0
     /// Of those, the passes run right after a read callback that queued more than
-    /// `EventLoop.earlyFlushBytes` (see `flushIfMuchQueued`).
+    /// `EventLoop.earlyFlushBytes` (see `flushIfReadQueuedMuch`).
     public var earlyFlushPasses = 0
 }
 
@@ -23,14 +23,10 @@ public struct WriteStatistics: Sendable, Equatable {
 /// Create the loop and every handle on the thread that runs it. Handle objects keep the loop
 /// object alive; each handle keeps its own object alive until its close callback.
 public final class EventLoop {
-    /// Size of the one read buffer shared by every connection of the loop. 32 KB rather than 64:
-    /// one read of a publisher fans out to every subscriber's queue, and the smaller the read,
-    /// the more of what it queued is still in the core's cache when the early flush below hands
-    /// it to the kernel (docs/benchmarks.md, "Flush while the bytes are in cache").
-    public static let readBufferSize = 32 * 1024
-    /// Output queued since the last flush pass beyond which a read callback is followed by a
-    /// flush pass at once instead of at the end of the turn. A quarter of the core's 1 MB L2:
-    /// the kernel copies bytes just written instead of fetching megabytes back from L3.
+    /// Size of the one read buffer shared by every connection of the loop.
+    public static let readBufferSize = 64 * 1024
+    /// Output queued by one read callback beyond which the callback is followed by a flush pass
+    /// at once instead of at the end of the turn (see `flushIfReadQueuedMuch`).
     public static let earlyFlushBytes = 256 * 1024
 
     let loop: UnsafeMutablePointer<uv_loop_t>
@@ -59,8 +55,6 @@ public final class EventLoop {
     @exclusivity(unchecked) public internal(set) var statistics = WriteStatistics()
     /// Bytes held for peers (output queues, inbound partial frames), counted incrementally.
     @exclusivity(unchecked) public var memory = BufferedMemory()
-    /// `memory.outputBytes` when the last flush pass ended (see `flushIfMuchQueued`).
-    @exclusivity(unchecked) private var outputBytesAtFlush = 0
 
     /// How long a gracefully closed connection waits for the peer's EOF after our FIN before it
     /// is closed anyway (closing with unread input would send RST and could destroy our last bytes).
@@ -207,11 +201,16 @@ public final class EventLoop {
         }
     }
 
-    /// Runs after each read callback: when it queued more than `earlyFlushBytes` (a publisher
-    /// with many subscribers), the flush pass runs now, between two libuv callbacks as it does
-    /// in the prepare phase, rather than after every other read of the turn.
-    func flushIfMuchQueued() {
-        guard memory.outputBytes - outputBytesAtFlush > Self.earlyFlushBytes, !dirty.isEmpty else { return }
+    /// Runs after each read callback, given `memory.outputBytes` from before it: when that one
+    /// read queued more than `earlyFlushBytes` (a publisher's read fanned out to many
+    /// subscribers: 64 KB of SENDs to 100 subscribers is about 7 MB), the flush pass runs now,
+    /// between two libuv callbacks as it does in the prepare phase. Otherwise the turn's later
+    /// reads of the same publisher pile up more megabytes first, and the kernel copies bytes the
+    /// cache no longer holds (fan-out +9 %, docs/benchmarks.md). Reads that each queue a little
+    /// (pairs: one producer's SENDs to a few consumers) still share one pass per turn: counting
+    /// across reads flushed every few producers and made five times the writev calls.
+    func flushIfReadQueuedMuch(outputBytesBefore: Int) {
+        guard memory.outputBytes - outputBytesBefore > Self.earlyFlushBytes, !dirty.isEmpty else { return }
         statistics.earlyFlushPasses += 1
         flushDirtyConnections()
     }
@@ -221,7 +220,6 @@ public final class EventLoop {
     /// per connection. Each connection gets at most one `uv_try_write` and one `uv_write` of
     /// `OutputQueue.maxPiecesPerCall` pieces per turn, so one huge queue cannot starve the rest.
     private func flushDirtyConnections() {
-        defer { outputBytesAtFlush = memory.outputBytes }
         swap(&dirty, &flushing)
         statistics.flushPasses += 1
         for connection in flushing {

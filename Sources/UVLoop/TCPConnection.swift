@@ -170,8 +170,9 @@ public final class TCPConnection {
                     loop.readBuffer.assumingMemoryBound(to: CChar.self), UInt32(EventLoop.readBufferSize))
             }, { stream, count, _ in
                 let connection = TCPConnection.from(UnsafeMutableRawPointer(stream))
+                let outputBytesBefore = connection.loop.memory.outputBytes
                 connection.didRead(count)
-                connection.loop.flushIfMuchQueued()
+                connection.loop.flushIfReadQueuedMuch(outputBytesBefore: outputBytesBefore)
             })
             if status < 0 {
                 closeNow(error: UVError(code: status))
