@@ -156,7 +156,7 @@ final class ClientConnection: TCPConnectionDelegate {
         let inside = decoder.isInsideFrame || (webSocket?.isInsideFrame ?? false)
         if !inside, !node.budgetPassingReaders.isEmpty { node.budgetPassingReaders[id] = nil }  // its frame is done
         partialFrame.noteInput(insideFrame: inside, completedFrame: completedFrame, now: now)
-        if held > 0 && node.loop.memory.totalBytes > node.budget.highWatermarkBytes { node.applyBudget(toReader: self, inboundBytes: held) }
+        if held > 0 && node.loop.bufferedBytes > node.budget.highWatermarkBytes { node.applyBudget(toReader: self, inboundBytes: held) }
     }
 
     /// Nothing more is read: partial frames go now, not when the socket has finished closing

@@ -38,7 +38,7 @@ extension Node {
     /// After a SEND was delivered: pause its publisher when one of the subscribers it reached is
     /// behind (`PublisherGate.shouldPause`): TCP back-pressure instead of dropping.
     func applyFlowControl(publisher: ClientConnection) {
-        let total = loop.memory.totalBytes
+        let total = loop.bufferedBytes
         if total > budget.maxBufferedBytes { enforceBudget() }
         let slowest = slowestDelivery
         // Whether it reads matters only past `behindBytes`; the lookup stays off the common path.

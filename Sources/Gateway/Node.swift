@@ -124,7 +124,7 @@ public final class Node {
     private var heartbeat: Timer?
     var signals: [SignalWatcher] = []
     /// Latency histograms and the delivery sampling state.
-    var latency: LatencyMetrics
+    @exclusivity(unchecked) var latency: LatencyMetrics
     /// Budget of the session lifecycle lines (`log.session-lines-per-second`).
     var sessionLineBudget: LineBudget
     /// The server certificate for TLS listeners; replaced on SIGHUP (open connections keep theirs).

@@ -55,6 +55,10 @@ public final class EventLoop {
     @exclusivity(unchecked) public internal(set) var statistics = WriteStatistics()
     /// Bytes held for peers (output queues, inbound partial frames), counted incrementally.
     @exclusivity(unchecked) public var memory = BufferedMemory()
+    /// `memory.totalBytes`, for other modules on the per-message path: their direct reads of
+    /// `memory` were checked for exclusivity at run time (`@exclusivity(unchecked)` held only
+    /// inside this module), one `swift_beginAccess` per SEND.
+    public var bufferedBytes: Int { memory.totalBytes }
 
     /// How long a gracefully closed connection waits for the peer's EOF after our FIN before it
     /// is closed anyway (closing with unread input would send RST and could destroy our last bytes).

@@ -66,6 +66,12 @@ public struct UTF8Validator: Sendable {
         guard current != Self.reject else { return false }
         let count = bytes.count
         var index = 0
+        // All-ASCII input at a boundary never reaches the tables below: they are lazily made
+        // statics, and reaching them costs a `swift_once` call each.
+        if current == Self.accept {
+            index = Self.asciiPrefixEnd(bytes, from: 0)
+            if index == count { return true }
+        }
         Self.byteClass.withUnsafeBufferPointer { classes in
             Self.transitions.withUnsafeBufferPointer { table in
                 while index < count {

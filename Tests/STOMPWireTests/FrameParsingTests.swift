@@ -24,6 +24,13 @@ final class FrameParsingTests: XCTestCase {
         assertDecodeFails(bytes("send\n\n\0"), with: .unknownCommand)
     }
 
+    /// SEND and MESSAGE are matched by word before the table: names one byte off either are not.
+    func testNamesOneByteOffSendOrMessageAreUnknown() {
+        for name in ["SENT", "SENDS", "SEN", "MESSAGF", "NESSAGE", "MESSAG", "MESSAGES", "MESXAGE"] {
+            assertDecodeFails(bytes("\(name)\n\n\0"), with: .unknownCommand)
+        }
+    }
+
     func testUnknownCommandMessageShowsControlBytesEscaped() {
         let error = assertDecodeFails(bytes("SE\u{1}ND\n\n\0"), with: .unknownCommand)
         XCTAssertEqual(error?.message, "unknown command 'SE\\x01ND'")
