@@ -66,8 +66,9 @@ public struct UTF8Validator: Sendable {
         guard current != Self.reject else { return false }
         let count = bytes.count
         var index = 0
-        // All-ASCII input at a boundary never reaches the tables below: they are lazily made
-        // statics, and reaching them costs a `swift_once` call each.
+        // ASCII runs at a boundary are skipped a word at a time (`asciiPrefixEnd`), here and
+        // after each character. All-ASCII input never reaches the tables below: they are lazily
+        // made statics, and reaching them costs a `swift_once` call each.
         if current == Self.accept {
             index = Self.asciiPrefixEnd(bytes, from: 0)
             if index == count { return true }
@@ -75,17 +76,11 @@ public struct UTF8Validator: Sendable {
         Self.byteClass.withUnsafeBufferPointer { classes in
             Self.transitions.withUnsafeBufferPointer { table in
                 while index < count {
-                    // ASCII fast path while at a boundary: 32 bytes, then 8, at a time; a tail
-                    // shorter than 8 is checked as the buffer's last 8 bytes (they overlap bytes
-                    // already found ASCII). STOMP frames are mostly ASCII.
-                    if current == Self.accept {
-                        index = Self.asciiPrefixEnd(bytes, from: index)
-                        if index == count { break }
-                    }
                     let byteClass = Int(classes[Int(bytes[index])])
                     current = table[Int(current) * Self.classCount + byteClass]
                     if current == Self.reject { break }
                     index += 1
+                    if current == Self.accept { index = Self.asciiPrefixEnd(bytes, from: index) }
                 }
             }
         }
@@ -95,6 +90,9 @@ public struct UTF8Validator: Sendable {
 
     /// Where the run of ASCII bytes from `start` ends, to a word: the index of a word holding a
     /// non-ASCII byte (or of the tail before it), or `bytes.count` when all of it is ASCII.
+    /// 32 bytes per step, then 8; a tail shorter than 8 is checked as the buffer's last 8 bytes
+    /// (those before `start` were validated already; a non-ASCII one there only means the tail
+    /// goes through the tables).
     @inline(__always)
     private static func asciiPrefixEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
         let highBits: UInt64 = 0x8080_8080_8080_8080
