@@ -186,10 +186,11 @@ public struct STOMPDecoder: Sendable {
             return try beginBody(of: command)
         }
         let index = headers.count
+        let lineRange = line.lowerBound..<end
         // Most frames have a handful of headers: one allocation instead of growing 1, 2, 4, 8.
         if headers.isEmpty { headers.reserveCapacity(min(8, limits.maxHeaders)) }
         let isRepeated = command == .SEND && buffer.withUnsafeBufferPointer { bytes in
-            repeatedLines.matches(at: index, line: UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]))
+            repeatedLines.matches(at: index, line: UnsafeBufferPointer(rebasing: bytes[lineRange]))
         }
         if isRepeated {
             // Copied once, straight from the remembered lines into the frame.
@@ -197,7 +198,7 @@ public struct STOMPDecoder: Sendable {
         } else {
             let header: STOMPHeader
             do throws(HeaderLineError) {
-                header = try decodeHeader(line.lowerBound..<end, of: command)
+                header = try decodeHeader(lineRange, of: command)
             } catch {
                 switch error {
                 case .missingColon:
@@ -212,18 +213,18 @@ public struct STOMPDecoder: Sendable {
             }
             if command == .SEND {
                 buffer.withUnsafeBufferPointer { bytes in
-                    repeatedLines.remember(header, at: index, line: UnsafeBufferPointer(rebasing: bytes[line.lowerBound..<end]))
+                    repeatedLines.remember(header, at: index, line: UnsafeBufferPointer(rebasing: bytes[lineRange]))
                 }
             }
             headers.append(header)  // last use: moved, not copied
         }
         // The two headers the decoder itself needs, told apart by their raw name (no String
         // copied to look at it): `name:` is at the start of the line.
-        let raw = line.lowerBound
-        if receipt == nil, end - raw > 7, buffer[raw + 7] == ASCII.colon, headers[index].name == "receipt" {
+        let raw = lineRange.lowerBound
+        if receipt == nil, lineRange.count > 7, buffer[raw + 7] == ASCII.colon, headers[index].name == "receipt" {
             receipt = headers[index].value
         }
-        if contentLengthText == nil, end - raw > 14, buffer[raw + 14] == ASCII.colon, headers[index].name == "content-length" {
+        if contentLengthText == nil, lineRange.count > 14, buffer[raw + 14] == ASCII.colon, headers[index].name == "content-length" {
             contentLengthText = headers[index].value
         }
         consume(through: line.upperBound)
