@@ -1,32 +1,50 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// Loopback ports for test processes: free ones to hand out, and whether one accepts yet.
 public enum LoopbackPorts {
-    /// A port the kernel just handed out for an ephemeral bind (free at that moment).
+    /// A loopback port that is free now and that no outgoing connection will take before a test
+    /// process binds it.
+    ///
+    /// A port from bind(0) comes from the kernel's ephemeral range, the range outgoing connections
+    /// use too: a node's connection to redis-server could take the port meant for the next node
+    /// before that node listens (CI saw "address in use"). So ports come from below that range,
+    /// and none is handed out twice by one test process.
     public static func free() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let status = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                guard bind(fd, pointer, length) == 0 else { return -1 }
-                return getsockname(fd, pointer, &length)
-            }
+        let ceiling = ephemeralRangeStart()
+        let floor = ceiling > 12_000 ? 10_000 : 1_024
+        for _ in 0..<10_000 {
+            let port = Int.random(in: floor..<ceiling)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
+            if canBind(port) { return port }
         }
-        guard status == 0 else { throw PortError(description: "could not find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        throw PortError(description: "could not find a free port below \(ceiling)")
     }
 
-    /// `count` different free ports: the kernel may hand out the same ephemeral port twice in a row.
-    public static func distinct(_ count: Int) throws -> [Int] {
-        var ports: [Int] = []
-        while ports.count < count {
-            let port = try free()
-            if !ports.contains(port) { ports.append(port) }
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// The first port of net.ipv4.ip_local_port_range (Linux's default is 32768).
+    private static func ephemeralRangeStart() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8),
+              let first = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first,
+              let port = Int(first)
+        else { return 32_768 }
+        return port
+    }
+
+    private static func canBind(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        return ports
+    }
+
+    /// `count` different free ports.
+    public static func distinct(_ count: Int) throws -> [Int] {
+        try (0..<count).map { _ in try free() }
     }
 
     /// Whether something on 127.0.0.1 accepts a TCP connection on `port` now.
