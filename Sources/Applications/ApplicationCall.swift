@@ -65,13 +65,13 @@ public struct ApplicationCall: Sendable, Equatable {
     /// The route that chose the backend.
     public var route: ApplicationRoute
     /// The client's own headers (transport headers and reserved `app-*` names removed).
-    public var headers: [STOMPHeader]
+    public var headers: STOMPHeaders
     public var body: [UInt8]
     /// The client's `receipt` header, if any (a webhook answers failures with it).
     public var receipt: String?
 
     public init(kind: Kind, sender: ApplicationSender, destination: String, route: ApplicationRoute,
-                headers: [STOMPHeader], body: [UInt8], receipt: String?) {
+                headers: STOMPHeaders, body: [UInt8], receipt: String?) {
         self.kind = kind
         self.sender = sender
         self.destination = destination
@@ -83,7 +83,7 @@ public struct ApplicationCall: Sendable, Equatable {
 
     /// The headers of the MESSAGE a STOMP service receives: the client's headers, then the
     /// node's `app-*` headers describing the sender.
-    public var serviceHeaders: [STOMPHeader] {
+    public var serviceHeaders: STOMPHeaders {
         var result = headers
         result.append(STOMPHeader(name: ApplicationHeaders.user, value: sender.user))
         result.append(STOMPHeader(name: ApplicationHeaders.session, value: sender.sessionAddress.description))

@@ -29,7 +29,7 @@ public enum ApplicationHeaders {
     public static func isReserved(_ name: String) -> Bool { name.hasPrefix("app-") }
 
     /// `headers` without the names the node reserves.
-    public static func withoutReserved(_ headers: [STOMPHeader]) -> [STOMPHeader] {
+    public static func withoutReserved(_ headers: STOMPHeaders) -> STOMPHeaders {
         guard headers.contains(where: { isReserved($0.name) }) else { return headers }
         return headers.filter { !isReserved($0.name) }
     }
@@ -68,7 +68,7 @@ public struct SessionReply: Sendable, Equatable {
     /// The session reply a SEND asks for: nil when it carries neither header; a refusal when
     /// the sender is not a service or the headers are malformed. Whether the sender is a
     /// service is asked only when a reply header is there (not on every SEND).
-    public static func parse(_ headers: [STOMPHeader], senderIsService: @autoclosure () -> Bool) -> Result<SessionReply?, Refusal> {
+    public static func parse(_ headers: STOMPHeaders, senderIsService: @autoclosure () -> Bool) -> Result<SessionReply?, Refusal> {
         var session: String?
         var subscription: String?
         for header in headers {
@@ -83,7 +83,7 @@ public struct SessionReply: Sendable, Equatable {
     }
 
     /// The headers a session reply is delivered with: the reply headers are routing, not content.
-    public static func deliveredHeaders(_ headers: [STOMPHeader]) -> [STOMPHeader] {
+    public static func deliveredHeaders(_ headers: STOMPHeaders) -> STOMPHeaders {
         headers.filter { $0.name != ApplicationHeaders.replyToSession && $0.name != ApplicationHeaders.replySubscription }
     }
 }
@@ -94,11 +94,11 @@ public struct SessionReply: Sendable, Equatable {
 /// session (and, with a subscription, only that subscription, as its one answer).
 public struct ApplicationReply: Sendable, Equatable {
     public var destination: String
-    public var headers: [STOMPHeader]
+    public var headers: STOMPHeaders
     public var body: [UInt8]
     public var toSession: SessionReply?
 
-    public init(destination: String, headers: [STOMPHeader], body: [UInt8], toSession: SessionReply? = nil) {
+    public init(destination: String, headers: STOMPHeaders, body: [UInt8], toSession: SessionReply? = nil) {
         self.destination = destination
         self.headers = headers
         self.body = body

@@ -84,7 +84,7 @@ public final class Publication: Sendable {
     /// The destination it was sent to.
     public let destination: String
     /// User headers of the SEND; the caller removes transport headers.
-    public let headers: [STOMPHeader]
+    public let headers: STOMPHeaders
     /// The message body.
     public let body: [UInt8]
     /// Unique per publication within the broker: `messageIDText`, followed by the decimal
@@ -115,13 +115,13 @@ public final class Publication: Sendable {
     public var queueName: String { queue ?? destination }
 
     /// A publication as the broker (or a cluster peer) created it.
-    public convenience init(destination: String, headers: [STOMPHeader], body: [UInt8], messageID: String, clusterEntry: String? = nil, redelivered: Bool = false, queue: String? = nil) {
+    public convenience init(destination: String, headers: STOMPHeaders, body: [UInt8], messageID: String, clusterEntry: String? = nil, redelivered: Bool = false, queue: String? = nil) {
         self.init(destination: destination, headers: headers, body: body, messageIDPrefix: messageID, number: nil,
                   clusterEntry: clusterEntry, redelivered: redelivered, queue: queue)
     }
 
     /// A publication whose message id is `messageIDPrefix` followed by `number` in decimal.
-    public init(destination: String, headers: [STOMPHeader], body: [UInt8], messageIDPrefix: String, number: UInt64?, clusterEntry: String? = nil, redelivered: Bool = false, queue: String? = nil, bodyIsKnownUTF8: Bool = false) {
+    public init(destination: String, headers: STOMPHeaders, body: [UInt8], messageIDPrefix: String, number: UInt64?, clusterEntry: String? = nil, redelivered: Bool = false, queue: String? = nil, bodyIsKnownUTF8: Bool = false) {
         self.queue = queue
         self.bodyIsKnownUTF8 = bodyIsKnownUTF8
         self.destination = destination

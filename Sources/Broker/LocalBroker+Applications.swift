@@ -12,12 +12,12 @@ extension LocalBroker {
     }
 
     /// Puts an application message (shown with its own `destination`) into its route's queue.
-    public mutating func enqueue(applicationMessage destination: String, queue: String, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) -> [Delivery] {
+    public mutating func enqueue(applicationMessage destination: String, queue: String, headers: STOMPHeaders, body: [UInt8]) throws(BrokerError) -> [Delivery] {
         try enqueue(makePublication(destination, headers, body, queue: queue), queue: queue)
     }
 
     /// A message to `/user/<name>/...` delivered only to `session`'s matching subscriptions.
-    public mutating func publish(destination: String, headers: [STOMPHeader], body: [UInt8], onlyTo session: SessionID) throws(BrokerError) -> [Delivery] {
+    public mutating func publish(destination: String, headers: STOMPHeaders, body: [UInt8], onlyTo session: SessionID) throws(BrokerError) -> [Delivery] {
         guard try kind(of: destination) == .user else { throw .forbiddenUserDestination(destination) }
         guard !syntax.isPattern(destination) else { throw .wildcardNotAllowed(destination) }
         let subscribers = userIndex.match(destination).filter { $0.key.session == session }
@@ -30,7 +30,7 @@ extension LocalBroker {
 
     /// One message straight to one subscription that the broker does not hold (the node keeps
     /// application subscriptions), shown with `destination`, auto-acknowledged.
-    public mutating func directDelivery(to key: SubscriptionKey, destination: String, headers: [STOMPHeader], body: [UInt8]) -> Delivery {
+    public mutating func directDelivery(to key: SubscriptionKey, destination: String, headers: STOMPHeaders, body: [UInt8]) -> Delivery {
         let publication = makePublication(destination, headers, body)
         counters.delivered += 1
         return Delivery(subscription: key, publication: publication, destination: destination, ackID: nil, redelivered: false)

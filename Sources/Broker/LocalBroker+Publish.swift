@@ -4,14 +4,14 @@ import Router
 extension LocalBroker {
     /// Publishes a message; returns the deliveries it causes (none for a queue that buffers it).
     /// Throws for an unknown prefix, a wildcard destination, or a full reject-new queue.
-    public mutating func publish(destination: String, headers: [STOMPHeader], body: [UInt8]) throws(BrokerError) -> [Delivery] {
+    public mutating func publish(destination: String, headers: STOMPHeaders, body: [UInt8]) throws(BrokerError) -> [Delivery] {
         try publish(to: sendDestination(destination), headers: headers, body: body).deliveries
     }
 
     /// Publishes to a destination parsed once by `sendDestination(_:)`: no prefix test or
     /// wildcard scan of its string again. The deliveries are made as the caller reads them.
     /// `bodyIsKnownUTF8`: see `Publication.bodyIsKnownUTF8`.
-    public mutating func publish(to target: SendDestination, headers: consuming [STOMPHeader], body: consuming [UInt8], bodyIsKnownUTF8: Bool = false) throws(BrokerError) -> Fanout {
+    public mutating func publish(to target: SendDestination, headers: consuming STOMPHeaders, body: consuming [UInt8], bodyIsKnownUTF8: Bool = false) throws(BrokerError) -> Fanout {
         let destination = target.name
         switch target.kind {
         case .topic, .user:
@@ -87,7 +87,7 @@ extension LocalBroker {
         return AckID.format(serial: serial, sequence: sequence)
     }
 
-    mutating func makePublication(_ destination: String, _ headers: consuming [STOMPHeader], _ body: consuming [UInt8], queue: String? = nil, bodyIsKnownUTF8: Bool = false) -> Publication {
+    mutating func makePublication(_ destination: String, _ headers: consuming STOMPHeaders, _ body: consuming [UInt8], queue: String? = nil, bodyIsKnownUTF8: Bool = false) -> Publication {
         lastMessageNumber += 1
         counters.published += 1
         return Publication(

@@ -15,11 +15,11 @@ public struct Envelope: Sendable, Equatable {
     public var sourceNode: String
     public var messageID: String
     public var destination: String
-    public var headers: [STOMPHeader]
+    public var headers: STOMPHeaders
     public var body: [UInt8]
     public var redelivered: Bool
 
-    public init(sourceNode: String, messageID: String, destination: String, headers: [STOMPHeader], body: [UInt8], redelivered: Bool = false) {
+    public init(sourceNode: String, messageID: String, destination: String, headers: STOMPHeaders, body: [UInt8], redelivered: Bool = false) {
         self.sourceNode = sourceNode
         self.messageID = messageID
         self.destination = destination
@@ -58,7 +58,7 @@ public struct Envelope: Sendable, Equatable {
         let messageID = try reader.string(length: Int(try reader.uint16()))
         let destination = try reader.string(length: Int(try reader.uint16()))
         let count = Int(try reader.uint16())
-        var headers: [STOMPHeader] = []
+        var headers: STOMPHeaders = []
         headers.reserveCapacity(count)
         for _ in 0..<count {
             let name = try reader.string(length: Int(try reader.uint16()))

@@ -13,7 +13,7 @@ extension ClientConnection {
     func checkPasswordOffLoop(_ frame: STOMPFrame) -> Bool {
         guard let endpoint else { return false }
         var judge = EndpointAuthenticator(endpoint: endpoint, access: node.access, handshakeIdentity: handshakeIdentity, now: node.unixSeconds)
-        let credentials = ConnectCredentials(login: frame["login"], passcode: frame["passcode"], headers: frame.headers,
+        let credentials = ConnectCredentials(login: frame["login"], passcode: frame["passcode"], headers: Array(frame.headers),
                                              session: id, endpoint: endpointName)
         guard let check = judge.passwordToCheck(credentials) else { return false }
         guard node.pendingPasswordChecks < node.configuration.maxPendingPasswordChecks else {

@@ -43,7 +43,7 @@ extension Node {
 
     /// A SEND to an application destination: to one STOMP service (through the route's shared
     /// queue) or to the route's webhook.
-    func sendApplication(destination: String, headers: [STOMPHeader], body: [UInt8], receipt: String?, from connection: ClientConnection) throws(BrokerError) {
+    func sendApplication(destination: String, headers: STOMPHeaders, body: [UInt8], receipt: String?, from connection: ClientConnection) throws(BrokerError) {
         guard !configuration.destinationSyntax.isPattern(destination) else { throw .wildcardNotAllowed(destination) }
         noteApplicationRequest(headers: headers, from: connection)
         try hand(to: applicationRouter.decide(destination), kind: .send, destination: destination, headers: headers, body: body, receipt: receipt, from: connection)
@@ -98,7 +98,7 @@ extension Node {
         return true
     }
 
-    private func hand(to decision: ApplicationDecision, kind: ApplicationCall.Kind, destination: String, headers: [STOMPHeader], body: [UInt8],
+    private func hand(to decision: ApplicationDecision, kind: ApplicationCall.Kind, destination: String, headers: STOMPHeaders, body: [UInt8],
                       receipt: String?, from connection: ClientConnection) throws(BrokerError) {
         switch decision {
         case .notApplication:
@@ -141,14 +141,16 @@ extension Node {
 
     /// A SEND that may be a service's reply: nil when it is an ordinary SEND; refused when a
     /// non-service uses the reply headers (or the node's internal ones).
-    func sessionReply(in headers: [STOMPHeader], from connection: ClientConnection) throws(BrokerError) -> SessionReply? {
+    func sessionReply(in headers: STOMPHeaders, from connection: ClientConnection) throws(BrokerError) -> SessionReply? {
         // One pass, deciding by the first byte on every SEND: the node's headers start with
         // "s", the reply headers with "r"; only a SEND that may carry them pays for more.
+        // The names are read as bytes: no String is made unless one is refused.
         var mayReply = false
-        for header in headers {
-            switch header.name.utf8.first {
+        for index in headers.indices {
+            switch headers.withName(at: index, { $0.first }) {
             case UInt8(ascii: "s"):
-                if header.name.hasPrefix("stampede-to-") { throw .refused("header '\(header.name)' is reserved for the node") }
+                let reserved = headers.withName(at: index) { $0.count >= 12 && UnsafeBufferPointer(rebasing: $0[..<12]).spells("stampede-to-") }
+                if reserved { throw .refused("header '\(headers.name(at: index))' is reserved for the node") }
             case UInt8(ascii: "r"):
                 mayReply = true
             default:
@@ -207,7 +209,7 @@ extension Node {
         return true
     }
 
-    private func deliverSessionReply(user: String, session: SessionID, subscription: String?, destination: String, headers: [STOMPHeader], body: [UInt8]) {
+    private func deliverSessionReply(user: String, session: SessionID, subscription: String?, destination: String, headers: STOMPHeaders, body: [UInt8]) {
         guard let connection = connections[session], connection.session.principal == user else {
             logger.debug("reply for a session that is gone", metadata: ["stomp.session": "\(session)"])
             return

@@ -98,7 +98,7 @@ extension Node {
     /// its RECEIPT until the store answered: the RECEIPT then means delivered or kept, and a
     /// message that could not be kept gets an ERROR instead. (Apart from the plain path so that
     /// the variables the answer's closure shares are not boxed for every SEND.)
-    private func sendHoldingReceipt(to target: SendDestination, headers: [STOMPHeader], body: [UInt8], receipt: String, from connection: ClientConnection) throws(BrokerError) -> OperationOutcome {
+    private func sendHoldingReceipt(to target: SendDestination, headers: STOMPHeaders, body: [UInt8], receipt: String, from connection: ClientConnection) throws(BrokerError) -> OperationOutcome {
         var waiting = false
         var refusal: String?
         let storing = try send(to: target, headers: headers, body: body, bodyIsKnownUTF8: connection.readsTextOnly) { [weak connection] failure in
@@ -144,22 +144,19 @@ extension Node {
     /// The SEND's headers with the broker's `user-id` (the session's user; none for anonymous
     /// sessions). A client copy naming anyone else is refused; other nodes trust the header
     /// because only nodes write envelopes.
-    func stampSender(_ headers: consuming [STOMPHeader], user: String?) throws(BrokerError) -> [STOMPHeader] {
-        var stamped = consume headers  // the SEND's own array, moved (issue 13)
-        // Only a SEND that names a sender pays for the removal. Looked for through a buffer
-        // pointer (iterating the array retained it), the length first (most names differ in
-        // length, and a String comparison that is not by identity calls into the runtime).
-        let namesSender = stamped.withUnsafeBufferPointer { headers in
-            headers.contains { $0.name.utf8.count == Self.senderHeader.utf8.count && $0.name == Self.senderHeader }
-        }
+    func stampSender(_ headers: consuming STOMPHeaders, user: String?) throws(BrokerError) -> STOMPHeaders {
+        var stamped = consume headers  // the SEND's own headers, moved (issue 13)
+        // Only a SEND that names a sender pays for the removal; names are compared as bytes.
+        let sender = Self.senderHeader
+        let namesSender = stamped.indices.contains { stamped.hasName(sender, at: $0) }
         if namesSender {
-            guard let user, stamped.allSatisfy({ $0.name != Self.senderHeader || $0.value == user }) else {
+            guard let user, stamped.indices.allSatisfy({ !stamped.hasName(sender, at: $0) || stamped.value(at: $0) == user }) else {
                 counters.forgedSenders += 1
-                throw .refused("The \(Self.senderHeader) header must be your own user name: the broker sets it")
+                throw .refused("The \(sender) header must be your own user name: the broker sets it")
             }
-            stamped.removeAll { header in header.name == Self.senderHeader }
+            stamped.removeAll { header in header.name == sender }
         }
-        if let user { stamped.append(STOMPHeader(name: Self.senderHeader, value: user)) }
+        if let user { stamped.append(name: sender, value: user) }
         return stamped
     }
 
@@ -216,7 +213,7 @@ extension Node {
     /// Returns true when the message went to the offline store, which has not answered yet
     /// (`whenSettled` runs when it does, with the reason if the message was not kept).
     @discardableResult
-    func send(destination: String, headers: [STOMPHeader], body: [UInt8], whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
+    func send(destination: String, headers: STOMPHeaders, body: [UInt8], whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
         // Parsed once per distinct destination, not per message (issue 13).
         try send(to: broker.sendDestination(destination), headers: headers, body: body, whenSettled: whenSettled)
     }
@@ -224,7 +221,7 @@ extension Node {
     /// `send(destination:…)` to a destination already looked up. `bodyIsKnownUTF8`: see
     /// `Publication.bodyIsKnownUTF8`.
     @discardableResult
-    func send(to target: SendDestination, headers: consuming [STOMPHeader], body: consuming [UInt8], bodyIsKnownUTF8: Bool = false, whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
+    func send(to target: SendDestination, headers: consuming STOMPHeaders, body: consuming [UInt8], bodyIsKnownUTF8: Bool = false, whenSettled: ((String?) -> Void)? = nil) throws(BrokerError) -> Bool {
         let sampleStart = beginDeliverySample(), deliveredBefore = counters.messagesOut
         defer { if sampleStart != 0 { endDeliverySample(sampleStart, cluster: false, deliveredBefore: deliveredBefore) } }
         if offline != nil, case .user = target.route, let storing = sendOffline(target, headers: headers, body: body, whenSettled: whenSettled) {
@@ -257,7 +254,7 @@ extension Node {
         return false
     }
 
-    func envelope(_ destination: String, _ headers: [STOMPHeader], _ body: [UInt8]) -> Envelope {
+    func envelope(_ destination: String, _ headers: STOMPHeaders, _ body: [UInt8]) -> Envelope {
         lastEnvelopeNumber += 1
         return Envelope(sourceNode: bus.nodeID, messageID: "\(bus.nodeID)-e\(lastEnvelopeNumber)", destination: destination, headers: headers, body: body)
     }

@@ -65,14 +65,14 @@ extension Node {
     static let correlationHeader = "correlation-id"
 
     /// A SEND to `/app` that carries a `correlation-id`: its answer will be timed.
-    func noteApplicationRequest(headers: [STOMPHeader], from connection: ClientConnection) {
+    func noteApplicationRequest(headers: STOMPHeaders, from connection: ClientConnection) {
         guard let correlation = headers.first(where: { $0.name == Self.correlationHeader })?.value else { return }
         if connection.awaitedAnswers.count >= LatencyMetrics.maxAwaitedPerSession { connection.awaitedAnswers.removeFirst() }
         connection.awaitedAnswers.append((correlation, EventLoop.monotonicNanoseconds))
     }
 
     /// An answer delivered to `connection`: observes the request it answers, if it was timed.
-    func noteApplicationAnswer(headers: [STOMPHeader], to connection: ClientConnection) {
+    func noteApplicationAnswer(headers: STOMPHeaders, to connection: ClientConnection) {
         guard !connection.awaitedAnswers.isEmpty,
               let correlation = headers.first(where: { $0.name == Self.correlationHeader })?.value,
               let index = connection.awaitedAnswers.firstIndex(where: { $0.correlation == correlation }) else { return }

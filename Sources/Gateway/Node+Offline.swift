@@ -80,7 +80,7 @@ extension Node {
     /// delivers it live (some node has a subscriber) or keeps it, in one step. Nil when
     /// `target` is not an offline destination; otherwise true while the store has not answered
     /// (`whenSettled` runs when it does).
-    func sendOffline(_ target: SendDestination, headers: [STOMPHeader], body: [UInt8], whenSettled: ((String?) -> Void)?) -> Bool? {
+    func sendOffline(_ target: SendDestination, headers: STOMPHeaders, body: [UInt8], whenSettled: ((String?) -> Void)?) -> Bool? {
         guard let offline, case .user(let user) = target.route, offline.destinations.user(of: target.name) == user else { return nil }
         let envelope = self.envelope(target.name, headers, body)
         let dedupID = headers.first { $0.name == OfflineSettings.dedupHeader }?.value

@@ -44,7 +44,7 @@ extension Node {
 
     /// A topic message to the companion destination: `{"event":"join"|"leave","user":…,"destination":…}`.
     func publishPresence(joined: Bool, destination: String, user: String) {
-        let headers = [
+        let headers: STOMPHeaders = [
             STOMPHeader(name: "content-type", value: "application/json"),
             STOMPHeader(name: "presence-event", value: joined ? "join" : "leave"),
             STOMPHeader(name: "presence-user", value: user),

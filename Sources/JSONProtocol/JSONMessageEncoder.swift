@@ -6,7 +6,7 @@ public import JSONMessages
 public enum JSONMessageEncoder {
     /// `destination` is the one the subscription shows (`/user/queue/messages` for direct
     /// messages); `recipient` is the connection's user. `from` is the broker-set `user-id`.
-    public static func encode(destination: String, headers: [STOMPHeader], body: [UInt8], recipient: String?, settings: JSONProtocolSettings, presenceSuffix: String? = ".presence") -> [UInt8] {
+    public static func encode(destination: String, headers: STOMPHeaders, body: [UInt8], recipient: String?, settings: JSONProtocolSettings, presenceSuffix: String? = ".presence") -> [UInt8] {
         var fields: [String: JSONValue] = [:]
         var type: String?, contentType: String?, sender: String?, presence: String?
         for header in headers {

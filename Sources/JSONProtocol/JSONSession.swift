@@ -6,7 +6,7 @@ public import JSONMessages
 public enum JSONAction: Sendable, Equatable {
     case subscribe(id: String, destination: String)
     case unsubscribe(id: String)
-    case publish(destination: String, headers: [STOMPHeader], body: [UInt8])
+    case publish(destination: String, headers: STOMPHeaders, body: [UInt8])
     /// One JSON text message to the client.
     case send([UInt8])
     /// A WebSocket ping frame (the pong, like any input, goes to `noteInput`).
@@ -102,7 +102,7 @@ public struct JSONSession: Sendable {
             case .user(let to): destination = "/user/" + to + settings.userDestination
             case .broadcast: destination = settings.broadcastDestination
             }
-            var headers = [STOMPHeader(name: settings.typeHeader, value: type)]
+            var headers: STOMPHeaders = [STOMPHeader(name: settings.typeHeader, value: type)]
             let body: [UInt8]
             if case .string(let text)? = content {
                 headers.append(STOMPHeader(name: "content-type", value: "text/plain;charset=utf-8"))

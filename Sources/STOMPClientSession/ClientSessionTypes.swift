@@ -48,7 +48,7 @@ public struct ServerError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(frame: STOMPFrame) {
         message = frame["message"] ?? "ERROR without a message header"
         receiptID = frame["receipt-id"]
-        headers = frame.headers
+        headers = Array(frame.headers)
         body = frame.body
     }
 

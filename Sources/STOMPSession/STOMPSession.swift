@@ -23,6 +23,8 @@ public struct STOMPSession: Sendable {
     public private(set) var identity: Identity?
     public private(set) var heartBeat: HeartBeatMonitor
     var transactions: TransactionTable
+    /// The destination of the last SEND, handed out again while the client repeats it.
+    private var lastSendDestination = ""
 
     public init(id: SessionID, configuration: SessionConfiguration = .init(), endpoint: String = "stomp", now: UInt64) {
         self.id = id
@@ -122,7 +124,7 @@ public struct STOMPSession: Sendable {
             clientBeat = parsed
         }
         let credentials = ConnectCredentials(
-            login: frame["login"], passcode: frame["passcode"], headers: frame.headers, session: id, endpoint: endpoint)
+            login: frame["login"], passcode: frame["passcode"], headers: Array(frame.headers), session: id, endpoint: endpoint)
         switch authenticator.authenticate(credentials) {
         case .rejected(let reason):
             return fail("authentication failed: \(reason)", receipt: nil)
@@ -180,60 +182,46 @@ public struct STOMPSession: Sendable {
 
     private mutating func send(_ frame: consuming STOMPFrame, into actions: inout [SessionAction]) {
         var destination: String?, receipt: String?, transaction: String?
-        // The frame's header array is taken, not copied, and becomes the message's headers: the
-        // headers passed on are moved to its front and the rest dropped, in place (one array
-        // allocation and free less per SEND; issue 13). The values kept here are moved out of
-        // the headers that are dropped, and the body is moved too: no reference counting.
-        var forwarded: [STOMPHeader] = []
+        // The frame's headers are taken, not copied, and become the message's headers with what
+        // only concerns the SEND removed in place; the body is moved too.
+        var forwarded = STOMPHeaders()
         swap(&forwarded, &frame.headers)
         var body: [UInt8] = []
         swap(&body, &frame.body)
-        // Through a buffer pointer: reading a name through the array's subscript copied the
-        // header (a retain and release of both Strings) per comparison.
-        let kept = forwarded.withUnsafeMutableBufferPointer { headers in
-            var kept = 0
-            for index in headers.indices {
-                // The first of repeated headers counts; what only concerns the SEND is not passed
-                // on. The length picks the one name to compare with (a string switch tried them all).
-                switch headers[index].name.utf8.count {
-                case 11 where headers[index].name == "destination":
-                    if destination == nil { destination = Self.takeValue(of: &headers[index]) }
-                    continue
-                case 11 where headers[index].name == "transaction":
-                    if transaction == nil { transaction = Self.takeValue(of: &headers[index]) }
-                    continue
-                case 7 where headers[index].name == "receipt":
-                    if receipt == nil { receipt = Self.takeValue(of: &headers[index]) }
-                    continue
-                // `content-type` has the length of `subscription`: the first byte tells them
-                // apart before a String comparison that is not by identity.
-                case 14 where headers[index].name == "content-length", 10 where headers[index].name == "message-id",
-                     12 where headers[index].name.utf8.first == UInt8(ascii: "s") && headers[index].name == "subscription",
-                     3 where headers[index].name == "ack":
-                    continue
-                default:
-                    break
-                }
-                if kept != index { headers.swapAt(kept, index) }
-                kept += 1
+        var remembered = ""
+        swap(&remembered, &lastSendDestination)
+        forwarded.removeEntries { name, value in
+            // The first of repeated headers counts. The length picks the one name to compare with.
+            switch name.count {
+            case 11 where name.spells("destination"):
+                if destination == nil { destination = Self.text(value, reusing: &remembered) }
+            case 11 where name.spells("transaction"):
+                if transaction == nil { transaction = String(decoding: value, as: UTF8.self) }
+            case 7 where name.spells("receipt"):
+                if receipt == nil { receipt = String(decoding: value, as: UTF8.self) }
+            case 14 where name.spells("content-length"), 10 where name.spells("message-id"),
+                 12 where name.spells("subscription"), 3 where name.spells("ack"):
+                break
+            default:
+                return false
             }
-            return kept
+            return true
         }
+        swap(&remembered, &lastSendDestination)
         guard let destination, !destination.isEmpty else {
             return actions.append(contentsOf: fail("SEND requires a 'destination' header", receipt: receipt))
         }
-        // From the end: the dropped headers are destroyed inline, not through the runtime.
-        while forwarded.count > kept { forwarded.removeLast() }
         let operation = BrokerOperation.send(destination: consume destination, headers: consume forwarded, body: consume body)
         guard let transaction else { return perform(consume operation, receipt: receipt, into: &actions) }
         actions.append(contentsOf: inTransaction(transaction, operation, receipt: receipt))
     }
 
-    /// The value of a header that is dropped, moved out of it.
-    private static func takeValue(of header: inout STOMPHeader) -> String {
-        var value = ""
-        swap(&value, &header.value)
-        return value
+    /// `bytes` as a String, which is `remembered` (shared, not built again) when the bytes spell
+    /// it; otherwise the new String is remembered. Clients send run after run of SENDs to one
+    /// destination, and the node's memo of the last destination compares it by identity.
+    private static func text(_ bytes: UnsafeBufferPointer<UInt8>, reusing remembered: inout String) -> String {
+        if !bytes.hasSameBytes(as: remembered) { remembered = String(decoding: bytes, as: UTF8.self) }
+        return remembered
     }
 
     private mutating func subscribe(_ frame: STOMPFrame) -> [SessionAction] {

@@ -18,7 +18,7 @@ public enum SessionAction: Sendable, Equatable {
 public enum BrokerOperation: Sendable, Equatable {
     case subscribe(id: String, destination: String, ackMode: AckMode, prefetch: Int?)
     case unsubscribe(id: String)
-    case send(destination: String, headers: [STOMPHeader], body: [UInt8])
+    case send(destination: String, headers: STOMPHeaders, body: [UInt8])
     /// STOMP 1.2: the MESSAGE's `ack` header value.
     case ack(id: String)
     case nack(id: String)

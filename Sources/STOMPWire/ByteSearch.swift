@@ -1,5 +1,6 @@
 /// Byte searches eight bytes at a time (SWAR): header lines and bodies are scanned for LF, NUL,
 /// `:` and `\` on every frame, and a byte-at-a-time loop was the decoder's largest single cost.
+@usableFromInline
 enum ByteSearch {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
@@ -73,6 +74,7 @@ enum ByteSearch {
     }
 
     /// Whether two byte buffers hold the same bytes; compares eight at a time.
+    @usableFromInline
     static func equal(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>) -> Bool {
         let count = first.count
         guard count == second.count else { return false }
@@ -88,5 +90,54 @@ enum ByteSearch {
             index += 1
         }
         return true
+    }
+
+    /// What a header line holds that decoding and writing it depend on, found in one pass.
+    struct LineTraits {
+        /// Index of the first colon (the end of the name), nil when there is none.
+        var colon: Int?
+        /// Some byte is 0x80 or above: the line must be checked as UTF-8.
+        var hasNonASCII: Bool
+        /// A backslash: an escape to decode (in versions that have escapes).
+        var hasBackslash: Bool
+        /// Maybe a CR or a colon after the first one: bytes some escaping writes differently.
+        /// May say yes when there are none (then the line is escaped, which changes nothing),
+        /// never no when there are.
+        var mayNeedEscaping: Bool
+    }
+
+    /// The traits of a header line (without its line ending), eight bytes at a time.
+    static func traits(of line: UnsafeBufferPointer<UInt8>) -> LineTraits {
+        var high: UInt64 = 0, backslashes: UInt64 = 0, special: UInt64 = 0
+        var colon: Int?
+        guard let base = line.baseAddress else { return LineTraits(colon: nil, hasNonASCII: false, hasBackslash: false, mayNeedEscaping: false) }
+        let count = line.count
+        var index = 0
+        while index < count {
+            let chunk: UInt64
+            if index + 8 <= count {
+                chunk = word(base, index)
+            } else if count >= 8 {
+                // The last 8 bytes, shifted so that the bytes already seen drop out (zero bytes
+                // match none of the targets).
+                chunk = word(base, count - 8) >> UInt64(8 * (8 - (count - index)))
+            } else {
+                var partial: UInt64 = 0
+                for offset in 0..<(count - index) { partial |= UInt64(base[index + offset]) << UInt64(8 * offset) }
+                chunk = partial
+            }
+            high |= chunk
+            backslashes |= matches(chunk, ASCII.backslash)
+            special |= matches(chunk, ASCII.cr)
+            var colons = matches(chunk, ASCII.colon)
+            if colon == nil, colons != 0 {
+                // The lowest match is exact; others in this word (maybe false) are after it.
+                colon = index + colons.trailingZeroBitCount / 8
+                colons &= colons &- 1
+            }
+            special |= colons
+            index += 8
+        }
+        return LineTraits(colon: colon, hasNonASCII: high & highBits != 0, hasBackslash: backslashes != 0, mayNeedEscaping: special != 0)
     }
 }

@@ -29,9 +29,7 @@ public struct STOMPDecoder: Sendable {
 
     public let limits: STOMPLimits
     /// The negotiated version; governs CRLF and escaping. The session sets it after CONNECT.
-    public var version: STOMPVersion = .v1_2 {
-        didSet { if version != oldValue { repeatedLines.removeAll() } }
-    }
+    public var version: STOMPVersion = .v1_2
 
     private var state: State = .betweenFrames
     private var buffer: [UInt8] = []
@@ -43,17 +41,11 @@ public struct STOMPDecoder: Sendable {
     private var bufferOffset = 0
     /// Stream offset of the current frame's first byte, for the frame size limit.
     private var frameStart = 0
-    private var headers: [STOMPHeader] = []
+    private var headers = STOMPHeaders()
     /// The current frame's first `receipt` value, reported with errors.
     private var receipt: String?
-    /// The current frame's first `content-length` value, still unparsed.
-    private var contentLengthText: String?
-    /// The last `destination` value decoded, handed out again while the client repeats it: a
-    /// run of SENDs to one destination builds and validates its String once (issue 13), and
-    /// the node's per-connection memo of the last destination compares it by identity.
-    private var lastDestination = ""
-    /// The previous SEND's header lines, handed out again when repeated.
-    private var repeatedLines = RepeatedHeaderLines()
+    /// Index in `headers` of the current frame's first `content-length`, still unparsed.
+    private var contentLengthIndex: Int?
 
     /// A decoder enforcing `limits`.
     public init(limits: STOMPLimits = .init()) {
@@ -140,9 +132,9 @@ public struct STOMPDecoder: Sendable {
             break
         }
         frameStart = bufferOffset + consumed
-        headers = []
+        headers = STOMPHeaders()
         receipt = nil
-        contentLengthText = nil
+        contentLengthIndex = nil
         state = .commandLine
         return .continueParsing
     }
@@ -189,58 +181,38 @@ public struct STOMPDecoder: Sendable {
         let lineRange = line.lowerBound..<end
         // Most frames have a handful of headers: one allocation instead of growing 1, 2, 4, 8.
         if headers.isEmpty { headers.reserveCapacity(min(8, limits.maxHeaders)) }
-        let isRepeated = command == .SEND && buffer.withUnsafeBufferPointer { bytes in
-            repeatedLines.matches(at: index, line: UnsafeBufferPointer(rebasing: bytes[lineRange]))
-        }
-        if isRepeated {
-            // Copied once, straight from the remembered lines into the frame.
-            headers.append(repeatedLines.header(at: index))
-        } else {
-            let header: STOMPHeader
+        let escaping = HeaderEscaping(command: command, version: version)
+        let refusal: HeaderLineError? = buffer.withUnsafeBufferPointer { bytes in
             do throws(HeaderLineError) {
-                header = try decodeHeader(lineRange, of: command)
+                try Self.appendHeader(UnsafeBufferPointer(rebasing: bytes[lineRange]), escaping, to: &headers)
+                return nil
             } catch {
-                switch error {
-                case .missingColon:
-                    throw fail(.malformedHeader, "header line without ':'")
-                case .emptyName:
-                    throw fail(.malformedHeader, "header line with an empty name")
-                case .invalidEscape(let invalid):
-                    let message = invalid.escapedByte.map { "invalid escape sequence '\\\(printable(byte: $0))' in header" }
-                        ?? "header ends with a lone backslash"
-                    throw fail(.invalidEscape, message)
-                }
+                return error
             }
-            if command == .SEND {
-                buffer.withUnsafeBufferPointer { bytes in
-                    repeatedLines.remember(header, at: index, line: UnsafeBufferPointer(rebasing: bytes[lineRange]))
-                }
+        }
+        if let refusal {
+            switch refusal {
+            case .missingColon:
+                throw fail(.malformedHeader, "header line without ':'")
+            case .emptyName:
+                throw fail(.malformedHeader, "header line with an empty name")
+            case .invalidEscape(let invalid):
+                let message = invalid.escapedByte.map { "invalid escape sequence '\\\(printable(byte: $0))' in header" }
+                    ?? "header ends with a lone backslash"
+                throw fail(.invalidEscape, message)
             }
-            headers.append(header)  // last use: moved, not copied
         }
-        // The two headers the decoder itself needs, told apart by their raw name (no String
-        // copied to look at it): `name:` is at the start of the line.
-        let raw = lineRange.lowerBound
-        if receipt == nil, lineRange.count > 7, buffer[raw + 7] == ASCII.colon, headers[index].name == "receipt" {
-            receipt = headers[index].value
-        }
-        if contentLengthText == nil, lineRange.count > 14, buffer[raw + 14] == ASCII.colon, headers[index].name == "content-length" {
-            contentLengthText = headers[index].value
+        // The two headers the decoder itself needs, told apart by their decoded name's bytes.
+        switch headers.nameByteCount(at: index) {
+        case 7 where receipt == nil && headers.hasName("receipt", at: index):
+            receipt = headers.value(at: index)
+        case 14 where contentLengthIndex == nil && headers.hasName("content-length", at: index):
+            contentLengthIndex = index
+        default:
+            break
         }
         consume(through: line.upperBound)
         return .continueParsing
-    }
-
-    /// Decodes the header line at `range` (line ending removed).
-    private mutating func decodeHeader(_ range: Range<Int>, of command: STOMPCommand) throws(HeaderLineError) -> STOMPHeader {
-        let escaping = HeaderEscaping(command: command, version: version)
-        // Swapped out and back rather than copied: no reference counting per header line.
-        var lastDestination = ""
-        swap(&lastDestination, &self.lastDestination)
-        defer { swap(&lastDestination, &self.lastDestination) }
-        return try buffer.withUnsafeBufferPointer { bytes throws(HeaderLineError) in
-            try Self.parseHeader(UnsafeBufferPointer(rebasing: bytes[range]), escaping, lastDestination: &lastDestination)
-        }
     }
 
     /// Why a header line was refused.
@@ -249,35 +221,23 @@ public struct STOMPDecoder: Sendable {
         case invalidEscape(HeaderEscaping.InvalidEscape)
     }
 
-    /// Splits `name:value` (line ending removed) at the first colon and decodes both parts;
-    /// a well-known name costs no String building.
-    private static func parseHeader(
-        _ line: UnsafeBufferPointer<UInt8>, _ escaping: HeaderEscaping, lastDestination: inout String
-    ) throws(HeaderLineError) -> STOMPHeader {
-        guard let colon = ByteSearch.firstIndex(of: ASCII.colon, in: line) else { throw .missingColon }
+    /// Splits `name:value` (line ending removed) at the first colon and appends the decoded
+    /// header. A line of ASCII without escapes (nearly every line) is its own decoding and is
+    /// copied as it is; others are unescaped, and malformed UTF-8 is repaired, through Strings.
+    private static func appendHeader(
+        _ line: UnsafeBufferPointer<UInt8>, _ escaping: HeaderEscaping, to headers: inout STOMPHeaders
+    ) throws(HeaderLineError) {
+        let traits = ByteSearch.traits(of: line)
+        guard let colon = traits.colon else { throw .missingColon }
         guard colon > 0 else { throw .emptyName }
-        let nameBytes = UnsafeBufferPointer(rebasing: line[..<colon])
-        let valueBytes = UnsafeBufferPointer(rebasing: line[(colon + 1)...])
+        if !traits.hasNonASCII && !(traits.hasBackslash && escaping.decodesEscapes) {
+            headers.append(line: line, colon: colon, isPlain: !traits.hasBackslash && !traits.mayNeedEscaping)
+            return
+        }
         do throws(HeaderEscaping.InvalidEscape) {
-            // A known name contains no backslash, so a byte-equal match needs no unescaping.
-            let name: String
-            if let known = KnownHeaderName.literal(for: nameBytes) {
-                name = known
-            } else {
-                name = try escaping.decode(nameBytes)
-            }
-            guard nameBytes.count == 11, name == "destination" else {
-                return STOMPHeader(name: name, value: try escaping.decode(valueBytes))
-            }
-            // Raw bytes without a backslash are their own decoding in every version.
-            if !ByteSearch.containsAny(ASCII.backslash, ASCII.backslash, ASCII.backslash, ASCII.backslash, in: valueBytes),
-               lastDestination.utf8.count == valueBytes.count,
-               WireText.withUTF8(lastDestination, { ByteSearch.equal($0, valueBytes) }) {
-                return STOMPHeader(name: name, value: lastDestination)
-            }
-            let value = try escaping.decode(valueBytes)
-            lastDestination = value
-            return STOMPHeader(name: name, value: value)
+            let name = try escaping.decode(UnsafeBufferPointer(rebasing: line[..<colon]))
+            let value = try escaping.decode(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))
+            headers.append(name: name, value: value)
         } catch {
             throw .invalidEscape(error)
         }
@@ -286,12 +246,12 @@ public struct STOMPDecoder: Sendable {
     /// Called after the blank line: checks the declared body size before any body byte arrives.
     private mutating func beginBody(of command: STOMPCommand) throws(STOMPWireError) -> Step {
         var contentLength: Int?
-        if let text = contentLengthText {
-            guard let length = Self.parseContentLength(text) else {
-                throw fail(.invalidContentLength, "content-length '\(text.prefix(32))' is not a non-negative integer")
+        if let contentLengthIndex {
+            guard let length = headers.withValue(at: contentLengthIndex, Self.parseContentLength) else {
+                throw fail(.invalidContentLength, "content-length '\(headers.value(at: contentLengthIndex).prefix(32))' is not a non-negative integer")
             }
             guard length <= limits.maxBodyBytes else {
-                throw fail(.bodyTooLarge, "content-length \(text.prefix(32)) exceeds the body limit of \(limits.maxBodyBytes) bytes")
+                throw fail(.bodyTooLarge, "content-length \(headers.value(at: contentLengthIndex).prefix(32)) exceeds the body limit of \(limits.maxBodyBytes) bytes")
             }
             let headBytes = bufferOffset + consumed - frameStart
             guard headBytes + length <= limits.maxFrameBytes else {
@@ -335,9 +295,9 @@ public struct STOMPDecoder: Sendable {
         }
         let body = buffer.withUnsafeBufferPointer { Array(UnsafeBufferPointer(rebasing: $0[bodyStart..<bodyEnd])) }
         let frame = STOMPFrame(command: command, headers: headers, body: body)
-        headers = []
+        headers = STOMPHeaders()
         receipt = nil
-        contentLengthText = nil
+        contentLengthIndex = nil
         consume(through: bodyEnd)
         state = .betweenFrames
         return .event(.frame(frame))
@@ -422,15 +382,18 @@ public struct STOMPDecoder: Sendable {
 
     /// Digits only, no sign or spaces. Values too big for Int saturate (they fail the body limit).
     static func parseContentLength(_ text: String) -> Int? {
-        WireText.withUTF8(text) { digits in
-            guard !digits.isEmpty else { return nil }
-            var value = 0
-            for byte in digits {
-                guard byte >= 0x30 && byte <= 0x39 else { return nil }
-                value = value > (Int.max - 9) / 10 ? Int.max : value * 10 + Int(byte - 0x30)
-            }
-            return value
+        WireText.withUTF8(text, parseContentLength)
+    }
+
+    /// `parseContentLength` of the value's bytes.
+    static func parseContentLength(_ digits: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !digits.isEmpty else { return nil }
+        var value = 0
+        for byte in digits {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            value = value > (Int.max - 9) / 10 ? Int.max : value * 10 + Int(byte - 0x30)
         }
+        return value
     }
 
     /// The bytes of `range` for an error message: printable ASCII kept, others as \xNN, at most 64 bytes.

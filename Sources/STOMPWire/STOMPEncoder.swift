@@ -9,9 +9,7 @@ public enum STOMPEncoder {
         let escaping = HeaderEscaping(command: frame.command, version: version)
         WireText.append(frame.command.rawValue, to: &out)
         out.append(ASCII.lf)
-        for header in frame.headers {
-            appendHeader(header.name, header.value, escaping, to: &out)
-        }
+        frame.headers.encode(escaping, into: &out)
         if !frame.command.isHandshake {
             appendContentLengthIfMissing(headers: frame.headers, bodyCount: frame.body.count, to: &out)
         }
@@ -56,13 +54,10 @@ public enum STOMPEncoder {
 
     /// The shared part of a MESSAGE frame. Head + tail equals `encode` of a MESSAGE whose
     /// headers are message-id, subscription, ack (if any), then `headers`.
-    public static func encodeMessageTail(headers: [STOMPHeader], body: [UInt8], version: STOMPVersion) -> [UInt8] {
-        let escaping = HeaderEscaping(command: .MESSAGE, version: version)
+    public static func encodeMessageTail(headers: STOMPHeaders, body: [UInt8], version: STOMPVersion) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(estimatedSize(headers: headers, bodyCount: body.count))
-        for header in headers {
-            appendHeader(header.name, header.value, escaping, to: &out)
-        }
+        headers.encode(HeaderEscaping(command: .MESSAGE, version: version), into: &out)
         appendContentLengthIfMissing(headers: headers, bodyCount: body.count, to: &out)
         out.append(ASCII.lf)
         out.append(contentsOf: body)
@@ -72,7 +67,7 @@ public enum STOMPEncoder {
 
     /// `encodeMessageTail(headers:body:version:)` of a `destination` header followed by `headers`,
     /// without building that header array (once per publication on the delivery path).
-    public static func encodeMessageTail(destination: String, headers: [STOMPHeader], body: [UInt8], version: STOMPVersion) -> [UInt8] {
+    public static func encodeMessageTail(destination: String, headers: STOMPHeaders, body: [UInt8], version: STOMPVersion) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(estimatedSize(headers: headers, bodyCount: body.count) + destination.utf8.count + 13)
         encodeMessageTail(destination: destination, headers: headers, body: body, version: version, into: &out)
@@ -81,18 +76,12 @@ public enum STOMPEncoder {
 
     /// `encodeMessageTail(destination:…)` appended to `out` (a head already there, for a
     /// MESSAGE that goes to one subscriber only and is written in one piece).
-    public static func encodeMessageTail(destination: String, headers: [STOMPHeader], body: [UInt8], version: STOMPVersion, into out: inout [UInt8]) {
+    public static func encodeMessageTail(destination: String, headers: STOMPHeaders, body: [UInt8], version: STOMPVersion, into out: inout [UInt8]) {
         let escaping = HeaderEscaping(command: .MESSAGE, version: version)
         WireText.append("destination:", to: &out)
         escaping.append(destination, to: &out)
         out.append(ASCII.lf)
-        // By index and through a pointer: iterating the header array and appending the body
-        // array each retained and released it per message (issue 13).
-        headers.withUnsafeBufferPointer { headers in
-            for index in headers.indices {
-                appendHeader(headers[index].name, headers[index].value, escaping, to: &out)
-            }
-        }
+        headers.encode(escaping, into: &out)
         appendContentLengthIfMissing(headers: headers, bodyCount: body.count, to: &out)
         out.append(ASCII.lf)
         body.withUnsafeBufferPointer { out.append(contentsOf: $0) }
@@ -101,22 +90,12 @@ public enum STOMPEncoder {
 
     /// Bytes of the header lines, a possible content-length line, the blank line, body and NUL
     /// (escapes aside), so that encoding into a fresh array never reallocates.
-    private static func estimatedSize(headers: [STOMPHeader], bodyCount: Int) -> Int {
-        var estimate = bodyCount + 40
-        for header in headers { estimate += header.name.utf8.count + header.value.utf8.count + 2 }
-        return estimate
+    private static func estimatedSize(headers: STOMPHeaders, bodyCount: Int) -> Int {
+        bodyCount + headers.lineBytes + 40
     }
 
-    @inline(__always)
-    private static func appendHeader(_ name: String, _ value: String, _ escaping: HeaderEscaping, to out: inout [UInt8]) {
-        escaping.append(name, to: &out)
-        out.append(ASCII.colon)
-        escaping.append(value, to: &out)
-        out.append(ASCII.lf)
-    }
-
-    private static func appendContentLengthIfMissing(headers: [STOMPHeader], bodyCount: Int, to out: inout [UInt8]) {
-        guard bodyCount > 0, !headers.contains(where: { $0.name.utf8.count == 14 && $0.name == "content-length" }) else { return }
+    private static func appendContentLengthIfMissing(headers: STOMPHeaders, bodyCount: Int, to out: inout [UInt8]) {
+        guard bodyCount > 0, !headers.hasContentLength else { return }
         WireText.append("content-length:", to: &out)
         appendDecimal(bodyCount, to: &out)
         out.append(ASCII.lf)

@@ -14,42 +14,40 @@ public struct STOMPHeader: Sendable, Equatable {
 public struct STOMPFrame: Sendable, Equatable {
     public var command: STOMPCommand
     /// Headers in wire order; repeated names are kept.
-    public var headers: [STOMPHeader]
+    public var headers: STOMPHeaders
     public var body: [UInt8]
 
     /// A frame from a command, `(name, value)` header pairs in wire order, and a body.
     public init(_ command: STOMPCommand, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.command = command
-        self.headers = headers.map { STOMPHeader(name: $0.0, value: $0.1) }
+        self.headers = STOMPHeaders(headers)
         self.body = body
     }
 
-    /// A frame from already built header values (the decoder's path: no tuple conversion).
-    public init(command: STOMPCommand, headers: [STOMPHeader], body: [UInt8] = []) {
+    /// A frame from headers already built.
+    public init(command: STOMPCommand, headers: STOMPHeaders, body: [UInt8] = []) {
         self.command = command
         self.headers = headers
         self.body = body
     }
 
+    /// A frame from header values.
+    public init(command: STOMPCommand, headers: [STOMPHeader], body: [UInt8] = []) {
+        self.init(command: command, headers: STOMPHeaders(headers), body: body)
+    }
+
     /// The value of the first header with this name: the spec says the first occurrence wins.
     public subscript(_ name: String) -> String? {
-        for header in headers where header.name == name {
-            return header.value
-        }
-        return nil
+        headers.value(named: name)
     }
 
     /// Every value of the headers with this name, in wire order.
     public func values(named name: String) -> [String] {
-        headers.compactMap { $0.name == name ? $0.value : nil }
+        headers.values(named: name)
     }
 
     /// Replaces the value of the first header with this name, or appends the header.
     public mutating func setHeader(_ name: String, _ value: String) {
-        if let index = headers.firstIndex(where: { $0.name == name }) {
-            headers[index].value = value
-        } else {
-            headers.append(STOMPHeader(name: name, value: value))
-        }
+        headers.setValue(value, forName: name)
     }
 }

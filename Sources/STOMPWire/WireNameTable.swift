@@ -69,18 +69,3 @@ struct WireNameTable<Value>: Sendable where Value: Sendable {
         }
     }
 }
-
-/// Header names defined by STOMP 1.0–1.2. The decoder returns these shared Strings instead of
-/// building (and validating) a new String for each of the most frequent header names.
-enum KnownHeaderName {
-    private static let table = WireNameTable([
-        "accept-version", "ack", "content-length", "content-type", "destination", "heart-beat", "host", "id",
-        "login", "message", "message-id", "passcode", "receipt", "receipt-id", "redelivered", "server",
-        "session", "subscription", "transaction", "version",
-    ].map { ($0, $0) })
-
-    /// The shared String whose UTF-8 is exactly `bytes`, or nil for any other name.
-    static func literal(for bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        table.value(for: bytes)
-    }
-}

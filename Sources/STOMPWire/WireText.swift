@@ -13,3 +13,20 @@ enum WireText {
         withUTF8(text) { out.append(contentsOf: $0) }
     }
 }
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// Whether these bytes are exactly the UTF-8 of `literal` (a header name compared without
+    /// building a String).
+    @inlinable
+    public func spells(_ literal: StaticString) -> Bool {
+        ByteSearch.equal(self, UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// Whether these bytes and `text`'s UTF-8 are the same.
+    @inlinable
+    public func hasSameBytes(as text: String) -> Bool {
+        guard count == text.utf8.count else { return false }
+        if let same = text.utf8.withContiguousStorageIfAvailable({ ByteSearch.equal(self, $0) }) { return same }
+        return Array(text.utf8).withUnsafeBufferPointer { ByteSearch.equal(self, $0) }
+    }
+}

@@ -4,10 +4,10 @@ public import STOMPWire
 /// One message the API routes: like a SEND to `destination`.
 public struct APIMessage: Sendable, Equatable {
     public var destination: String
-    public var headers: [STOMPHeader]
+    public var headers: STOMPHeaders
     public var body: [UInt8]
 
-    public init(destination: String, headers: [STOMPHeader], body: [UInt8]) {
+    public init(destination: String, headers: STOMPHeaders, body: [UInt8]) {
         self.destination = destination
         self.headers = headers
         self.body = body

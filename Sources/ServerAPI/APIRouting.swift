@@ -157,9 +157,9 @@ public enum APIRouting {
         do throws(JSONError) { return try body() } catch { throw .badRequest(error.message) }
     }
 
-    static func readContent(_ reader: inout JSONObjectReader) throws(APIError) -> (headers: [STOMPHeader], body: [UInt8]) {
+    static func readContent(_ reader: inout JSONObjectReader) throws(APIError) -> (headers: STOMPHeaders, body: [UInt8]) {
         try wrap { () throws(JSONError) in
-            var headers: [STOMPHeader] = []
+            var headers: STOMPHeaders = []
             for (name, value) in try reader.stringMap("headers") ?? [] {
                 guard !name.isEmpty, isHeaderText(name), isHeaderText(value) else { throw JSONError("headers.\(name) is not a valid STOMP header") }
                 guard !reserved.contains(name), !name.hasPrefix("app-"), !name.hasPrefix("stampede-"), !name.hasPrefix("reply-") else {

@@ -15,7 +15,7 @@ public struct StampedeMessage: Sendable {
     public var destination: String { frame["destination"] ?? "" }
     public var subscription: String { frame["subscription"] ?? "" }
     public var messageID: String { frame["message-id"] ?? "" }
-    public var headers: [STOMPHeader] { frame.headers }
+    public var headers: [STOMPHeader] { Array(frame.headers) }
     public var body: [UInt8] { frame.body }
     /// The body as UTF-8 text (invalid sequences replaced).
     public var bodyText: String { String(decoding: frame.body, as: UTF8.self) }

@@ -200,8 +200,8 @@ public final class EmbeddedNode: Sendable {
         return configuration.prefixes.user + user + "/" + suffix
     }
 
-    static func headers(_ headers: [String: String]) -> [STOMPHeader] {
-        headers.sorted { $0.key < $1.key }.map { STOMPHeader(name: $0.key, value: $0.value) }
+    static func headers(_ headers: [String: String]) -> STOMPHeaders {
+        STOMPHeaders(headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
 }
 

@@ -38,7 +38,7 @@ public enum WebhookFormat {
     }
 
     /// STOMP headers as a JSON object; a repeated name keeps its first value (STOMP's rule).
-    public static func headersObject(_ headers: [STOMPHeader]) -> JSONValue {
+    public static func headersObject(_ headers: STOMPHeaders) -> JSONValue {
         var object: [String: JSONValue] = [:]
         for header in headers where object[header.name] == nil { object[header.name] = .string(header.value) }
         return .object(object)
@@ -86,7 +86,7 @@ public enum WebhookFormat {
         for (index, item) in (try reader.array("messages") ?? []).enumerated() {
             var message = try JSONObjectReader(item, path: "messages[\(index)]")
             let destination = try message.requiredString("destination")
-            let headers = (try message.stringMap("headers") ?? []).map { STOMPHeader(name: $0.0, value: $0.1) }
+            let headers = STOMPHeaders(try message.stringMap("headers") ?? [])
             let body = try message.body()
             var toSession: SessionReply?
             if let session = try message.string("session") {
@@ -99,7 +99,7 @@ public enum WebhookFormat {
         if let answer = reader.value("answer") {
             guard case .subscribe(let subscription) = call.kind else { throw JSONError("answer is only for subscribe calls") }
             var message = try JSONObjectReader(answer, path: "answer")
-            let headers = (try message.stringMap("headers") ?? []).map { STOMPHeader(name: $0.0, value: $0.1) }
+            let headers = STOMPHeaders(try message.stringMap("headers") ?? [])
             let body = try message.body()
             try message.finish()
             // A session reply travels on the user's channel: /user/<name><application destination>.

@@ -41,7 +41,7 @@ final class ApplicationCallTests: XCTestCase {
     }
 
     func testReplyHeadersAreForServicesOnly() {
-        let headers = [STOMPHeader(name: "reply-to-session", value: "node-1/42")]
+        let headers: STOMPHeaders = [STOMPHeader(name: "reply-to-session", value: "node-1/42")]
         XCTAssertEqual(SessionReply.parse(headers, senderIsService: false), .failure(.notAService))
         XCTAssertEqual(SessionReply.parse(headers, senderIsService: true),
                        .success(SessionReply(session: SessionAddress(nodeID: "node-1", sessionID: 42), subscription: nil)))
@@ -60,7 +60,7 @@ final class ApplicationCallTests: XCTestCase {
     }
 
     func testDeliveredRepliesDoNotCarryTheRoutingHeaders() {
-        let headers = [STOMPHeader(name: "reply-to-session", value: "n/1"), STOMPHeader(name: "reply-subscription", value: "s"), STOMPHeader(name: "k", value: "v")]
+        let headers: STOMPHeaders = [STOMPHeader(name: "reply-to-session", value: "n/1"), STOMPHeader(name: "reply-subscription", value: "s"), STOMPHeader(name: "k", value: "v")]
         XCTAssertEqual(SessionReply.deliveredHeaders(headers), [STOMPHeader(name: "k", value: "v")])
     }
 }

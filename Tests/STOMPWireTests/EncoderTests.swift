@@ -74,7 +74,7 @@ final class EncoderTests: XCTestCase {
         var out: [UInt8] = []
         STOMPEncoder.encodeMessageHeadStart(messageID: "m\\42", messageNumber: nil, version: version, into: &out)
         STOMPEncoder.encodeMessageHeadRest(subscription: "sub:1", ack: ack, version: version, into: &out)
-        return out + STOMPEncoder.encodeMessageTail(headers: headers ?? shared, body: body, version: version)
+        return out + STOMPEncoder.encodeMessageTail(headers: STOMPHeaders(headers ?? shared), body: body, version: version)
     }
 
     func testMessageHeadPlusTailEqualsFullEncodingInEveryVersion() {
@@ -104,8 +104,8 @@ final class EncoderTests: XCTestCase {
         for version in STOMPVersion.allCases {
             for (headers, body) in [(Array(shared.dropFirst()), bytes("payload")), (others, bytes("hi")), ([], [])] as [([STOMPHeader], [UInt8])] {
                 XCTAssertEqual(
-                    STOMPEncoder.encodeMessageTail(destination: "/topic/a:b", headers: headers, body: body, version: version),
-                    STOMPEncoder.encodeMessageTail(headers: [STOMPHeader(name: "destination", value: "/topic/a:b")] + headers, body: body, version: version),
+                    STOMPEncoder.encodeMessageTail(destination: "/topic/a:b", headers: STOMPHeaders(headers), body: body, version: version),
+                    STOMPEncoder.encodeMessageTail(headers: STOMPHeaders([STOMPHeader(name: "destination", value: "/topic/a:b")] + headers), body: body, version: version),
                     "\(version) \(headers.count) headers"
                 )
             }
@@ -115,7 +115,7 @@ final class EncoderTests: XCTestCase {
     func testMessageTailKeepsAnExistingContentLength() {
         let headers = [STOMPHeader(name: "destination", value: "/q"), STOMPHeader(name: "content-length", value: "2")]
         XCTAssertEqual(
-            STOMPEncoder.encodeMessageTail(headers: headers, body: bytes("hi"), version: .v1_2),
+            STOMPEncoder.encodeMessageTail(headers: STOMPHeaders(headers), body: bytes("hi"), version: .v1_2),
             bytes("destination:/q\ncontent-length:2\n\nhi\0")
         )
         XCTAssertEqual(
