@@ -114,3 +114,69 @@ final class STOMPHeadersTests: XCTestCase {
         }
     }
 }
+
+/// Headers as the decoder keeps them: the bytes of a line go to subscribers unchanged unless
+/// an escape, a CR or a second colon makes the writing depend on the subscriber's version.
+final class DecodedHeaderBytesTests: XCTestCase {
+    private func decodeSEND(_ head: String, version: STOMPVersion) throws -> STOMPFrame {
+        var decoder = STOMPDecoder()
+        decoder.version = version
+        decoder.feed(Array(("SEND\n" + head + "\n").utf8) + [0])
+        guard case .frame(let frame)? = try decoder.next() else {
+            XCTFail("no frame")
+            return STOMPFrame(.SEND)
+        }
+        return frame
+    }
+
+    private func tail(_ headers: STOMPHeaders, _ version: STOMPVersion) -> String {
+        // Without the frame's final NUL.
+        String(decoding: STOMPEncoder.encodeMessageTail(headers: headers, body: [], version: version).dropLast(), as: UTF8.self)
+    }
+
+    func testLinesWithoutEscapesAreWrittenAsReceivedInEveryVersion() throws {
+        for version in STOMPVersion.allCases {
+            let frame = try decodeSEND("destination:/queue/a\nx-note:caf\u{E9} \u{503C}\n", version: version)
+            XCTAssertEqual(frame["x-note"], "caf\u{E9} \u{503C}")
+            for out in STOMPVersion.allCases {
+                XCTAssertEqual(tail(frame.headers, out), "destination:/queue/a\nx-note:caf\u{E9} \u{503C}\n\n", "\(version) to \(out)")
+            }
+        }
+    }
+
+    func testCRLFLineEndingsAreNotPartOfTheHeader() throws {
+        let frame = try decodeSEND("destination:/queue/a\r\nk:v\r\n\r", version: .v1_2)
+        XCTAssertEqual(Array(frame.headers), [STOMPHeader(name: "destination", value: "/queue/a"), STOMPHeader(name: "k", value: "v")])
+        XCTAssertEqual(tail(frame.headers, .v1_2), "destination:/queue/a\nk:v\n\n")
+    }
+
+    func testEscapedAndSpecialBytesAreRewrittenForTheSubscribersVersion() throws {
+        // 1.2 escapes; a colon in a value; a CR that 1.1 keeps in the value.
+        let frame12 = try decodeSEND("a\\cb:1\\n2\nurl:http://x\n", version: .v1_2)
+        XCTAssertEqual(Array(frame12.headers), [STOMPHeader(name: "a:b", value: "1\n2"), STOMPHeader(name: "url", value: "http://x")])
+        XCTAssertEqual(tail(frame12.headers, .v1_2), "a\\cb:1\\n2\nurl:http\\c//x\n\n")
+        XCTAssertEqual(tail(frame12.headers, .v1_0), "a:b:1 2\nurl:http://x\n\n")
+        let frame11 = try decodeSEND("k:v\r\n", version: .v1_1)
+        XCTAssertEqual(frame11["k"], "v\r")
+        XCTAssertEqual(tail(frame11.headers, .v1_2), "k:v\\r\n\n")
+        XCTAssertEqual(tail(frame11.headers, .v1_1), "k:v\r\n\n")
+        // 1.0 has no escapes: a backslash is a byte, which 1.2 must escape.
+        let frame10 = try decodeSEND("path:c:\\dir\n", version: .v1_0)
+        XCTAssertEqual(frame10["path"], "c:\\dir")
+        XCTAssertEqual(tail(frame10.headers, .v1_2), "path:c\\c\\\\dir\n\n")
+    }
+
+    func testLinesOfEveryLengthFindTheFirstColonAndEveryByteToEscape() throws {
+        // Positions around the 8-byte words the line is read in.
+        for nameLength in 1...20 {
+            for valueLength in 0...20 {
+                let name = String(repeating: "n", count: nameLength)
+                let value = String((0..<valueLength).map { $0 == valueLength - 1 ? ":" : "v" })
+                let frame = try decodeSEND("\(name):\(value)\n", version: .v1_2)
+                XCTAssertEqual(Array(frame.headers), [STOMPHeader(name: name, value: value)], "\(nameLength) \(valueLength)")
+                let escaped = valueLength == 0 ? "" : String(repeating: "v", count: valueLength - 1) + "\\c"
+                XCTAssertEqual(tail(frame.headers, .v1_2), "\(name):\(escaped)\n\n", "\(nameLength) \(valueLength)")
+            }
+        }
+    }
+}
