@@ -30,7 +30,8 @@ public enum ApplicationHeaders {
 
     /// `headers` without the names the node reserves.
     public static func withoutReserved(_ headers: STOMPHeaders) -> STOMPHeaders {
-        guard headers.contains(where: { isReserved($0.name) }) else { return headers }
+        // Names only, as bytes: no String per header unless one is reserved.
+        guard headers.indices.contains(where: { headers.withName(at: $0) { $0.begins(with: "app-") } }) else { return headers }
         return headers.filter { !isReserved($0.name) }
     }
 }

@@ -30,16 +30,23 @@ public struct Envelope: Sendable, Equatable {
 
     public func encode() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(16 + sourceNode.utf8.count + messageID.utf8.count + destination.utf8.count + body.count + headers.count * 32)
+        out.reserveCapacity(16 + sourceNode.utf8.count + messageID.utf8.count + destination.utf8.count + body.count + headers.lineBytes + headers.count * 8)
         out += [0x53, 0x45, Envelope.currentVersion, redelivered ? 1 : 0]
         out.appendShort(sourceNode)
         out.appendShort(messageID)
         out.appendShort(destination)
         out.appendUInt16(UInt16(clamping: headers.count))
-        for header in headers.prefix(Int(UInt16.max)) {
-            out.appendShort(header.name)
-            out.appendUInt32(UInt32(header.value.utf8.count))
-            out += header.value.utf8
+        // Copied as bytes: no String is made per header.
+        for index in headers.indices.prefix(Int(UInt16.max)) {
+            headers.withName(at: index) { name in
+                let kept = UnsafeBufferPointer(rebasing: name.prefix(Int(UInt16.max)))
+                out.appendUInt16(UInt16(kept.count))
+                out.append(contentsOf: kept)
+            }
+            headers.withValue(at: index) { value in
+                out.appendUInt32(UInt32(value.count))
+                out.append(contentsOf: value)
+            }
         }
         out.appendUInt32(UInt32(body.count))
         out += body

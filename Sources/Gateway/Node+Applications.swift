@@ -149,7 +149,7 @@ extension Node {
         for index in headers.indices {
             switch headers.withName(at: index, { $0.first }) {
             case UInt8(ascii: "s"):
-                let reserved = headers.withName(at: index) { $0.count >= 12 && UnsafeBufferPointer(rebasing: $0[..<12]).spells("stampede-to-") }
+                let reserved = headers.withName(at: index) { $0.begins(with: "stampede-to-") }
                 if reserved { throw .refused("header '\(headers.name(at: index))' is reserved for the node") }
             case UInt8(ascii: "r"):
                 mayReply = true

@@ -66,7 +66,7 @@ extension Node {
 
     /// A SEND to `/app` that carries a `correlation-id`: its answer will be timed.
     func noteApplicationRequest(headers: STOMPHeaders, from connection: ClientConnection) {
-        guard let correlation = headers.first(where: { $0.name == Self.correlationHeader })?.value else { return }
+        guard let correlation = headers.value(named: Self.correlationHeader) else { return }
         if connection.awaitedAnswers.count >= LatencyMetrics.maxAwaitedPerSession { connection.awaitedAnswers.removeFirst() }
         connection.awaitedAnswers.append((correlation, EventLoop.monotonicNanoseconds))
     }
@@ -74,7 +74,7 @@ extension Node {
     /// An answer delivered to `connection`: observes the request it answers, if it was timed.
     func noteApplicationAnswer(headers: STOMPHeaders, to connection: ClientConnection) {
         guard !connection.awaitedAnswers.isEmpty,
-              let correlation = headers.first(where: { $0.name == Self.correlationHeader })?.value,
+              let correlation = headers.value(named: Self.correlationHeader),
               let index = connection.awaitedAnswers.firstIndex(where: { $0.correlation == correlation }) else { return }
         let started = connection.awaitedAnswers.remove(at: index).startedAt
         latency.appSend.observe(nanoseconds: EventLoop.monotonicNanoseconds &- started)

@@ -83,7 +83,7 @@ extension Node {
     func sendOffline(_ target: SendDestination, headers: STOMPHeaders, body: [UInt8], whenSettled: ((String?) -> Void)?) -> Bool? {
         guard let offline, case .user(let user) = target.route, offline.destinations.user(of: target.name) == user else { return nil }
         let envelope = self.envelope(target.name, headers, body)
-        let dedupID = headers.first { $0.name == OfflineSettings.dedupHeader }?.value
+        let dedupID = headers.value(named: OfflineSettings.dedupHeader)
         var answered = false
         offline.store.send(envelope, user: user, dedupID: dedupID) { [weak self] outcome in
             answered = true

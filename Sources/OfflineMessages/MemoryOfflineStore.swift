@@ -117,6 +117,6 @@ public final class MemoryOfflineStore: OfflineStore {
 
     static func size(of envelope: Envelope) -> Int {
         envelope.body.count + envelope.destination.utf8.count + envelope.messageID.utf8.count + entryOverhead
-            + envelope.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 16 }
+            + envelope.headers.lineBytes + envelope.headers.count * 14  // each: name, value and 16 bytes
     }
 }

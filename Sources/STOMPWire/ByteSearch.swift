@@ -109,35 +109,39 @@ enum ByteSearch {
     /// The traits of a header line (without its line ending), eight bytes at a time.
     static func traits(of line: UnsafeBufferPointer<UInt8>) -> LineTraits {
         var high: UInt64 = 0, backslashes: UInt64 = 0, special: UInt64 = 0
-        var colon: Int?
-        guard let base = line.baseAddress else { return LineTraits(colon: nil, hasNonASCII: false, hasBackslash: false, mayNeedEscaping: false) }
-        let count = line.count
-        var index = 0
-        while index < count {
-            let chunk: UInt64
-            if index + 8 <= count {
-                chunk = word(base, index)
-            } else if count >= 8 {
-                // The last 8 bytes, shifted so that the bytes already seen drop out (zero bytes
-                // match none of the targets).
-                chunk = word(base, count - 8) >> UInt64(8 * (8 - (count - index)))
-            } else {
-                var partial: UInt64 = 0
-                for offset in 0..<(count - index) { partial |= UInt64(base[index + offset]) << UInt64(8 * offset) }
-                chunk = partial
-            }
+        var colon = -1
+        @inline(__always)
+        func scan(_ chunk: UInt64, at offset: Int) {
             high |= chunk
             backslashes |= matches(chunk, ASCII.backslash)
             special |= matches(chunk, ASCII.cr)
             var colons = matches(chunk, ASCII.colon)
-            if colon == nil, colons != 0 {
+            if colon < 0, colons != 0 {
                 // The lowest match is exact; others in this word (maybe false) are after it.
-                colon = index + colons.trailingZeroBitCount / 8
+                colon = offset + colons.trailingZeroBitCount / 8
                 colons &= colons &- 1
             }
             special |= colons
-            index += 8
         }
-        return LineTraits(colon: colon, hasNonASCII: high & highBits != 0, hasBackslash: backslashes != 0, mayNeedEscaping: special != 0)
+        let count = line.count
+        if let base = line.baseAddress {
+            var index = 0
+            while index + 8 <= count {
+                scan(word(base, index), at: index)
+                index += 8
+            }
+            if index < count {
+                // The rest as one word, zero-filled (zero bytes match none of the targets).
+                var rest: UInt64 = 0
+                if count >= 8 {
+                    rest = word(base, count - 8) >> UInt64(8 * (8 - (count - index)))
+                } else {
+                    withUnsafeMutableBytes(of: &rest) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base + index, count: count - index)) }
+                    rest = UInt64(littleEndian: rest)
+                }
+                scan(rest, at: index)
+            }
+        }
+        return LineTraits(colon: colon < 0 ? nil : colon, hasNonASCII: high & highBits != 0, hasBackslash: backslashes != 0, mayNeedEscaping: special != 0)
     }
 }

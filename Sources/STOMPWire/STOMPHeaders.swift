@@ -176,8 +176,8 @@ public struct STOMPHeaders: Sendable {
 
     // MARK: - Writing
 
-    /// Bytes the header lines take when nothing needs escaping.
-    var lineBytes: Int { text.count }
+    /// Bytes the header lines take when nothing needs escaping (a size estimate for encoders).
+    public var lineBytes: Int { text.count }
 
     /// Appends every header line in `escaping`; a line with nothing to escape is one copy.
     func encode(_ escaping: HeaderEscaping, into out: inout [UInt8]) {

@@ -22,6 +22,12 @@ extension UnsafeBufferPointer where Element == UInt8 {
         ByteSearch.equal(self, UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
+    /// Whether these bytes start with the UTF-8 of `literal`.
+    @inlinable
+    public func begins(with literal: StaticString) -> Bool {
+        count >= literal.utf8CodeUnitCount && UnsafeBufferPointer(rebasing: self[..<literal.utf8CodeUnitCount]).spells(literal)
+    }
+
     /// Whether these bytes and `text`'s UTF-8 are the same.
     @inlinable
     public func hasSameBytes(as text: String) -> Bool {

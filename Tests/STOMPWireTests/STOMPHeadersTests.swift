@@ -180,3 +180,24 @@ final class DecodedHeaderBytesTests: XCTestCase {
         }
     }
 }
+
+final class WireBytesComparisonTests: XCTestCase {
+    func testBeginsWithComparesOnlyThePrefix() {
+        let bytes = Array("stampede-to-session".utf8)
+        bytes.withUnsafeBufferPointer { bytes in
+            XCTAssertTrue(bytes.begins(with: "stampede-to-"))
+            XCTAssertTrue(bytes.begins(with: ""))
+            XCTAssertFalse(bytes.begins(with: "stampede-to-session-and-more"))
+            XCTAssertFalse(bytes.begins(with: "app-"))
+        }
+    }
+
+    func testHasSameBytesAsComparesWithAnyString() {
+        let bytes = Array("/queue/a-long-destination-name".utf8)
+        bytes.withUnsafeBufferPointer { bytes in
+            XCTAssertTrue(bytes.hasSameBytes(as: "/queue/a-long-destination-name"))
+            XCTAssertFalse(bytes.hasSameBytes(as: "/queue/a-long-destination-nam3"))
+            XCTAssertFalse(bytes.hasSameBytes(as: "/queue/a"))
+        }
+    }
+}
