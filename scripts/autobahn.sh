@@ -65,22 +65,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# A free port below the kernel's ephemeral range, so that no outgoing connection takes it
-# between this check and the node's bind.
-free_port() {
-    python3 -c '
-import random, socket
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-while True:
-    port = random.randrange(10000, low)
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-    print(port)
-    break'
-}
+free_port() { python3 "$PWD/scripts/free_port.py"; }  # the script runs from the root (cd above)
 
 # start_node NAME WINDOW_BITS: a loopback node whose only extra endpoint is the echo path;
 # limits are raised so that the suite's 16 MiB messages (cases 9.*) are echoed, not refused.

@@ -13,7 +13,6 @@ import argparse
 import base64
 import json
 import os
-import random
 import socket
 import statistics
 import subprocess
@@ -21,20 +20,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from free_port import free_port  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    """A free port below the kernel's ephemeral range, which outgoing connections cannot take."""
-    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-    while True:
-        port = random.randrange(10000, low)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
 
 
 def wait_for_port(port, timeout=20):

@@ -1,47 +1,15 @@
 """Starts a real stampede node for the interop tests (third-party STOMP clients)."""
 import os
-import random
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _ephemeral_range():
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            low, high = (int(part) for part in f.read().split())
-            return low, high
-    except (OSError, ValueError):
-        return 32768, 60999
-
-
-_handed_out = set()
-
-
-def free_port():
-    """A port that is free now and that no outgoing connection will take before the node binds it.
-
-    Ports from bind(0) come from the kernel's ephemeral range, the same range outgoing connections
-    use: a node's connection to redis-server could take the port chosen for the next node before
-    that node listens (CI saw this as "address in use"). So ports come from below that range, and
-    none is handed out twice in one run."""
-    low, _ = _ephemeral_range()
-    first = 10000 if low > 12000 else 1024
-    while True:
-        port = random.randrange(first, low)
-        if port in _handed_out:
-            continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _handed_out.add(port)
-        return port
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from free_port import free_port  # noqa: E402  (one rule for every test and benchmark process)
 
 
 def wait_for_port(port, proc, timeout=20.0):
