@@ -204,9 +204,9 @@ public struct STOMPDecoder: Sendable {
         }
         // The two headers the decoder itself needs, told apart by their decoded name's bytes.
         switch headers.nameByteCount(at: index) {
-        case 7 where receipt == nil && headers.hasName("receipt", at: index):
+        case 7 where receipt == nil && headers.withName(at: index, { $0.spells("receipt") }):
             receipt = headers.value(at: index)
-        case 14 where contentLengthIndex == nil && headers.hasName("content-length", at: index):
+        case 14 where contentLengthIndex == nil && headers.withName(at: index, { $0.spells("content-length") }):
             contentLengthIndex = index
         default:
             break

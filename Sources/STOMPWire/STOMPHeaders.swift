@@ -197,7 +197,7 @@ public struct STOMPHeaders: Sendable {
 
     /// Whether a `content-length` header is present (the encoders add one otherwise).
     var hasContentLength: Bool {
-        entries.indices.contains { nameByteCount(at: $0) == 14 && hasName("content-length", at: $0) }
+        entries.indices.contains { nameByteCount(at: $0) == 14 && withName(at: $0) { $0.spells("content-length") } }
     }
 
     /// Copies live bytes into a fresh array once replaced headers left more garbage than data.

@@ -1,7 +1,8 @@
 /// Moving text between Strings and wire bytes without per-byte String iteration.
+@usableFromInline
 enum WireText {
     /// Calls `body` with the UTF-8 of `text` as one buffer (a copy only for a non-native String).
-    @inline(__always)
+    @inlinable @inline(__always)
     static func withUTF8<Result>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
         return Array(text.utf8).withUnsafeBufferPointer(body)
@@ -31,8 +32,6 @@ extension UnsafeBufferPointer where Element == UInt8 {
     /// Whether these bytes and `text`'s UTF-8 are the same.
     @inlinable
     public func hasSameBytes(as text: String) -> Bool {
-        guard count == text.utf8.count else { return false }
-        if let same = text.utf8.withContiguousStorageIfAvailable({ ByteSearch.equal(self, $0) }) { return same }
-        return Array(text.utf8).withUnsafeBufferPointer { ByteSearch.equal(self, $0) }
+        count == text.utf8.count && WireText.withUTF8(text) { ByteSearch.equal(self, $0) }
     }
 }
