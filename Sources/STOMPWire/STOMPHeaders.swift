@@ -114,11 +114,6 @@ public struct STOMPHeaders: Sendable {
         entries.indices.first { hasName(name, at: $0) }
     }
 
-    /// Whether a header is called `name`.
-    public func contains(named name: String) -> Bool {
-        firstIndex(named: name) != nil
-    }
-
     // MARK: - Reading as text
 
     /// The name of the header at `index`.
